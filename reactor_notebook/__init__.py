@@ -1,0 +1,55 @@
+"""reactor_notebook: the Jupyter toolkit for realtime video AI.
+
+Public API (imported lazily so ``import reactor_notebook`` stays cheap): the Reactor SDK
+(:class:`Reactor`, statuses, errors, types), :class:`ReactorWidget`, :class:`LocalRuntime`,
+and the ``%reactor`` IPython extension (``%load_ext reactor_notebook``).
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+_EXPORTS = {
+    "Reactor": "sdk",
+    "ReactorStatus": "sdk",
+    "ReactorState": "sdk",
+    "ReactorError": "sdk",
+    "ReactorEvent": "sdk",
+    "Capabilities": "sdk",
+    "TrackCapability": "sdk",
+    "ConflictError": "sdk",
+    "VersionMismatchError": "sdk",
+    "FrameCallback": "sdk",
+    "ReactorWidget": "widget",
+    "LocalRuntime": "runtime",
+    "FrameBuffer": "frames",
+    "CommandValidationError": "schema",
+}
+
+__all__ = [*sorted(_EXPORTS), "load_ipython_extension", "unload_ipython_extension"]
+
+
+def __getattr__(name: str) -> Any:
+    module = _EXPORTS.get(name)
+    if module is None:
+        raise AttributeError(f"module 'reactor_notebook' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f".{module}", __name__), name)
+    globals()[name] = value
+    return value
+
+
+def load_ipython_extension(ipython: Any) -> None:
+    """``%load_ext reactor_notebook``: register the ``%reactor`` magics."""
+    from .magic import load_ipython_extension as _load
+
+    _load(ipython)
+
+
+def unload_ipython_extension(ipython: Any) -> None:
+    """``%unload_ext reactor_notebook``: remove the magics and disconnect what they opened."""
+    from .magic import unload_ipython_extension as _unload
+
+    _unload(ipython)

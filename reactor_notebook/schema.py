@@ -1,0 +1,495 @@
+"""Command schemas: one parameter model, both wire formats, and validation.
+
+Models declare commands as :class:`CommandSpec`; the runtime serves them as legacy
+capabilities (format A) and as an OpenAPI 3.1 document (format B); clients normalise
+whichever they receive back into :class:`CommandSpec` (protocol.md §5.3) and validate
+arguments with :func:`validate_command` before sending, so the SDK, the runtime, the
+widget forms and the magic all share one set of rules and one error wording.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+PARAM_TYPES = ("integer", "number", "string", "boolean", "upload", "json")
+UPLOAD_REF_NAME = "ReactorUploadReference"
+
+
+@dataclass(frozen=True)
+class ParamSpec:
+    """One command parameter, normalised from either schema format."""
+
+    name: str
+    type: str = "string"
+    required: bool = True
+    default: Any = None
+    minimum: float | None = None
+    maximum: float | None = None
+    min_length: int | None = None
+    max_length: int | None = None
+    enum: tuple[Any, ...] | None = None
+    description: str = ""
+    is_upload: bool = False
+    format: str | None = None  # UI hints: "image-base64", "multiline", ...
+    nullable: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (used by the widget front end and the magic's tables)."""
+        return {
+            "name": self.name,
+            "type": self.type,
+            "required": self.required,
+            "default": self.default,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "minLength": self.min_length,
+            "maxLength": self.max_length,
+            "enum": list(self.enum) if self.enum is not None else None,
+            "description": self.description,
+            "is_upload": self.is_upload,
+            "format": self.format,
+        }
+
+
+@dataclass(frozen=True)
+class CommandSpec:
+    """A model command with its parameters in declaration order."""
+
+    name: str
+    description: str = ""
+    params: tuple[ParamSpec, ...] = ()
+    # Exactly one of these parameter groups must be present (e.g. set_image: image_b64 | image).
+    one_of: tuple[tuple[str, ...], ...] = field(default=())
+
+    def param(self, name: str) -> ParamSpec | None:
+        for p in self.params:
+            if p.name == name:
+                return p
+        return None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"name": self.name, "description": self.description, "params": [p.to_dict() for p in self.params]}
+
+
+class CommandValidationError(ValueError):
+    """A command argument that breaks the schema; names command, field and reason."""
+
+    def __init__(self, command: str, reason: str, message: str, field: str | None = None) -> None:
+        self.command = command
+        self.field = field
+        self.reason = reason
+        self.explanation = message
+        where = f"{command}: field '{field}': " if field else f"{command}: "
+        super().__init__(where + message)
+
+    @property
+    def message(self) -> str:
+        return str(self)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"command": self.command, "field": self.field, "reason": self.reason, "message": str(self)}
+
+
+# ---------------------------------------------------------------------------------------------
+# Producing the wire formats (runtime side)
+# ---------------------------------------------------------------------------------------------
+def _fragment(p: ParamSpec, *, legacy: bool) -> dict[str, Any]:
+    frag: dict[str, Any] = {}
+    if p.is_upload:
+        frag = {"$ref": f"#/components/schemas/{UPLOAD_REF_NAME}"}
+        if p.description:
+            frag["description"] = p.description
+        return frag
+    frag["type"] = p.type if p.type in ("integer", "number", "string", "boolean") else "string"
+    if p.description or legacy:
+        frag["description"] = p.description
+    for key, value in (
+        ("minimum", p.minimum),
+        ("maximum", p.maximum),
+        ("minLength", p.min_length),
+        ("maxLength", p.max_length),
+    ):
+        if value is not None:
+            frag[key] = value
+    if p.enum is not None:
+        frag["enum"] = list(p.enum)
+    if not p.required:
+        frag["default"] = p.default
+    if p.format:
+        frag["format"] = p.format
+    if legacy:
+        frag["required"] = p.required
+    return frag
+
+
+def legacy_capabilities(
+    commands: list[CommandSpec],
+    tracks: list[dict[str, str]],
+    emission_fps: float | None,
+    messages: list[dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Format A capabilities (protocol.md §5.1): flat per-command param maps, uploads left out."""
+    return {
+        "protocol_version": "1.1",
+        "tracks": tracks,
+        "commands": [
+            {
+                "name": c.name,
+                "description": c.description or "",
+                "schema": {p.name: _fragment(p, legacy=True) for p in c.params if not p.is_upload},
+            }
+            for c in commands
+        ],
+        "messages": messages or [],
+        "emission_fps": emission_fps,
+    }
+
+
+def openapi_schema(
+    model_name: str,
+    version: str,
+    description: str,
+    commands: list[CommandSpec],
+    tracks: list[dict[str, str]],
+    message_schemas: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Format B: an OpenAPI 3.1 "model schema" (protocol.md §5.2)."""
+    paths: dict[str, Any] = {}
+    for c in commands:
+        body: dict[str, Any] = {
+            "type": "object",
+            "properties": {p.name: _fragment(p, legacy=False) for p in c.params},
+            "additionalProperties": False,
+        }
+        required = [p.name for p in c.params if p.required and not c.one_of]
+        if required:
+            body["required"] = required
+        paths[f"/events/{c.name}"] = {
+            "post": {
+                "operationId": c.name,
+                "summary": c.description or "",
+                "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
+                "responses": {"202": {"description": "Command accepted"}},
+            }
+        }
+    schemas: dict[str, Any] = {
+        UPLOAD_REF_NAME: {
+            "type": "object",
+            "format": "reactor-upload-reference",
+            "properties": {
+                "upload_id": {"type": "string", "format": "uuid"},
+                "name": {"type": "string"},
+                "mime_type": {"type": "string"},
+                "size": {"type": "integer"},
+            },
+            "required": ["upload_id", "name", "mime_type", "size"],
+        }
+    }
+    webhooks: dict[str, Any] = {}
+    for name, sch in (message_schemas or {}).items():
+        comp = name[:1].upper() + name[1:]
+        schemas[comp] = sch
+        webhooks[name] = {
+            "post": {
+                "operationId": name,
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{comp}"}}},
+                },
+            }
+        }
+    x_tracks = [
+        {"name": t["name"], "kind": t["kind"], "direction": "out" if t["direction"] == "recvonly" else "in"}
+        for t in tracks
+    ]
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": model_name, "version": version, "description": description},
+        "x-reactor": {"tracks": x_tracks},
+        "paths": paths,
+        "webhooks": webhooks,
+        "components": {"schemas": schemas},
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Normalising what a server sends (client side)
+# ---------------------------------------------------------------------------------------------
+def _resolve(doc: dict[str, Any], node: Any, depth: int = 0) -> Any:
+    if depth > 20 or not isinstance(node, dict):
+        return node
+    ref = node.get("$ref")
+    if isinstance(ref, str) and ref.startswith("#/"):
+        target: Any = doc
+        for part in ref[2:].split("/"):
+            target = target.get(part, {}) if isinstance(target, dict) else {}
+        merged = dict(_resolve(doc, target, depth + 1) or {})
+        merged.update({k: v for k, v in node.items() if k != "$ref"})
+        merged["x-ref"] = ref
+        return merged
+    return node
+
+
+def _is_upload(frag: dict[str, Any]) -> bool:
+    ref = str(frag.get("x-ref", frag.get("$ref", "")))
+    fmt = frag.get("format")
+    return (
+        ref.endswith(UPLOAD_REF_NAME)
+        or fmt == "reactor-upload-reference"
+        or frag.get("type") == "file"
+        or (frag.get("type") == "object" and fmt == "file-reference")
+    )
+
+
+def _param_from_fragment(name: str, frag: dict[str, Any], required: bool) -> ParamSpec:
+    nullable = False
+    typ = frag.get("type")
+    if "anyOf" in frag and isinstance(frag["anyOf"], list):
+        options = [o for o in frag["anyOf"] if isinstance(o, dict)]
+        nullable = any(o.get("type") == "null" for o in options)
+        non_null = [o for o in options if o.get("type") != "null"]
+        if len(non_null) == 1:
+            frag = {**non_null[0], **{k: v for k, v in frag.items() if k != "anyOf"}}
+            typ = frag.get("type")
+    if isinstance(typ, list):
+        nullable = "null" in typ
+        rest = [t for t in typ if t != "null"]
+        typ = rest[0] if len(rest) == 1 else None
+    upload = _is_upload(frag)
+    if upload:
+        typ = "upload"
+    elif typ not in ("integer", "number", "string", "boolean"):
+        typ = "json"  # a shape the forms cannot render: kept as raw JSON, never dropped
+    enum = frag.get("enum")
+    fmt = frag.get("format") if isinstance(frag.get("format"), str) else None
+    if fmt is None and typ == "string" and (name.endswith("_b64") or name in ("image_b64",)):
+        fmt = "image-base64"
+    if fmt is None and typ == "string" and "prompt" in name:
+        fmt = "multiline"
+    return ParamSpec(
+        name=name,
+        type=typ,
+        required=required,
+        default=frag.get("default"),
+        minimum=frag.get("minimum"),
+        maximum=frag.get("maximum"),
+        min_length=frag.get("minLength"),
+        max_length=frag.get("maxLength"),
+        enum=tuple(enum) if isinstance(enum, list) else None,
+        description=str(frag.get("description") or ""),
+        is_upload=upload,
+        format=fmt,
+        nullable=nullable,
+    )
+
+
+def commands_from_legacy(capabilities: dict[str, Any]) -> list[CommandSpec]:
+    """Format A → CommandSpecs; ``required`` inferred from a missing default (RT20)."""
+    out: list[CommandSpec] = []
+    for cmd in capabilities.get("commands") or []:
+        if not isinstance(cmd, dict) or not isinstance(cmd.get("name"), str):
+            continue
+        schema = cmd.get("schema") or {}
+        params = []
+        for pname, frag in schema.items() if isinstance(schema, dict) else []:
+            if not isinstance(frag, dict):
+                frag = {}
+            req = frag.get("required")
+            required = bool(req) if isinstance(req, bool) else "default" not in frag
+            params.append(_param_from_fragment(pname, frag, required))
+        out.append(CommandSpec(cmd["name"], str(cmd.get("description") or ""), tuple(params)))
+    return out
+
+
+def commands_from_openapi(doc: dict[str, Any]) -> list[CommandSpec]:
+    """Format B → CommandSpecs: one per ``paths["/events/<name>"].post``, local ``$ref``s resolved."""
+    out: list[CommandSpec] = []
+    for path, item in (doc.get("paths") or {}).items():
+        if not isinstance(item, dict) or not isinstance(item.get("post"), dict):
+            continue
+        op = item["post"]
+        name = op.get("operationId") or path.rsplit("/", 1)[-1]
+        body = (((op.get("requestBody") or {}).get("content") or {}).get("application/json") or {}).get("schema")
+        body = _resolve(doc, body or {})
+        props = body.get("properties") or {} if isinstance(body, dict) else {}
+        required = set(body.get("required") or []) if isinstance(body, dict) else set()
+        params = tuple(
+            _param_from_fragment(pname, _resolve(doc, frag) or {}, pname in required) for pname, frag in props.items()
+        )
+        # No required list while several params lack defaults: the runtime enforces one-of groups.
+        out.append(CommandSpec(str(name), str(op.get("summary") or op.get("description") or ""), params))
+    return out
+
+
+def tracks_from_openapi(doc: dict[str, Any]) -> list[dict[str, str]]:
+    """``x-reactor.tracks`` (model's direction) → client-view track capabilities."""
+    tracks = []
+    for t in (doc.get("x-reactor") or {}).get("tracks") or []:
+        if isinstance(t, dict) and "name" in t:
+            direction = "recvonly" if t.get("direction") in ("out", "recvonly") else "sendonly"
+            tracks.append({"name": t["name"], "kind": t.get("kind", "video"), "direction": direction})
+    return tracks
+
+
+def normalize_commands(capabilities: dict[str, Any] | None, schema: dict[str, Any] | None) -> list[CommandSpec]:
+    """Prefer format B when it has commands, else format A (protocol.md §5.3)."""
+    if isinstance(schema, dict) and schema.get("paths"):
+        cmds = commands_from_openapi(schema)
+        if cmds:
+            return cmds
+    if isinstance(capabilities, dict):
+        return commands_from_legacy(capabilities)
+    return []
+
+
+# ---------------------------------------------------------------------------------------------
+# Validation (shared by SDK, runtime, widget and magic)
+# ---------------------------------------------------------------------------------------------
+def _show(value: Any, limit: int = 60) -> str:
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _check_number(cmd: str, p: ParamSpec, value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise CommandValidationError(
+            cmd, "wrong_type", f"expected {p.type}, got {type(value).__name__} {_show(value)}", p.name
+        )
+    if isinstance(value, float) and not math.isfinite(value):
+        raise CommandValidationError(cmd, "invalid_value", f"expected a finite {p.type}, got {value!r}", p.name)
+    if p.type == "integer":
+        if isinstance(value, float):
+            if not value.is_integer():
+                raise CommandValidationError(
+                    cmd, "wrong_type", f"expected integer, got non-integral number {value!r}", p.name
+                )
+            value = int(value)
+    lo, hi = p.minimum, p.maximum
+    if (lo is not None and value < lo) or (hi is not None and value > hi):
+        rng = f"{_fmt(lo)} to {_fmt(hi)}" if lo is not None and hi is not None else (
+            f">= {_fmt(lo)}" if lo is not None else f"<= {_fmt(hi)}"
+        )
+        raise CommandValidationError(cmd, "out_of_range", f"value {value!r} is out of range ({rng})", p.name)
+    return value
+
+
+def _fmt(x: float | None) -> str:
+    if x is None:
+        return "?"
+    return str(int(x)) if float(x).is_integer() else str(x)
+
+
+def _check_string(cmd: str, p: ParamSpec, value: Any) -> str:
+    if not isinstance(value, str):
+        raise CommandValidationError(
+            cmd, "wrong_type", f"expected string, got {type(value).__name__} {_show(value)}", p.name
+        )
+    n = len(value)
+    if p.min_length is not None and n < p.min_length:
+        raise CommandValidationError(
+            cmd, "out_of_range", f"length {n} is below the minimum length {p.min_length}", p.name
+        )
+    if p.max_length is not None and n > p.max_length:
+        raise CommandValidationError(
+            cmd, "out_of_range", f"length {n} exceeds the maximum length {p.max_length}", p.name
+        )
+    return value
+
+
+def _same_enum_value(value: Any, member: Any) -> bool:
+    """Equal and of a compatible JSON type (so True never matches 1 and "1" never matches 1)."""
+    numeric = (int, float)
+    if isinstance(value, bool) or isinstance(member, bool):
+        return type(value) is type(member) and value == member
+    if isinstance(value, numeric) and isinstance(member, numeric):
+        return value == member
+    return type(value) is type(member) and value == member
+
+
+def validate_param(command: str, p: ParamSpec, value: Any) -> Any:
+    """Check one value against its spec; return it normalised (integral floats → int)."""
+    if value is None and p.nullable:
+        return None
+    if p.enum is not None:
+        if not any(_same_enum_value(value, e) for e in p.enum):
+            allowed = ", ".join(repr(e) for e in p.enum)
+            raise CommandValidationError(
+                command, "not_in_enum", f"value {_show(value)} is not one of: {allowed}", p.name
+            )
+        return value
+    if p.type in ("integer", "number"):
+        return _check_number(command, p, value)
+    if p.type == "string":
+        return _check_string(command, p, value)
+    if p.type == "boolean":
+        if not isinstance(value, bool):
+            raise CommandValidationError(
+                command, "wrong_type", f"expected boolean, got {type(value).__name__} {_show(value)}", p.name
+            )
+        return value
+    return value  # uploads and raw JSON are checked by whoever consumes them
+
+
+def validate_command(
+    commands: list[CommandSpec] | dict[str, CommandSpec],
+    command: str,
+    data: Any,
+    *,
+    fill_defaults: bool = False,
+    uploads: dict[str, Any] | None = None,
+) -> dict[str, Any]:
+    """Validate ``data`` for ``command``; return normalised arguments or raise CommandValidationError.
+
+    Checks, in order: known command, object body, unexpected fields, missing required
+    fields, then each value's type, range, length and enum.
+    """
+    table = commands if isinstance(commands, dict) else {c.name: c for c in commands}
+    spec = table.get(command)
+    if spec is None:
+        known = ", ".join(sorted(table)) or "(none)"
+        raise CommandValidationError(
+            command, "unknown_command", f"unknown command {command!r}; known commands: {known}"
+        )
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise CommandValidationError(
+            command, "wrong_type", f"arguments must be an object, got {type(data).__name__} {_show(data)}"
+        )
+    uploads = uploads or {}
+    names = {p.name for p in spec.params}
+    for key in data:
+        if key not in names:
+            allowed = ", ".join(sorted(names)) or "none"
+            raise CommandValidationError(
+                command, "unexpected_field", f"unexpected field; allowed fields: {allowed}", str(key)
+            )
+    for key in uploads:
+        p = spec.param(key)
+        if p is None or not p.is_upload:
+            raise CommandValidationError(command, "unexpected_field", "this field does not take an upload", key)
+    out: dict[str, Any] = {}
+    grouped = {n for group in spec.one_of for n in group}
+    for p in spec.params:
+        if p.name in data:
+            out[p.name] = validate_param(command, p, data[p.name])
+        elif p.name in uploads:
+            continue
+        elif p.required and p.name not in grouped:
+            hint = f" ({p.type})" if p.type != "json" else ""
+            raise CommandValidationError(command, "missing_field", f"required field is missing{hint}", p.name)
+        elif fill_defaults and not p.required:
+            out[p.name] = p.default
+    for group in spec.one_of:
+        present = [n for n in group if n in data or n in uploads]
+        if len(present) != 1:
+            what = "both" if present else "neither"
+            raise CommandValidationError(
+                command,
+                "invalid_value",
+                f"give exactly one of {' or '.join(repr(n) for n in group)} ({what} given)",
+                group[0] if not present else present[-1],
+            )
+    return out
