@@ -1,0 +1,123 @@
+"""SDK exceptions and error codes (protocol.md §2.1, §7).
+
+Every message here is built by the SDK itself or scrubbed of secrets first, so an API key
+or JWT never reaches an exception text.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .types import ErrorComponent, ReactorError
+
+# --- error codes (ReactorError.code) ---------------------------------------------------
+CONNECTION_FAILED = "CONNECTION_FAILED"
+GPU_CONNECTION_ERROR = "GPU_CONNECTION_ERROR"
+RECONNECTION_FAILED = "RECONNECTION_FAILED"
+MESSAGE_SEND_FAILED = "MESSAGE_SEND_FAILED"
+TRACK_PUBLISH_FAILED = "TRACK_PUBLISH_FAILED"
+TRACK_UNPUBLISH_FAILED = "TRACK_UNPUBLISH_FAILED"
+CALLBACK_ERROR = "CALLBACK_ERROR"
+NOT_READY = "NOT_READY"
+UNAUTHORIZED = "UNAUTHORIZED"
+NOT_FOUND = "NOT_FOUND"
+CONFLICT = "CONFLICT"
+RATE_LIMITED = "RATE_LIMITED"
+BAD_REQUEST = "BAD_REQUEST"
+SERVER_ERROR = "SERVER_ERROR"
+TIMEOUT = "TIMEOUT"
+CLIENT_VERSION_TOO_OLD = "CLIENT_VERSION_TOO_OLD"
+SERVER_VERSION_TOO_OLD = "SERVER_VERSION_TOO_OLD"
+CONTROL_REQUEST_FAILED = "CONTROL_REQUEST_FAILED"
+
+VERSION_ERROR_CODES: dict[int, str] = {426: CLIENT_VERSION_TOO_OLD, 501: SERVER_VERSION_TOO_OLD}
+
+
+class ReactorException(RuntimeError):
+    """Base of the SDK's exceptions; ``code`` is a ReactorError code, ``status`` the HTTP status if any."""
+
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retry_after: float | None = None,
+        component: ErrorComponent = "api",
+    ) -> None:
+        super().__init__(message)
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retry_after = retry_after
+        self.component: ErrorComponent = component
+
+    def to_error(self, recoverable: bool = True) -> ReactorError:
+        """The ReactorError describing this exception."""
+        return ReactorError(
+            code=self.code,
+            message=self.message,
+            recoverable=recoverable,
+            component=self.component,
+            retry_after=self.retry_after,
+        )
+
+
+class ApiError(ReactorException):
+    """An HTTP call to the coordinator or the transport routes failed (status mapped to a code)."""
+
+
+class ConflictError(ApiError):
+    """Raised when a connection conflict occurs (HTTP 409, or a legacy runtime refusing a second session)."""
+
+    def __init__(self, message: str, *, status: int | None = 409) -> None:
+        super().__init__(CONFLICT, message, status=status)
+
+
+class VersionMismatchError(ApiError):
+    """Raised on 426/501 version negotiation failures; ``code`` is CLIENT_/SERVER_VERSION_TOO_OLD."""
+
+    def __init__(self, code: str, message: str, *, status: int | None = None) -> None:
+        super().__init__(code, message, status=status)
+
+
+class NotReadyError(ReactorException):
+    """An operation needs status READY (e.g. ``send_command``); the message names the current status."""
+
+    def __init__(self, operation: str, status: Any) -> None:
+        value = getattr(status, "value", status)
+        super().__init__(
+            NOT_READY,
+            f"cannot {operation}: status is {value!r}, must be 'ready' (await reactor.connect() first)",
+        )
+        self.current_status = status
+
+
+class MessageSendError(ReactorException):
+    """A data-channel message could not be sent (too large, channel closed)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(MESSAGE_SEND_FAILED, message, component="gpu")
+
+
+class ControlRequestError(ReactorException):
+    """A control-channel request was refused (``error.code`` from the runtime) or timed out."""
+
+    def __init__(self, method: str, code: str, message: str) -> None:
+        super().__init__(code, f"{method} failed [{code}]: {message}", component="gpu")
+        self.method = method
+
+
+class TrackPublishError(ReactorException):
+    """``publish_track`` failed (unknown track, refused by the runtime, not connected)."""
+
+    def __init__(self, message: str, *, code: str = TRACK_PUBLISH_FAILED) -> None:
+        super().__init__(code, message, component="gpu")
+
+
+def scrub(text: str, secrets: list[str] | tuple[str, ...]) -> str:
+    """Replace every secret (API key, JWT) occurring in ``text`` with ``***``."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "***")
+    return text
