@@ -1,0 +1,302 @@
+"""Drive the official reactor-sdk 0.8.0 (PY08) from a test over stdin/stdout JSON lines.
+
+Runs inside the PY08 venv (never the project's interpreter). The test writes operations as JSON
+lines on stdin (``{"op": "connect"}``, ``{"op": "send_command", ...}``, ...) and reads events as
+JSON lines on stdout: status changes, every received frame (decoded frame index, shape, probe
+pixels, arrival time on CLOCK_MONOTONIC), application and runtime messages, errors, and a trace of
+every HTTP exchange PY08 makes (method, path, status, a few body fields; never header values).
+Only the public PY08 API is used; the HTTP trace wraps aiohttp without changing what is sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import fractions
+import importlib.util
+import json
+import os
+import resource
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import aiohttp
+import numpy as np
+from aiortc import VideoStreamTrack
+from av import VideoFrame
+from yarl import URL
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def _load_framecode() -> Any:
+    """Import reactor_notebook/framecode.py by path (the package itself is not installed here)."""
+    spec = importlib.util.spec_from_file_location("_framecode", REPO / "reactor_notebook" / "framecode.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+framecode = _load_framecode()
+
+
+def emit(ev: str, **fields: Any) -> None:
+    """Write one event line (with CLOCK_MONOTONIC time) to stdout."""
+    fields["ev"] = ev
+    fields.setdefault("t", time.monotonic())
+    sys.stdout.write(json.dumps(fields, default=str) + "\n")
+    sys.stdout.flush()
+
+
+# ---------------------------------------------------------------------------------------------
+# HTTP trace: observe PY08's requests without altering them
+# ---------------------------------------------------------------------------------------------
+_BODY_FIELDS = ("session_id", "state", "connection_id", "detail")
+
+
+def install_http_trace() -> None:
+    """Wrap aiohttp.ClientSession._request to report every exchange as an ``http`` event."""
+    original = aiohttp.ClientSession._request
+
+    async def traced(self: aiohttp.ClientSession, method: str, str_or_url: Any, **kwargs: Any) -> Any:
+        headers = {k.lower() for k in (kwargs.get("headers") or {})}
+        response = await original(self, method, str_or_url, **kwargs)
+        info: dict[str, Any] = {
+            "method": method.upper(),
+            "path": URL(str(str_or_url)).path,
+            "status": response.status,
+            "headers": sorted(headers),
+        }
+        try:
+            body = await response.read()  # cached by aiohttp, the client reads it again
+            if body:
+                parsed = json.loads(body)
+                if isinstance(parsed, dict):
+                    info["body"] = {k: parsed[k] for k in _BODY_FIELDS if k in parsed}
+                    info["keys"] = sorted(parsed)
+                else:
+                    info["body"] = parsed if parsed is None else type(parsed).__name__
+        except Exception:
+            pass
+        emit("http", **info)
+        return response
+
+    aiohttp.ClientSession._request = traced  # type: ignore[method-assign]
+
+
+# ---------------------------------------------------------------------------------------------
+# A numpy-sourced input track for publish_track
+# ---------------------------------------------------------------------------------------------
+class NumpyTrack(VideoStreamTrack):
+    """Solid-colour 320x240 frames at 15 fps, each stamped with its index code."""
+
+    def __init__(self, color: tuple[int, int, int], width: int = 320, height: int = 240) -> None:
+        super().__init__()
+        self.color = color
+        self.size = (height, width)
+        self.count = 0
+
+    async def recv(self) -> VideoFrame:
+        pts, _ = await self.next_timestamp()
+        image = np.empty((*self.size, 3), np.uint8)
+        image[:] = self.color
+        framecode.draw_index(image, self.count)
+        self.count += 1
+        frame = VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts = pts
+        frame.time_base = fractions.Fraction(1, 90000)
+        return frame
+
+
+# ---------------------------------------------------------------------------------------------
+# The driver
+# ---------------------------------------------------------------------------------------------
+class Driver:
+    """Owns one PY08 Reactor and executes operations read from stdin."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        import reactor_sdk
+        import reactor_sdk.reactor
+
+        if args.local_url:
+            # Explicit opt-in only: PY08 hard-codes http://localhost:8080 for local mode.
+            reactor_sdk.reactor.LOCAL_API_URL = args.local_url
+        if args.forge_api_version is not None:
+            # Version-negotiation tests: make PY08 announce another API version in its headers.
+            import reactor_sdk.coordinator.client as coordinator
+            import reactor_sdk.coordinator.local_client as local_coordinator
+
+            coordinator.REACTOR_API_VERSION = args.forge_api_version
+            local_coordinator.REACTOR_API_VERSION = args.forge_api_version
+        if args.forge_webrtc_version is not None:
+            reactor_sdk.reactor.REACTOR_WEBRTC_VERSION = args.forge_webrtc_version
+        self.sdk = reactor_sdk
+        self.args = args
+        self.probes = [tuple(int(v) for v in p.split(",")) for p in args.probe]
+        kwargs: dict[str, Any] = {"model_name": args.model, "local": args.mode == "local"}
+        if args.api_key is not None:
+            kwargs["api_key"] = args.api_key
+        if args.mode == "cloud":
+            kwargs["api_url"] = args.api_url
+        self.reactor = reactor_sdk.Reactor(**kwargs)
+        self.frames = 0
+        self.tracks: dict[str, NumpyTrack] = {}
+        self._wire()
+
+    def _wire(self) -> None:
+        r = self.reactor
+        r.on("status_changed", lambda s: emit("status", status=getattr(s, "value", str(s))))
+        r.on("session_id_changed", lambda sid: emit("session_id", session_id=sid))
+        r.on("message", lambda m: emit("message", message=m))
+        r.on("runtime_message", lambda m: emit("runtime_message", message=m))
+        r.on("track_received", lambda name, track: emit("track_received", name=name, kind=track.kind))
+        r.on("capabilities_received", self._on_caps)
+        r.on(
+            "error",
+            lambda e: emit(
+                "error", code=e.code, message=e.message, component=e.component, recoverable=e.recoverable
+            ),
+        )
+        r.set_frame_callback(self._on_frame)
+
+    def _on_caps(self, caps: Any) -> None:
+        caps = caps or {}
+        emit(
+            "capabilities",
+            tracks=caps.get("tracks"),
+            commands=[c.get("name") for c in caps.get("commands") or []],
+            keys=sorted(caps),
+        )
+
+    def _on_frame(self, image: np.ndarray) -> None:
+        now = time.monotonic()
+        self.frames += 1
+        if self.frames % self.args.frame_every:
+            return
+        h, w = image.shape[:2]
+        probes = [image[min(y, h - 1), min(x, w - 1)].tolist() for x, y in self.probes]
+        emit(
+            "frame",
+            t=now,
+            n=self.frames,
+            index=framecode.read_index(image),
+            shape=list(image.shape),
+            px=probes,
+        )
+
+    async def run_op(self, op: dict[str, Any]) -> None:
+        """Execute one operation; report ``op_done`` (or ``op_failed``) with its id."""
+        name = op.get("op")
+        try:
+            result = await self._dispatch(name, op)
+            emit("op_done", op=name, id=op.get("id"), result=result)
+        except Exception as exc:  # reported to the test, which decides
+            code = getattr(exc, "code", None)
+            emit("op_failed", op=name, id=op.get("id"), error=f"{type(exc).__name__}: {exc}", code=code)
+
+    async def _dispatch(self, name: str | None, op: dict[str, Any]) -> Any:
+        r = self.reactor
+        if name == "connect":
+            await r.connect()
+            return {"status": r.get_status().value, "session_id": r.get_session_id()}
+        if name == "send_command":
+            scope = self.sdk.MessageScope(op.get("scope", "application"))
+            await r.send_command(op["command"], op.get("data", {}), scope)
+            return None
+        if name == "publish":
+            track = NumpyTrack(tuple(op.get("color", (0, 200, 0))))
+            self.tracks[op["name"]] = track
+            await r.publish_track(op["name"], track)
+            return {"status": r.get_status().value}
+        if name == "unpublish":
+            await r.unpublish_track(op["name"])
+            return None
+        if name == "pause_track":
+            await r.pause_track(op["name"])
+            return None
+        if name == "resume_track":
+            await r.resume_track(op["name"])
+            return None
+        if name == "reconnect":
+            await r.reconnect()
+            return {"status": r.get_status().value}
+        if name == "disconnect":
+            await r.disconnect(recoverable=bool(op.get("recoverable", False)))
+            return {"status": r.get_status().value, "session_id": r.get_session_id()}
+        if name == "usage":
+            usage = resource.getrusage(resource.RUSAGE_SELF)
+            rss_kb = _current_rss_kb()
+            return {"cpu": usage.ru_utime + usage.ru_stime, "rss_kb": rss_kb, "frames": self.frames}
+        if name == "state":
+            err = r.get_last_error()
+            return {
+                "status": r.get_status().value,
+                "session_id": r.get_session_id(),
+                "last_error": err.code if err else None,
+                "frames": self.frames,
+            }
+        raise ValueError(f"unknown op {name!r}")
+
+
+def _current_rss_kb() -> int:
+    """Resident set size now, from /proc (ru_maxrss is only the peak)."""
+    try:
+        with open(f"/proc/{os.getpid()}/status") as fh:
+            for line in fh:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mode", choices=["local", "cloud"], required=True)
+    parser.add_argument("--model", default="testpattern")
+    parser.add_argument("--api-url", default=None)
+    parser.add_argument("--api-key", default=None)
+    parser.add_argument("--local-url", default=None, help="override PY08's fixed http://localhost:8080")
+    parser.add_argument("--forge-api-version", type=int, default=None, help="announce this API version")
+    parser.add_argument("--forge-webrtc-version", default=None, help="announce this WebRTC version")
+    parser.add_argument("--probe", action="append", default=[], help="x,y pixel to report per frame")
+    parser.add_argument("--frame-every", type=int, default=1, help="report every Nth frame")
+    parser.add_argument("--no-trace", action="store_true")
+    args = parser.parse_args()
+    if not args.no_trace:
+        install_http_trace()
+
+    import reactor_sdk
+
+    emit("hello", version=reactor_sdk.__version__, pid=os.getpid())
+    driver = Driver(args)
+
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    pending: set[asyncio.Task[None]] = set()
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        op = json.loads(line)
+        if op.get("op") == "exit":
+            break
+        task = asyncio.create_task(driver.run_op(op))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    for task in list(pending):
+        task.cancel()
+    try:
+        if driver.reactor.get_status().value != "disconnected" or driver.reactor.get_session_id():
+            await asyncio.wait_for(driver.reactor.disconnect(), 10)
+    except Exception as exc:
+        emit("exit_error", error=str(exc))
+    emit("bye", frames=driver.frames)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

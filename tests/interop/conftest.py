@@ -1,0 +1,105 @@
+"""Fixtures of the interop suite: our runtime in-process, official clients out of process.
+
+PY08 runs in its own venv (``py08_env``), JS29 in headless Debian Chromium driven by Playwright
+(``js_env``). Every runtime binds an ephemeral port except the one PY08's local mode needs: PY08
+hard-codes ``http://localhost:8080``, so that fixture skips with a reason when 8080 is taken.
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+HERE = Path(__file__).resolve().parent
+if str(HERE) not in sys.path:
+    sys.path.insert(0, str(HERE))
+
+from harness import CLIENTS, ClientProcess, port_in_use  # noqa: E402
+from py08_env import ensure_py08_venv  # noqa: E402
+
+PY08_LOCAL_PORT = 8080
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Everything under tests/interop talks to an official client."""
+    for item in items:
+        if Path(str(item.fspath)).resolve().is_relative_to(HERE):
+            item.add_marker(pytest.mark.official)
+
+
+@pytest.fixture(scope="session")
+def py08_python() -> Path:
+    """The interpreter of the reactor-sdk 0.8.0 venv (created on first use)."""
+    return ensure_py08_venv()
+
+
+@pytest.fixture
+def py08(py08_python: Path) -> Iterator[Callable[..., ClientProcess]]:
+    """Factory of PY08 driver subprocesses; every one is closed (and disconnects) at teardown."""
+    started: list[ClientProcess] = []
+
+    def spawn(*args: str) -> ClientProcess:
+        client = ClientProcess([str(py08_python), str(CLIENTS / "py08_driver.py"), *args])
+        started.append(client)
+        client.wait_for("hello", 30)
+        return client
+
+    yield spawn
+    for client in started:
+        client.close()
+
+
+def start_runtime(**kwargs: Any) -> Any:
+    """Start a LocalRuntime (the in-process handle of our runtime) and return it."""
+    from reactor_notebook.runtime import LocalRuntime
+
+    kwargs.setdefault("host", "127.0.0.1")
+    kwargs.setdefault("port", 0)
+    rt = LocalRuntime(**kwargs)
+    rt.start()
+    return rt
+
+
+@pytest.fixture(scope="module")
+def runtime_factory() -> Iterator[Callable[..., Any]]:
+    """Start runtimes for a test module; all are stopped when the module ends."""
+    started: list[Any] = []
+
+    def make(**kwargs: Any) -> Any:
+        rt = start_runtime(**kwargs)
+        started.append(rt)
+        return rt
+
+    yield make
+    for rt in started:
+        rt.stop()
+
+
+@pytest.fixture(scope="module")
+def rt_testpattern(runtime_factory: Callable[..., Any]) -> Any:
+    """A testpattern runtime on an ephemeral port (cloud-like and explicit-URL clients)."""
+    return runtime_factory(model="testpattern")
+
+
+@pytest.fixture(scope="module")
+def rt_helios(runtime_factory: Callable[..., Any]) -> Any:
+    """A helios runtime on an ephemeral port."""
+    return runtime_factory(model="helios")
+
+
+@pytest.fixture(scope="module")
+def rt_local8080(runtime_factory: Callable[..., Any]) -> Any:
+    """A testpattern runtime on 127.0.0.1:8080, the only base URL PY08's ``local=True`` uses."""
+    if port_in_use(PY08_LOCAL_PORT):
+        pytest.skip(
+            f"port {PY08_LOCAL_PORT} is busy: PY08 local mode hard-codes http://localhost:{PY08_LOCAL_PORT}, "
+            "so this test needs it free (it is in CI)"
+        )
+    try:
+        return runtime_factory(model="testpattern", port=PY08_LOCAL_PORT)
+    except OSError as exc:  # lost a race for the port
+        pytest.skip(f"could not bind port {PY08_LOCAL_PORT} for PY08 local mode: {exc}")
