@@ -163,7 +163,8 @@ def openapi_schema(
             "properties": {p.name: _fragment(p, legacy=False) for p in c.params},
             "additionalProperties": False,
         }
-        required = [p.name for p in c.params if p.required and not c.one_of]
+        grouped = {n for group in c.one_of for n in group}
+        required = [p.name for p in c.params if p.required and p.name not in grouped]
         if required:
             body["required"] = required
         paths[f"/events/{c.name}"] = {
