@@ -277,7 +277,9 @@ class FrameBuffer:
     def add_event(self, kind: str, name: str, data: Any = None) -> None:
         """Append to the timeline (commands sent, messages, status changes, errors)."""
         with self._cond:
-            self._timeline.append(TimelineEntry(time.time(), kind, name, data, self._seq if self._seq >= 0 else None))
+            self._timeline.append(
+                TimelineEntry(time.time(), kind, name, data, self._seq if self._seq >= 0 else None)
+            )
 
     def close(self) -> None:
         """End live iterators and pending waits (frames stay readable); ``push`` reopens."""
@@ -329,7 +331,9 @@ class FrameBuffer:
                 self._cond.wait(remaining)
             return self._frames[-1]
 
-    async def await_next(self, after_seq: int, timeout: float | None = None) -> tuple[Frame, FrameMeta] | None:
+    async def await_next(
+        self, after_seq: int, timeout: float | None = None
+    ) -> tuple[Frame, FrameMeta] | None:
         """Awaitable :meth:`wait_next` for any event loop (never blocks the loop)."""
         loop = asyncio.get_running_loop()
         deadline = None if timeout is None else loop.time() + timeout
@@ -370,7 +374,9 @@ class FrameBuffer:
                 remaining = None if deadline is None else deadline - time.monotonic()
                 if remaining is not None and remaining <= 0:
                     last = {k: (self._state or {}).get(k) for k in STATE_COLUMNS} if self._state else None
-                    raise TimeoutError(f"model state did not reach the condition within {timeout} s (last: {last})")
+                    raise TimeoutError(
+                        f"model state did not reach the condition within {timeout} s (last: {last})"
+                    )
                 self._cond.wait(remaining)
 
     def frames(self) -> list[tuple[Frame, FrameMeta]]:
@@ -444,7 +450,9 @@ class FrameBuffer:
 
         ref = self.latest_ref() or self.wait_next(-1, timeout)
         if ref is None:
-            raise TimeoutError(f"no frame arrived within {timeout} s; is the session connected and streaming?")
+            raise TimeoutError(
+                f"no frame arrived within {timeout} s; is the session connected and streaming?"
+            )
         return Image.fromarray(np.ascontiguousarray(ref[0]), "RGB")
 
     def to_array(self, last: int | None = None, track: str | None = None) -> Frame:
@@ -480,9 +488,13 @@ class FrameBuffer:
         rec, timeout = self._start_record(n, seconds, timeout, track)
         if self._push_thread == threading.get_ident():
             self._stop_record(rec)
-            raise RuntimeError("record() would block the thread that delivers frames; use `await frames.arecord()`")
+            raise RuntimeError(
+                "record() would block the thread that delivers frames; use `await frames.arecord()`"
+            )
         try:
-            wait = timeout if rec.deadline is None else min(timeout, max(0.0, rec.deadline - time.monotonic()))
+            wait = (
+                timeout if rec.deadline is None else min(timeout, max(0.0, rec.deadline - time.monotonic()))
+            )
             rec.done.wait(wait)
             if not rec.done.is_set() and rec.deadline is not None and rec.items:
                 rec.finish()  # the time window is over
@@ -514,7 +526,9 @@ class FrameBuffer:
         with self._cond:
             self._recorders.append(rec)
         try:
-            wait = timeout if rec.deadline is None else min(timeout, max(0.0, rec.deadline - time.monotonic()))
+            wait = (
+                timeout if rec.deadline is None else min(timeout, max(0.0, rec.deadline - time.monotonic()))
+            )
             try:
                 await asyncio.wait_for(fut, wait)
             except asyncio.TimeoutError:
@@ -525,7 +539,12 @@ class FrameBuffer:
         return self._recorded(rec, n, seconds, timeout, return_meta)
 
     def _start_record(
-        self, n: int | None, seconds: float | None, timeout: float | None, track: str | None, defer: bool = False
+        self,
+        n: int | None,
+        seconds: float | None,
+        timeout: float | None,
+        track: str | None,
+        defer: bool = False,
     ) -> tuple[_Recorder, float]:
         if n is None and seconds is None:
             raise ValueError("record() needs n (frames) and/or seconds")
@@ -587,7 +606,9 @@ class FrameBuffer:
         rows = [e.as_row() for e in self.timeline_entries()]
         for row in rows:
             data = row["data"]
-            row["event"] = data.get("event") if isinstance(data, dict) and isinstance(data.get("event"), str) else None
+            row["event"] = (
+                data.get("event") if isinstance(data, dict) and isinstance(data.get("event"), str) else None
+            )
         df = pd.DataFrame(rows, columns=["time", "seq", "kind", "name", "event", "data"])
         df["seq"] = df["seq"].astype("Int64")
         df["datetime"] = pd.to_datetime(df["time"], unit="s", utc=True)
@@ -680,7 +701,9 @@ def save_mp4(
             if buf is not None:
                 buf[:h, :w] = img
                 img = buf
-            for packet in stream.encode(av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")):
+            for packet in stream.encode(
+                av.VideoFrame.from_ndarray(np.ascontiguousarray(img), format="rgb24")
+            ):
                 container.mux(packet)
         for packet in stream.encode():
             container.mux(packet)

@@ -11,7 +11,6 @@ from reactor_notebook.frames import FrameBuffer
 
 
 @pytest.fixture
-
 def feeder() -> Iterator[Feeder]:
     buf = FrameBuffer(max_frames=30)
     f = Feeder(buf)

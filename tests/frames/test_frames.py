@@ -229,7 +229,9 @@ def test_dataframe_and_timeline_share_seq_and_time() -> None:
     buf = FrameBuffer()
     buf.push(numbered(0))
     buf.add_event("command", "set_prompt", {"prompt": "a"})
-    buf.set_state({"current_frame": 0, "current_chunk": 0, "current_prompt": "a", "running": True, "paused": False})
+    buf.set_state(
+        {"current_frame": 0, "current_chunk": 0, "current_prompt": "a", "running": True, "paused": False}
+    )
     buf.push(numbered(1))
     buf.add_event("message", "event", {"event": "prompt_switched", "chunk": 1})
     buf.push(numbered(2))
