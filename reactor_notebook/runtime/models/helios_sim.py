@@ -33,6 +33,7 @@ __all__ = [
     "CHUNK_FRAMES",
     "COMMANDS",
     "MESSAGE_MODES",
+    "SR_SCALES",
     "HeliosSim",
     "message_schemas",
 ]
