@@ -55,6 +55,9 @@ class Model(ABC):
     version: ClassVar[str] = "sim-1"
     description: ClassVar[str] = ""
     default_fps: ClassVar[float] = 24.0
+    # How rejected commands are reported (protocol.md §6.4/§6.5): "typed" = command_error,
+    # "legacy" = {"type":"event","data":{"event":"error",...}}, "both" = legacy then typed.
+    error_style: ClassVar[Literal["typed", "legacy", "both"]] = "typed"
 
     def __init__(self, *, fps: float | None = None, **options: Any) -> None:
         self.fps = float(fps or self.default_fps)
@@ -85,11 +88,22 @@ class Model(ABC):
         if self._emit is not None:
             self._emit(message)
 
+    def error_messages(self, error: CommandValidationError) -> list[dict[str, Any]]:
+        """The messages that report a rejected command, per :attr:`error_style` (may be overridden)."""
+        fields = error.to_dict()
+        style = getattr(self, "error_style", "typed")
+        out: list[dict[str, Any]] = []
+        if style in ("legacy", "both"):
+            out.append({"type": "event", "data": {"event": "error", **fields}})
+        if style in ("typed", "both"):
+            out.append({"type": "command_error", "data": fields})
+        return out
+
     # --- lifecycle hooks ---------------------------------------------------------------------
-    def on_session_start(self) -> None:
+    def on_session_start(self) -> None:  # noqa: B027 (optional hook)
         """A session got its first peer (protocol.md §2.5 *connected* hook)."""
 
-    def on_session_end(self) -> None:
+    def on_session_end(self) -> None:  # noqa: B027 (optional hook)
         """The session closed; discard per-session state."""
 
     def greeting(self) -> list[dict[str, Any]]:
@@ -105,8 +119,8 @@ class Model(ABC):
     def render(self) -> dict[str, Frame]:
         """Produce the next frame of every output track: (H, W, 3) RGB uint8, called at ``fps``."""
 
-    def on_input_frame(self, track: str, frame: Frame) -> None:
+    def on_input_frame(self, track: str, frame: Frame) -> None:  # noqa: B027 (optional hook)
         """A frame arrived on an input track (published by a client)."""
 
-    def on_input_changed(self, track: str, published: bool) -> None:
+    def on_input_changed(self, track: str, published: bool) -> None:  # noqa: B027 (optional hook)
         """A client started or stopped publishing an input track."""

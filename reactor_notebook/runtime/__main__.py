@@ -1,0 +1,112 @@
+"""CLI: ``python -m reactor_notebook.runtime --port 8080 --model helios``.
+
+Prints ``reactor runtime listening on http://HOST:PORT (model NAME)`` once the port accepts
+connections (with the real port for ``--port 0``); stops cleanly on SIGINT/SIGTERM.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import logging
+import signal
+import sys
+from typing import Any
+
+from .config import ConfigError
+from .encoding import CODECS, X264_PRESETS, X264_TUNES, EncoderSettingsError
+from .handle import build_config
+from .models import create_model, model_names
+from .server import LOOPBACK_HOSTS, RuntimeServer
+
+
+def _option(text: str) -> tuple[str, Any]:
+    key, sep, value = text.partition("=")
+    if not sep or not key:
+        raise argparse.ArgumentTypeError(f"expected KEY=VALUE, got {text!r}")
+    try:
+        return key, json.loads(value)
+    except ValueError:
+        return key, value
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m reactor_notebook.runtime", description="Reactor embedded runtime")
+    p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
+    p.add_argument("--port", type=int, default=8080, help="port (0 = pick a free one; default 8080)")
+    p.add_argument("--model", default="helios", choices=model_names(), help="model to host (default helios)")
+    p.add_argument("--api-key", action="append", default=None, help="accept only this API key at /tokens (repeatable)")
+    p.add_argument("--fps", type=float, default=None, help="model frame rate (default: the model's)")
+    p.add_argument("--model-option", action="append", type=_option, default=[], metavar="KEY=VALUE",
+                   help="model option, e.g. width=1280 (repeatable)")
+    p.add_argument("--orphan-timeout", type=float, default=30.0, help="seconds without a peer before a session closes")
+    p.add_argument("--keepalive-timeout", type=float, default=20.0, help="seconds of data-channel silence before a peer is closed")
+    p.add_argument("--assignment-delay", type=float, default=0.0, help="simulated GPU assignment delay for cloud sessions (s)")
+    p.add_argument("--ice-server", action="append", default=None, help="STUN/TURN URL offered to clients (repeatable)")
+    p.add_argument("--codec", default=None, help=f"preferred video codec: {', '.join(CODECS)} (default auto = offer order)")
+    p.add_argument("--preset", default=None, help=f"x264 preset: {', '.join(X264_PRESETS)} (default veryfast)")
+    p.add_argument("--tune", default=None, help=f"x264 tune: {', '.join(X264_TUNES)} (default zerolatency)")
+    p.add_argument("--bitrate", default=None, help="start bitrate in bit/s, e.g. 3M or 2500k (default 3M)")
+    p.add_argument("--max-bitrate", default=None, help="maximum bitrate in bit/s (default 8M)")
+    p.add_argument("--min-bitrate", default=None, help="lowest bitrate receiver feedback may set (default bitrate/2)")
+    p.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
+    return p
+
+
+async def serve(server: RuntimeServer) -> None:
+    """Run until SIGINT/SIGTERM, then shut down cleanly."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):
+            pass
+    await server.start()
+    print(f"reactor runtime listening on {server.url} (model {server.model.name})", flush=True)
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = build_config(
+            args.host,
+            args.port,
+            args.api_key[0] if args.api_key and len(args.api_key) == 1 else args.api_key,
+            args.orphan_timeout,
+            keepalive_timeout=args.keepalive_timeout,
+            assignment_delay=args.assignment_delay,
+            ice_servers=args.ice_server or (),
+            codec=args.codec,
+            preset=args.preset,
+            tune=args.tune,
+            bitrate=args.bitrate,
+            max_bitrate=args.max_bitrate,
+            min_bitrate=args.min_bitrate,
+        )
+        model = create_model(args.model, fps=args.fps, **dict(args.model_option))
+    except (ConfigError, EncoderSettingsError, ValueError, TypeError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    if args.host not in LOOPBACK_HOSTS and not args.api_key:
+        print(
+            f"warning: binding {args.host} without --api-key: anyone who can reach this port can use the runtime",
+            file=sys.stderr,
+            flush=True,
+        )
+    try:
+        asyncio.run(serve(RuntimeServer(model, config)))
+    except OSError as exc:
+        print(f"error: cannot listen on {args.host}:{args.port}: {exc}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,339 @@
+"""HTTP API of the runtime (protocol.md §2): local, cloud-like coordinator and transport routes.
+
+Middlewares add CORS to every answer (OPTIONS preflights get 204 + Private-Network), check
+version headers (426/501 only for real version mismatches) and turn every error into a
+``{"detail": ...}`` body.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from .. import protocol
+from .auth import Authenticator, AuthError
+from .channels import Dispatcher
+from .config import MAX_UPLOAD_BYTES
+from .session import SessionError, SessionManager
+from .uploads import UploadError
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
+MANAGER = web.AppKey("manager", SessionManager)
+AUTH = web.AppKey("auth", Authenticator)
+TRANSPORT = "/sessions/{sid}/transport/webrtc"
+
+
+def _detail(status: int, detail: str, headers: dict[str, str] | None = None) -> web.Response:
+    return web.json_response({"detail": detail}, status=status, headers=headers)
+
+
+def _cors_headers(request: web.Request) -> dict[str, str]:
+    origin = request.headers.get("Origin")
+    headers = {
+        "Access-Control-Allow-Origin": origin or "*",
+        "Access-Control-Expose-Headers": "Retry-After, Reactor-API-Version",
+        "Vary": "Origin",
+    }
+    if origin:
+        headers["Access-Control-Allow-Credentials"] = "true"
+    return headers
+
+
+@web.middleware
+async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Allow every origin, method and header; answer preflights with 204."""
+    if request.method == "OPTIONS":
+        headers = _cors_headers(request)
+        headers["Access-Control-Allow-Methods"] = request.headers.get(
+            "Access-Control-Request-Method", "GET, POST, PUT, DELETE, OPTIONS"
+        )
+        headers["Access-Control-Allow-Headers"] = request.headers.get("Access-Control-Request-Headers", "*")
+        headers["Access-Control-Max-Age"] = "600"
+        if request.headers.get("Access-Control-Request-Private-Network", "").lower() == "true":
+            headers["Access-Control-Allow-Private-Network"] = "true"
+        return web.Response(status=204, headers=headers)
+    try:
+        response = await handler(request)
+    except web.HTTPException as exc:
+        response = _detail(exc.status, exc.reason or exc.text or "error", dict(exc.headers))
+    except (SessionError, UploadError) as exc:
+        response = _detail(exc.status, exc.detail)
+    except AuthError as exc:
+        response = _detail(401, str(exc))
+    for key, value in _cors_headers(request).items():
+        response.headers.setdefault(key, value)
+    return response
+
+
+@web.middleware
+async def version_middleware(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """426 for a too-old, 501 for a too-new ``Reactor-API-Version`` / ``Reactor-WebRTC-Version``."""
+    for header, major in (
+        (protocol.HEADER_API_VERSION, protocol.API_VERSION),
+        (protocol.HEADER_WEBRTC_VERSION, int(protocol.WEBRTC_VERSION.split(".")[0])),
+    ):
+        value = request.headers.get(header)
+        status = protocol.check_version_header(value, major)
+        if status == 426:
+            return _detail(426, f"{header} {value} is too old: this runtime speaks {header} {major}")
+        if status == 501:
+            return _detail(501, f"{header} {value} is newer than this runtime supports ({major})")
+        if status is not None:
+            return _detail(400, f"Malformed {header} header: {value!r}")
+    return await handler(request)
+
+
+async def _json_body(request: web.Request, *, status: int = 400) -> Any:
+    raw = await request.read()
+    if not raw.strip():
+        return None
+    try:
+        return json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        raise SessionError(status, "Request body is not valid JSON") from None
+
+
+def _manager(request: web.Request) -> SessionManager:
+    return request.app[MANAGER]
+
+
+def _auth_cloud(request: web.Request, sid: str | None = None) -> None:
+    """Cloud routes need a live bearer token; session ``local`` never checks auth."""
+    if sid == protocol.LOCAL_SESSION_ID:
+        return
+    request.app[AUTH].check_bearer(request.headers.get("Authorization"), sid)
+
+
+def _cid(request: web.Request) -> int:
+    raw = request.match_info.get("cid") or request.query.get("connection_id")
+    if raw is None:
+        return protocol.FLAT_CONNECTION_ID
+    try:
+        return int(raw)
+    except ValueError:
+        raise SessionError(404, f"Connection id must be an integer, got {raw!r}") from None
+
+
+# --- local routes -----------------------------------------------------------------------------------
+async def start_session(request: web.Request) -> web.Response:
+    body = await _json_body(request)
+    extra = body if isinstance(body, dict) else {}
+    m = _manager(request)
+    s = m.start_local(extra.get("extra_configs") or extra.get("extra_args"))
+    return web.json_response(m.descriptor(s))
+
+
+async def stop_session(request: web.Request) -> web.Response:
+    m = _manager(request)
+    s = m.get(protocol.LOCAL_SESSION_ID)
+    if s is not None:
+        await m.close_session(s, "POST /stop_session")
+    return web.json_response(None)
+
+
+async def get_session(request: web.Request) -> web.Response:
+    m = _manager(request)
+    s = m.get(protocol.LOCAL_SESSION_ID)
+    if s is None:
+        return _detail(404, "No session: POST /start_session first")
+    return web.json_response(m.descriptor(s))
+
+
+async def get_schema(request: web.Request) -> web.Response:
+    return web.json_response(_manager(request).info.schema)
+
+
+async def health(request: web.Request) -> web.Response:
+    m = _manager(request)
+    return web.json_response({"status": "healthy", "model": m.model.name, "state": m.machine_state()})
+
+
+# --- cloud-like coordinator ----------------------------------------------------------------------------
+async def tokens(request: web.Request) -> web.Response:
+    auth = request.app[AUTH]
+    auth.check_api_key(request.headers.get(protocol.HEADER_API_KEY))
+    body = await _json_body(request)
+    expires_after = None
+    sid = None
+    if isinstance(body, dict):
+        expires_after = body.get("expires_after")
+        if expires_after is not None and (
+            isinstance(expires_after, bool) or not isinstance(expires_after, (int, float)) or expires_after <= 0
+        ):
+            return _detail(400, f"'expires_after' must be a positive number of seconds, got {expires_after!r}")
+        sid = body.get("session_id") if isinstance(body.get("session_id"), str) else None
+    jwt, exp = auth.mint(expires_after, sid)
+    return web.json_response({"jwt": jwt, "expires_at": int(exp)})
+
+
+async def create_session(request: web.Request) -> web.Response:
+    _auth_cloud(request)
+    m = _manager(request)
+    body = await _json_body(request, status=422)
+    if not isinstance(body, dict):
+        return _detail(422, "Body must be an object like {'model': {'name': ...}}")
+    model = body.get("model")
+    name = model.get("name") if isinstance(model, dict) else model if isinstance(model, str) else None
+    if not isinstance(name, str) or not name:
+        return _detail(422, "'model.name' is required")
+    if name != m.model.name:
+        return _detail(404, f"Model {name!r} not found; this runtime hosts {m.model.name!r}")
+    transports = body.get("supported_transports")
+    if transports is not None and not (
+        isinstance(transports, list)
+        and any(isinstance(t, dict) and t.get("protocol") == "webrtc" for t in transports)
+    ):
+        return _detail(422, "'supported_transports' must include {'protocol': 'webrtc'}")
+    extra = body.get("extra_configs") or body.get("extra_args")
+    s = m.create_cloud(extra if isinstance(extra, dict) else None)
+    return web.json_response(m.descriptor(s, initial=True), status=201)
+
+
+def _session_or_closed(request: web.Request) -> tuple[Any, dict[str, Any] | None]:
+    sid = request.match_info["sid"]
+    _auth_cloud(request, sid)
+    m = _manager(request)
+    s = m.get(sid)
+    if s is not None:
+        return s, None
+    closed = m.closed_descriptor(sid)
+    if closed is None:
+        raise SessionError(404, f"Session not found: {sid}")
+    return None, closed
+
+
+async def get_cloud_session(request: web.Request) -> web.Response:
+    s, closed = _session_or_closed(request)
+    m = _manager(request)
+    if s is None:
+        return web.json_response(m.descriptor_closed(closed))
+    return web.json_response(m.descriptor(s))
+
+
+async def session_info(request: web.Request) -> web.Response:
+    s, closed = _session_or_closed(request)
+    m = _manager(request)
+    d = m.descriptor(s) if s is not None else m.descriptor_closed(closed)
+    return web.json_response({"session_id": d["session_id"], "state": d["state"], "cluster": d["cluster"]})
+
+
+async def put_session(request: web.Request) -> web.Response:
+    _session_or_closed(request)
+    return _detail(409, "Session is not INACTIVE: only INACTIVE sessions can be restarted")
+
+
+async def delete_session(request: web.Request) -> web.Response:
+    s, _ = _session_or_closed(request)
+    if s is not None:
+        await _manager(request).close_session(s, "DELETE /sessions")
+    return web.json_response({"session_id": request.match_info["sid"], "state": "CLOSED"})
+
+
+# --- uploads --------------------------------------------------------------------------------------------
+async def create_upload(request: web.Request) -> web.Response:
+    sid = request.match_info["sid"]
+    _auth_cloud(request, sid)
+    m = _manager(request)
+    s = m.get(sid)
+    if s is None:
+        if m.closed_descriptor(sid) is not None:
+            return _detail(409, f"Session {sid} is closed")
+        return _detail(404, f"Session not found: {sid}")
+    rec = m.uploads.declare(sid, await _json_body(request))
+    host = request.host
+    return web.json_response(
+        {
+            "presigned_id": rec.upload_id,
+            "presigned_url": f"http://{host}/uploads/{rec.upload_id}",
+            "path": f"uploads/{rec.upload_id}",
+        },
+        status=201,
+    )
+
+
+async def put_upload(request: web.Request) -> web.Response:
+    rec = _manager(request).uploads.put(request.match_info["uid"], await request.read())
+    return web.json_response({"upload_id": rec.upload_id})
+
+
+# --- transport ------------------------------------------------------------------------------------------
+def _transport_session(request: web.Request) -> Any:
+    sid = request.match_info["sid"]
+    _auth_cloud(request, sid)
+    m = _manager(request)
+    if m.get(sid) is None and sid == protocol.LOCAL_SESSION_ID:
+        raise SessionError(404, "Session not found: no local session is running (POST /start_session first)")
+    return m.live_for_transport(sid)
+
+
+async def ice_servers(request: web.Request) -> web.Response:
+    sid = request.match_info["sid"]
+    _auth_cloud(request, sid)
+    m = _manager(request)
+    if m.get(sid) is None:
+        return _detail(404, f"Session not found: {sid}")
+    return web.json_response({"ice_servers": list(m.config.ice_servers)})
+
+
+async def create_connection(request: web.Request) -> web.Response:
+    s = _transport_session(request)
+    cid = _manager(request).register_connection(s)
+    return web.json_response({"connection_id": cid}, status=201)
+
+
+async def post_offer(request: web.Request) -> web.Response:
+    s = _transport_session(request)
+    cid = _cid(request)
+    body = await _json_body(request)
+    await _manager(request).offer(s, cid, body)
+    return web.json_response({"connection_id": cid}, status=202)
+
+
+async def get_answer(request: web.Request) -> web.Response:
+    s = _transport_session(request)
+    status, body = _manager(request).answer_status(s, _cid(request))
+    return web.json_response(body, status=status)
+
+
+async def ice_candidates(request: web.Request) -> web.Response:
+    s = _transport_session(request)
+    await _manager(request).add_candidates(s, _cid(request), await _json_body(request))
+    return web.json_response(None, status=202)
+
+
+def build_app(manager: SessionManager, auth: Authenticator) -> web.Application:
+    """The aiohttp application with every route of protocol.md §2."""
+    app = web.Application(
+        middlewares=[cors_middleware, version_middleware], client_max_size=MAX_UPLOAD_BYTES + (1 << 20)
+    )
+    app[MANAGER] = manager
+    app[AUTH] = auth
+    Dispatcher(manager)
+    r = app.router
+    r.add_post("/start_session", start_session)
+    r.add_post("/stop_session", stop_session)
+    r.add_get("/session", get_session)
+    r.add_get("/schema", get_schema)
+    r.add_get("/health", health)
+    r.add_post("/tokens", tokens)
+    r.add_post("/sessions", create_session)
+    r.add_get("/sessions/{sid}", get_cloud_session)
+    r.add_put("/sessions/{sid}", put_session)
+    r.add_delete("/sessions/{sid}", delete_session)
+    r.add_get("/sessions/{sid}/info", session_info)
+    r.add_post("/sessions/{sid}/uploads", create_upload)
+    r.add_put("/uploads/{uid}", put_upload)
+    r.add_get(TRANSPORT + "/ice_servers", ice_servers)
+    r.add_post(TRANSPORT + "/connections", create_connection)
+    for path in (TRANSPORT + "/connections/{cid}/sdp_params", TRANSPORT + "/sdp_params"):
+        r.add_post(path, post_offer)
+        r.add_put(path, post_offer)
+        r.add_get(path, get_answer)
+    r.add_post(TRANSPORT + "/connections/{cid}/ice_candidates", ice_candidates)
+    return app

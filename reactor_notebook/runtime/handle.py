@@ -1,0 +1,185 @@
+"""LocalRuntime: run the embedded runtime in a background thread of the current process."""
+
+from __future__ import annotations
+
+import asyncio
+import atexit
+import concurrent.futures
+import socket
+import threading
+from collections.abc import Coroutine
+from typing import Any, TypeVar
+
+from .config import RuntimeConfig, normalize_ice_servers
+from .encoding import EncoderSettings
+from .models import create_model
+from .models.base import Model
+from .server import RuntimeServer, display_host
+
+T = TypeVar("T")
+ENCODER_KEYS = ("codec", "preset", "tune", "bitrate", "max_bitrate", "min_bitrate")
+
+
+def build_config(
+    host: str = "127.0.0.1",
+    port: int = 8080,
+    api_key: str | list[str] | tuple[str, ...] | None = None,
+    orphan_timeout: float = 30.0,
+    **options: Any,
+) -> RuntimeConfig:
+    """A RuntimeConfig from flat keyword options (encoder options included)."""
+    encoder = EncoderSettings.from_options(**{k: options.pop(k) for k in ENCODER_KEYS if k in options})
+    if "ice_servers" in options:
+        options["ice_servers"] = normalize_ice_servers(options["ice_servers"])
+    key = tuple(api_key) if isinstance(api_key, (list, tuple)) else api_key
+    return RuntimeConfig(host=host, port=port, api_key=key, orphan_timeout=orphan_timeout, encoder=encoder, **options)
+
+
+class LocalRuntime:
+    """An in-process runtime with its own event-loop thread: ``with LocalRuntime(...) as rt: rt.url``."""
+
+    def __init__(
+        self,
+        model: str | Model = "helios",
+        host: str = "127.0.0.1",
+        port: int = 0,
+        api_key: str | list[str] | None = None,
+        fps: float | None = None,
+        model_options: dict[str, Any] | None = None,
+        orphan_timeout: float = 30.0,
+        **options: Any,
+    ) -> None:
+        self.config = build_config(host, port, api_key, orphan_timeout, **options)
+        if isinstance(model, Model):
+            self.model = model
+        else:
+            self.model = create_model(model, fps=fps, **(model_options or {}))
+        self._server: RuntimeServer | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    def __repr__(self) -> str:
+        state = f"url={self.url!r}" if self.running else "stopped"
+        return f"LocalRuntime(model={self.model.name!r}, {state})"
+
+    # --- properties -----------------------------------------------------------------------
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive() and self._server is not None
+
+    @property
+    def port(self) -> int:
+        return self._server.port if self._server is not None else self.config.port
+
+    @property
+    def host(self) -> str:
+        return self.config.host
+
+    @property
+    def url(self) -> str:
+        return f"http://{display_host(self.config.host)}:{self.port}"
+
+    @property
+    def server(self) -> RuntimeServer:
+        if self._server is None:
+            raise RuntimeError("LocalRuntime is not running; call start() first")
+        return self._server
+
+    @property
+    def loop(self) -> asyncio.AbstractEventLoop:
+        if self._loop is None:
+            raise RuntimeError("LocalRuntime is not running; call start() first")
+        return self._loop
+
+    # --- lifecycle --------------------------------------------------------------------------
+    def start(self, timeout: float = 15.0) -> LocalRuntime:
+        """Start serving in a background thread; returns once the port accepts connections."""
+        if self.running:
+            return self
+        started: concurrent.futures.Future[None] = concurrent.futures.Future()
+        self._thread = threading.Thread(target=self._run, args=(started,), name="reactor-runtime", daemon=True)
+        self._thread.start()
+        try:
+            started.result(timeout)
+        except BaseException:
+            self._thread.join(timeout)
+            self._thread = None
+            raise
+        return self
+
+    def _run(self, started: concurrent.futures.Future[None]) -> None:
+        loop = asyncio.new_event_loop()
+        self._loop = loop
+        asyncio.set_event_loop(loop)
+        server = RuntimeServer(self.model, self.config)
+        try:
+            loop.run_until_complete(server.start())
+        except BaseException as exc:
+            started.set_exception(exc)
+            self._close_loop(loop)
+            return
+        self._server = server
+        started.set_result(None)
+        try:
+            loop.run_forever()
+        finally:
+            self._close_loop(loop)
+
+    @staticmethod
+    def _close_loop(loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+            for t in pending:
+                t.cancel()
+            if pending:
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+            loop.run_until_complete(loop.shutdown_asyncgens())
+            loop.run_until_complete(loop.shutdown_default_executor())
+        finally:
+            loop.close()
+
+    def stop(self, timeout: float = 15.0) -> None:
+        """Close every session and peer, stop the model thread and the loop thread (idempotent)."""
+        thread, loop, server = self._thread, self._loop, self._server
+        if thread is None or loop is None:
+            return
+        if server is not None and thread.is_alive():
+            try:
+                asyncio.run_coroutine_threadsafe(server.stop(), loop).result(timeout)
+            except concurrent.futures.TimeoutError:
+                pass
+            loop.call_soon_threadsafe(loop.stop)
+        thread.join(timeout)
+        self._thread = self._server = self._loop = None
+
+    def run(self, coro: Coroutine[Any, Any, T], timeout: float | None = 30.0) -> T:
+        """Run a coroutine on the runtime's loop from another thread (tests, tools)."""
+        return asyncio.run_coroutine_threadsafe(coro, self.loop).result(timeout)
+
+    def __enter__(self) -> LocalRuntime:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    # --- notebooks ------------------------------------------------------------------------------
+    @classmethod
+    def ensure(cls, model: str = "helios", port: int = 8080, host: str = "127.0.0.1", **kwargs: Any) -> LocalRuntime | None:
+        """Start a runtime in the background unless something already listens on ``host:port``.
+
+        Returns the new handle, or None when a server was already there (it is left alone).
+        """
+        if _listening(display_host(host).strip("[]"), port):
+            return None
+        rt = cls(model=model, host=host, port=port, **kwargs).start()
+        atexit.register(rt.stop)
+        return rt
+
+
+def _listening(host: str, port: int, timeout: float = 0.5) -> bool:
+    """True if a TCP server accepts connections on host:port."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout):
+            return True
+    except OSError:
+        return False
