@@ -1,0 +1,325 @@
+// Command forms generated from the `commands` trait (ParamSpec dicts with a `kind`):
+// slider+exact input for bounded numbers, number inputs, selects for enums, checkboxes,
+// text/textarea, file picker + drag-drop for base64 images, raw JSON for anything else.
+// Validation runs here first (validate.js), then in the kernel, which answers command_result.
+
+import { parseInput, validateArgs } from "./validate.js";
+
+const MAX_IMAGE_BYTES = 140 * 1024; // data-channel messages cap near 190 KB of binary (protocol.md §4.1)
+const MAX_IMAGE_SIDE = 1024;
+
+let nextId = 1;
+
+async function fileToBase64(file) {
+  let blob = file;
+  const bitmap = await createImageBitmap(file).catch(() => null);
+  if (bitmap && (file.size > MAX_IMAGE_BYTES || Math.max(bitmap.width, bitmap.height) > MAX_IMAGE_SIDE)) {
+    const scale = Math.min(1, MAX_IMAGE_SIDE / Math.max(bitmap.width, bitmap.height));
+    const c = document.createElement("canvas");
+    c.width = Math.max(1, Math.round(bitmap.width * scale));
+    c.height = Math.max(1, Math.round(bitmap.height * scale));
+    c.getContext("2d").drawImage(bitmap, 0, 0, c.width, c.height);
+    for (const q of [0.85, 0.7, 0.55, 0.4]) {
+      blob = await new Promise((r) => c.toBlob(r, "image/jpeg", q));
+      if (blob.size <= MAX_IMAGE_BYTES) break;
+    }
+  }
+  if (bitmap && bitmap.close) bitmap.close();
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+  return { b64: btoa(bin), size: bytes.length, type: blob.type || file.type };
+}
+
+function fieldInput(p, form) {
+  const row = document.createElement("div");
+  row.className = `rn-field rn-kind-${p.kind}`;
+  row.dataset.field = p.name;
+  const label = document.createElement("label");
+  label.textContent = p.name;
+  if (p.required) {
+    const star = document.createElement("span");
+    star.className = "rn-required";
+    star.textContent = " *";
+    star.title = "required";
+    label.append(star);
+  }
+  if (p.description) label.title = p.description;
+  const control = document.createElement("div");
+  control.className = "rn-control";
+  const msg = document.createElement("div");
+  msg.className = "rn-field-error";
+  row.append(label, control, msg);
+
+  let get; // () => raw value for parseInput
+  let set; // (v) => void
+  const def = p.default;
+  const id = `rn-${Math.random().toString(36).slice(2)}`;
+  label.htmlFor = id;
+
+  if (p.kind === "slider") {
+    const range = document.createElement("input");
+    range.type = "range";
+    range.min = p.minimum;
+    range.max = p.maximum;
+    range.step = p.step ?? "any";
+    const exact = document.createElement("input");
+    exact.type = "number";
+    exact.id = id;
+    exact.name = p.name;
+    exact.step = p.step ?? "any";
+    exact.min = p.minimum;
+    exact.max = p.maximum;
+    range.addEventListener("input", () => (exact.value = range.value));
+    exact.addEventListener("input", () => {
+      if (exact.value !== "") range.value = exact.value;
+    });
+    control.append(range, exact);
+    get = () => exact.value;
+    set = (v) => {
+      exact.value = v ?? "";
+      if (v != null) range.value = v;
+    };
+  } else if (p.kind === "select") {
+    const sel = document.createElement("select");
+    sel.id = id;
+    sel.name = p.name;
+    if (!p.required || def == null) {
+      const empty = document.createElement("option");
+      empty.value = "";
+      empty.textContent = p.required ? "— choose —" : "(default)";
+      sel.append(empty);
+    }
+    for (const e of p.enum) {
+      const o = document.createElement("option");
+      o.value = String(e);
+      o.textContent = String(e);
+      sel.append(o);
+    }
+    control.append(sel);
+    get = () => sel.value;
+    set = (v) => (sel.value = v == null ? "" : String(v));
+  } else if (p.kind === "checkbox") {
+    const cb = document.createElement("input");
+    cb.type = "checkbox";
+    cb.id = id;
+    cb.name = p.name;
+    control.append(cb);
+    get = () => cb.checked;
+    set = (v) => (cb.checked = !!v);
+  } else if (p.kind === "textarea" || p.kind === "json") {
+    const ta = document.createElement("textarea");
+    ta.id = id;
+    ta.name = p.name;
+    ta.rows = p.kind === "json" ? 3 : 2;
+    if (p.kind === "json") ta.placeholder = "JSON value";
+    if (p.maxLength != null) ta.maxLength = p.maxLength + 1; // one over, so the length error can show
+    ta.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+        ev.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    control.append(ta);
+    get = () => ta.value;
+    set = (v) => (ta.value = v == null ? "" : p.kind === "json" ? JSON.stringify(v) : String(v));
+  } else if (p.kind === "image" || p.kind === "upload") {
+    const drop = document.createElement("div");
+    drop.className = "rn-drop";
+    const file = document.createElement("input");
+    file.type = "file";
+    file.accept = "image/png,image/jpeg,image/webp";
+    file.id = id;
+    file.name = p.name;
+    const note = document.createElement("span");
+    note.className = "rn-drop-note";
+    note.textContent = "drop an image or choose a file";
+    const thumb = document.createElement("img");
+    thumb.className = "rn-thumb";
+    drop.append(file, note, thumb);
+    control.append(drop);
+    let value;
+    async function take(f) {
+      if (!f) return;
+      note.textContent = "reading…";
+      try {
+        const { b64, size, type } = await fileToBase64(f);
+        value = b64;
+        thumb.src = `data:${type};base64,${b64}`;
+        note.textContent = `${f.name} (${Math.round(size / 1024)} KB${size < f.size ? ", resized" : ""})`;
+      } catch (e) {
+        value = undefined;
+        note.textContent = `cannot read image: ${e}`;
+      }
+    }
+    file.addEventListener("change", () => take(file.files[0]));
+    drop.addEventListener("dragover", (ev) => {
+      ev.preventDefault();
+      drop.classList.add("rn-over");
+    });
+    drop.addEventListener("dragleave", () => drop.classList.remove("rn-over"));
+    drop.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      drop.classList.remove("rn-over");
+      take(ev.dataTransfer.files[0]);
+    });
+    if (p.kind === "upload") {
+      note.textContent = "upload reference: send from Python, or use the base64 field";
+      file.disabled = true;
+    }
+    get = () => value;
+    set = (v) => {
+      value = v ?? undefined;
+      if (!v) {
+        thumb.removeAttribute("src");
+        file.value = "";
+      }
+    };
+  } else {
+    const inp = document.createElement("input");
+    inp.type = p.kind === "number" ? "number" : "text";
+    if (p.kind === "number") inp.step = p.step ?? "any";
+    inp.id = id;
+    inp.name = p.name;
+    control.append(inp);
+    get = () => inp.value;
+    set = (v) => (inp.value = v == null ? "" : String(v));
+  }
+  if (def != null) set(def);
+  if (p.description) {
+    const help = document.createElement("div");
+    help.className = "rn-help";
+    help.textContent = p.description;
+    row.insertBefore(help, msg);
+  }
+  return {
+    p,
+    row,
+    value: () => parseInput(p, get()),
+    reset: () => set(def),
+    setError(text) {
+      msg.textContent = text || "";
+      row.classList.toggle("rn-invalid", !!text);
+    },
+  };
+}
+
+export function createForms(model, root, send) {
+  const box = document.createElement("div");
+  box.className = "rn-forms";
+  root.append(box);
+  const pending = new Map(); // request id -> form controller
+  let forms = new Map(); // command name -> controller
+
+  function buildForm(cmd) {
+    const form = document.createElement("form");
+    form.className = "rn-form";
+    form.dataset.command = cmd.name;
+    form.noValidate = true;
+    const head = document.createElement("div");
+    head.className = "rn-form-head";
+    const title = document.createElement("span");
+    title.className = "rn-form-title";
+    title.textContent = cmd.name;
+    const desc = document.createElement("span");
+    desc.className = "rn-form-desc";
+    desc.textContent = cmd.description || "";
+    head.append(title, desc);
+    form.append(head);
+    const fields = cmd.params.map((p) => fieldInput(p, form));
+    for (const f of fields) form.append(f.row);
+    const foot = document.createElement("div");
+    foot.className = "rn-form-foot";
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = cmd.params.length ? "Send" : cmd.name;
+    const result = document.createElement("span");
+    result.className = "rn-form-result";
+    foot.append(submit, result);
+    form.append(foot);
+
+    const ctl = {
+      cmd,
+      form,
+      fields,
+      setResult(text, ok) {
+        result.textContent = text || "";
+        result.className = `rn-form-result ${ok === true ? "rn-ok" : ok === false ? "rn-bad" : ""}`;
+      },
+      clearErrors() {
+        for (const f of fields) f.setError("");
+        ctl.setResult("");
+      },
+      showError(err) {
+        const f = err && err.field && fields.find((x) => x.p.name === err.field);
+        if (f) f.setError(err.message);
+        ctl.setResult(f ? `rejected: ${err.reason || "error"}` : err.message, false);
+      },
+    };
+
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      ctl.clearErrors();
+      const values = {};
+      for (const f of fields) values[f.p.name] = f.value();
+      const { args, errors } = validateArgs(cmd, values);
+      const bad = Object.entries(errors);
+      if (bad.length) {
+        for (const [name, e] of bad) {
+          const f = fields.find((x) => x.p.name === name);
+          const text = `${cmd.name}: field '${name}': ${e.message}`;
+          if (f) f.setError(text);
+        }
+        ctl.setResult(`${bad.length} field${bad.length > 1 ? "s" : ""} to fix`, false);
+        return;
+      }
+      const id = `cmd-${nextId++}`;
+      pending.set(id, ctl);
+      submit.disabled = true;
+      ctl.setResult("sending…");
+      send({ type: "command", id, name: cmd.name, args });
+    });
+    return ctl;
+  }
+
+  function render() {
+    const cmds = (model.get("commands") || []).filter((c) => !c.transport);
+    const sig = JSON.stringify(cmds);
+    if (sig === box.dataset.sig) return;
+    box.dataset.sig = sig;
+    box.replaceChildren();
+    forms = new Map();
+    if (!cmds.length) {
+      const empty = document.createElement("div");
+      empty.className = "rn-empty";
+      empty.textContent = model.get("status") === "ready" ? "the model declares no commands with parameters" : "";
+      box.append(empty);
+      return;
+    }
+    for (const cmd of cmds) {
+      const ctl = buildForm(cmd);
+      forms.set(cmd.name, ctl);
+      box.append(ctl.form);
+    }
+  }
+
+  function onResult(msg) {
+    const ctl = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (!ctl) return false;
+    ctl.form.querySelector("button[type=submit]").disabled = false;
+    if (msg.ok) ctl.setResult("sent ✓", true);
+    else ctl.showError(msg.error);
+    return true;
+  }
+
+  function showModelError() {
+    const err = model.get("model_error");
+    for (const ctl of forms.values()) {
+      if (err && err.command === ctl.cmd.name) ctl.showError(err);
+    }
+  }
+
+  render();
+  return { render, onResult, showModelError, forms: () => forms };
+}

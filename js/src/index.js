@@ -1,0 +1,124 @@
+// ReactorWidget front end (anywidget ESM). The kernel decides what to send and when; this
+// module draws, acknowledges and forwards user actions. See reactor_notebook/widget/widget.py
+// for the message protocol.
+
+import { createForms } from "./forms.js";
+import { createStats } from "./stats.js";
+import { createStatus } from "./status.js";
+import { createTimeline } from "./timeline.js";
+import { createView } from "./view.js";
+import { createWebcam } from "./webcam.js";
+
+function newDebug() {
+  return {
+    received: 0,
+    drawn: 0,
+    superseded: 0,
+    decodeErrors: 0,
+    lastDecodeError: null,
+    lastId: null,
+    lastSeq: null,
+    latencies: [],
+    frames: [], // recent {id, seq, index, sent_at, drawn_at, decode_ms}
+    webcamSent: 0,
+    webcamAcked: 0,
+    onDrawn(msg, now, decodeMs) {
+      this.drawn += 1;
+      this.lastId = msg.id;
+      this.lastSeq = msg.seq;
+      if (typeof msg.sent_at === "number") {
+        this.latencies.push(now - msg.sent_at);
+        if (this.latencies.length > 600) this.latencies.splice(0, this.latencies.length - 600);
+      }
+      this.frames.push({ id: msg.id, seq: msg.seq, index: msg.index, sent_at: msg.sent_at, drawn_at: now, decode_ms: decodeMs, perf: performance.now() });
+      if (this.frames.length > 600) this.frames.splice(0, this.frames.length - 600);
+    },
+  };
+}
+
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "rn-root";
+  el.append(root);
+  const debug = newDebug();
+  const send = (content, buffers) => model.send(content, undefined, buffers);
+
+  const status = createStatus(model, root, send);
+  const view = createView(model, root, debug);
+  const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown());
+  const webcam = createWebcam(model, root, send, debug);
+  const timeline = createTimeline(model, root, send);
+  const forms = createForms(model, root, send);
+
+  const statsToggle = document.createElement("button");
+  statsToggle.className = "rn-btn rn-stats-toggle";
+  statsToggle.textContent = "stats";
+  statsToggle.title = "show fps / latency overlay";
+  statsToggle.addEventListener("click", () => {
+    model.set("show_stats", !model.get("show_stats"));
+    model.save_changes();
+  });
+  status.tools.append(statsToggle);
+
+  function applyFormsVisibility() {
+    const on = model.get("show_forms");
+    root.querySelector(".rn-forms").style.display = on ? "" : "none";
+  }
+  applyFormsVisibility();
+
+  const onMsg = (msg, buffers) => {
+    switch (msg && msg.type) {
+      case "frame":
+        return view.onFrame(msg, buffers);
+      case "command_result":
+        if (!timeline.onResult(msg)) forms.onResult(msg);
+        return;
+      case "retry_result":
+        return status.onRetryResult(msg);
+      case "webcam_state":
+        return webcam.onState(msg);
+      case "webcam_ack":
+        return webcam.onAck(msg);
+    }
+  };
+  const handlers = [
+    ["msg:custom", onMsg],
+    ["change:status change:session_id change:last_error change:model_name change:kernel_subshells", () => {
+      status.render();
+      timeline.render();
+      webcam.render();
+    }],
+    ["change:commands", () => {
+      forms.render();
+      timeline.render();
+    }],
+    ["change:model_state", () => timeline.render()],
+    ["change:model_error", () => {
+      timeline.renderError();
+      forms.showModelError();
+    }],
+    ["change:input_tracks", () => webcam.render()],
+    ["change:width change:height change:fit", () => view.applySize()],
+    ["change:show_stats change:stats", () => stats.render()],
+    ["change:show_forms", applyFormsVisibility],
+  ];
+  for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.on(ev, fn);
+
+  const registry = (globalThis.__reactorWidgets = globalThis.__reactorWidgets || []);
+  const entry = { el: root, canvas: view.canvas, debug, model };
+  registry.push(entry);
+  root.__reactor = entry;
+
+  send({ type: "ready" });
+
+  return () => {
+    for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.off(ev, fn);
+    view.close();
+    stats.close();
+    webcam.close();
+    const i = registry.indexOf(entry);
+    if (i >= 0) registry.splice(i, 1);
+  };
+}
+
+export default { render };

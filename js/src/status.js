@@ -1,0 +1,72 @@
+// Status badge, error panel with Retry, and the subshell notice.
+
+export function createStatus(model, root, send) {
+  const bar = document.createElement("div");
+  bar.className = "rn-statusbar";
+  const badge = document.createElement("span");
+  badge.className = "rn-badge";
+  const info = document.createElement("span");
+  info.className = "rn-info";
+  const tools = document.createElement("span");
+  tools.className = "rn-tools";
+  bar.append(badge, info, tools);
+
+  const error = document.createElement("div");
+  error.className = "rn-error";
+  error.setAttribute("role", "alert");
+  const errText = document.createElement("span");
+  const retry = document.createElement("button");
+  retry.className = "rn-retry";
+  retry.textContent = "Retry";
+  const retryNote = document.createElement("span");
+  retryNote.className = "rn-retry-note";
+  error.append(errText, retry, retryNote);
+
+  const notice = document.createElement("div");
+  notice.className = "rn-notice";
+  root.append(bar, error, notice);
+
+  let retrying = false;
+  retry.addEventListener("click", () => {
+    if (retrying) return;
+    retrying = true;
+    retry.disabled = true;
+    retryNote.textContent = "reconnecting…";
+    send({ type: "retry" });
+  });
+
+  function render() {
+    const status = model.get("status") || "disconnected";
+    badge.textContent = status;
+    badge.dataset.status = status;
+    badge.className = `rn-badge rn-${status}`;
+    const sid = model.get("session_id");
+    const name = model.get("model_name");
+    info.textContent = [name, sid ? `session ${sid}` : null].filter(Boolean).join(" · ");
+    const err = model.get("last_error");
+    if (err && status !== "ready") {
+      error.style.display = "";
+      errText.textContent = `[${err.component || "api"}] ${err.code}: ${err.message}`;
+      retry.style.display = err.recoverable ? "" : "none";
+    } else if (status === "disconnected" && name) {
+      error.style.display = "";
+      errText.textContent = "Disconnected.";
+      retry.style.display = "";
+    } else {
+      error.style.display = "none";
+    }
+    notice.textContent = model.get("kernel_subshells")
+      ? ""
+      : "This kernel has no subshells: frame acks and form replies may lag while a cell runs (frames keep flowing at a reduced rate).";
+    notice.style.display = model.get("kernel_subshells") ? "none" : "";
+  }
+
+  function onRetryResult(msg) {
+    retrying = false;
+    retry.disabled = false;
+    retryNote.textContent = msg.ok ? "" : `retry failed: ${msg.message || "unknown error"}`;
+  }
+
+  render();
+  return { render, onRetryResult, tools };
+}

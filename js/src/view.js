@@ -1,0 +1,110 @@
+// Live view: draws kernel frames (JPEG/PNG in binary buffers) on a canvas and acks each one.
+// Latest wins in the browser too: while one frame decodes, only the newest arrival waits;
+// superseded frames are acked at once (drawn: false) so the kernel's window never stalls.
+
+export function createView(model, root, debug) {
+  const wrap = document.createElement("div");
+  wrap.className = "rn-view";
+  const canvas = document.createElement("canvas");
+  canvas.className = "rn-canvas";
+  canvas.width = 640;
+  canvas.height = 384;
+  const placeholder = document.createElement("div");
+  placeholder.className = "rn-placeholder";
+  placeholder.textContent = "waiting for frames…";
+  wrap.append(canvas, placeholder);
+  root.append(wrap);
+  const ctx = canvas.getContext("2d", { alpha: false });
+
+  let decoding = false;
+  let pending = null; // {msg, buffer}
+  let closed = false;
+  const drawTimes = [];
+
+  function applySize() {
+    const w = model.get("width"), h = model.get("height");
+    canvas.style.width = w > 0 ? `${w}px` : "";
+    canvas.style.height = h > 0 ? `${h}px` : "";
+    canvas.style.objectFit = model.get("fit") || "contain";
+    wrap.classList.toggle("rn-fixed", w > 0 || h > 0);
+  }
+  applySize();
+
+  function ack(msg, drawn, extra = {}) {
+    model.send({ type: "ack", id: msg.id, drawn, ...extra });
+  }
+
+  async function decode(msg, buffer) {
+    const blob = new Blob([buffer], { type: msg.mime || "image/jpeg" });
+    if (typeof createImageBitmap === "function") {
+      return await createImageBitmap(blob);
+    }
+    const url = URL.createObjectURL(blob);
+    try {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      return img;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+
+  async function pumpLoop() {
+    decoding = true;
+    while (pending && !closed) {
+      const { msg, buffer, received } = pending;
+      pending = null;
+      let drawn = false;
+      let decodeMs = null;
+      try {
+        const t0 = performance.now();
+        const img = await decode(msg, buffer);
+        if (closed) break;
+        if (canvas.width !== msg.width) canvas.width = msg.width;
+        if (canvas.height !== msg.height) canvas.height = msg.height;
+        ctx.drawImage(img, 0, 0, msg.width, msg.height);
+        if (img.close) img.close();
+        decodeMs = performance.now() - t0;
+        drawn = true;
+        placeholder.style.display = "none";
+        const now = Date.now();
+        drawTimes.push(performance.now());
+        while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
+        debug.onDrawn(msg, now, decodeMs, received);
+      } catch (err) {
+        debug.decodeErrors += 1;
+        debug.lastDecodeError = String(err);
+      }
+      ack(msg, drawn, { decode_ms: decodeMs });
+    }
+    decoding = false;
+  }
+
+  function onFrame(msg, buffers) {
+    const buffer = buffers && buffers[0];
+    if (!buffer) return ack(msg, false);
+    debug.received += 1;
+    if (pending) {
+      debug.superseded += 1;
+      ack(pending.msg, false);
+    }
+    pending = { msg, buffer, received: Date.now() };
+    if (!decoding) pumpLoop();
+  }
+
+  return {
+    canvas,
+    onFrame,
+    applySize,
+    fpsShown() {
+      const now = performance.now();
+      const recent = drawTimes.filter((t) => t >= now - 2000);
+      return recent.length / 2;
+    },
+    close() {
+      closed = true;
+      pending = null;
+    },
+  };
+}

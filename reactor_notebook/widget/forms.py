@@ -1,0 +1,143 @@
+"""Command forms: schema → form spec for the front end, and kernel-side validation of submissions.
+
+The browser renders one form per command from :func:`form_spec` and validates with the
+same rules as :func:`reactor_notebook.schema.validate_param`; the kernel validates again
+with :func:`reactor_notebook.schema.validate_command` (the browser is never trusted) and
+answers every ``{"type": "command", "id", "name", "args"}`` with a ``command_result``.
+Model-side rejections arrive later as messages; :func:`model_error` extracts them from
+both Helios families (legacy ``event``/``error`` and typed ``command_error``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from ..schema import CommandSpec, CommandValidationError, ParamSpec, validate_command
+
+# Parameter-less commands that drive Helios generation; the UI groups them as transport buttons.
+TRANSPORT_COMMANDS = ("start", "pause", "resume", "reset")
+
+
+def widget_kind(p: ParamSpec) -> str:
+    """Which input renders a parameter (see the module docstring of js/src/forms.js)."""
+    if p.is_upload or p.type == "upload":
+        return "upload"
+    if p.format == "image-base64":
+        return "image"
+    if p.enum is not None:
+        return "select"
+    if p.type == "boolean":
+        return "checkbox"
+    if p.type in ("integer", "number"):
+        return "slider" if p.minimum is not None and p.maximum is not None else "number"
+    if p.type == "string":
+        return "textarea" if p.format == "multiline" else "text"
+    return "json"
+
+
+def _step(p: ParamSpec) -> float | None:
+    if p.type == "integer":
+        return 1
+    if p.type == "number" and p.minimum is not None and p.maximum is not None:
+        span = float(p.maximum) - float(p.minimum)
+        return span / 100 if span > 0 else None
+    return None
+
+
+def param_spec(p: ParamSpec) -> dict[str, Any]:
+    """One field: the normalised parameter plus ``kind`` and ``step`` for the form."""
+    d = p.to_dict()
+    d["kind"] = widget_kind(p)
+    d["step"] = _step(p)
+    d["nullable"] = p.nullable
+    return d
+
+
+def form_spec(commands: list[CommandSpec]) -> list[dict[str, Any]]:
+    """JSON-friendly form description for every command, in declaration order."""
+    out = []
+    for c in commands:
+        out.append(
+            {
+                "name": c.name,
+                "description": c.description,
+                "params": [param_spec(p) for p in c.params],
+                "one_of": [list(g) for g in c.one_of],
+                "transport": c.name in TRANSPORT_COMMANDS and not c.params,
+            }
+        )
+    return out
+
+
+def error_dict(exc: BaseException, command: str | None, reason: str = "send_failed") -> dict[str, Any]:
+    """A ``command_result`` error: ``{command, field, reason, message}``."""
+    if isinstance(exc, CommandValidationError):
+        return exc.to_dict()
+    msg = str(exc) or type(exc).__name__
+    return {
+        "command": command,
+        "field": None,
+        "reason": reason,
+        "message": f"{command}: {msg}" if command else msg,
+    }
+
+
+def handle_command(
+    commands: list[CommandSpec],
+    msg: dict[str, Any],
+    send: Callable[[str, dict[str, Any]], Any],
+) -> dict[str, Any]:
+    """Validate a form submission, send it, and build the ``command_result`` reply (never raises)."""
+    rid = msg.get("id")
+    name = msg.get("name")
+    reply: dict[str, Any] = {"type": "command_result", "id": rid, "name": name, "ok": False, "error": None}
+    if not isinstance(name, str) or not name:
+        reply["error"] = {
+            "command": None,
+            "field": None,
+            "reason": "bad_request",
+            "message": f"command message needs a non-empty string 'name', got {name!r}",
+        }
+        return reply
+    args = msg.get("args", {})
+    try:
+        clean = validate_command(commands, name, args)
+    except CommandValidationError as exc:
+        reply["error"] = exc.to_dict()
+        return reply
+    try:
+        send(name, clean)
+    except CommandValidationError as exc:
+        reply["error"] = exc.to_dict()
+        return reply
+    except Exception as exc:
+        reply["error"] = error_dict(exc, name)
+        return reply
+    reply["ok"] = True
+    return reply
+
+
+def model_error(message: Any) -> dict[str, Any] | None:
+    """The model's own rejection in a message (legacy ``event: error`` or typed ``command_error``), or None."""
+    if not isinstance(message, dict):
+        return None
+    mtype = message.get("type")
+    data = message.get("data")
+    if not isinstance(data, dict):
+        return None
+    if mtype == "event" and data.get("event") == "error":
+        pass
+    elif mtype != "command_error":
+        return None
+    text = data.get("message")
+    command = data.get("command")
+    reason = data.get("reason")
+    if not isinstance(text, str) or not text:
+        text = f"{command or 'command'} rejected: {reason or 'error'}"
+    return {
+        "command": command if isinstance(command, str) else None,
+        "field": data.get("field") if isinstance(data.get("field"), str) else None,
+        "reason": reason if isinstance(reason, str) else None,
+        "message": text,
+    }

@@ -1,0 +1,473 @@
+"""The display pump: kernel→browser frames with ack-window flow control, adaptive quality and stats.
+
+Python decides when and what to send; the browser only draws and acknowledges. The pump
+runs on its own thread so a busy cell does not freeze the view: it waits until the ack
+window has room, then takes the *newest* frame from the FrameBuffer (latest wins, never a
+queue), encodes it and sends it. Frames that arrive while the window is full are skipped
+before encoding. Acks may arrive on any thread (main shell, a subshell), so all state sits
+behind one lock. A frame not acked within ``ack_timeout`` counts as lost and frees its
+slot, which keeps frames flowing when acks stall (e.g. a cell blocks the shell without
+subshells). :class:`FlowWindow` and :class:`AdaptiveQuality` are pure state machines with
+the clock passed in, so tests step them without sleeping.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from ..frames import FrameBuffer, FrameMeta
+from .encode import Encoded, JpegEncoder, downscale, encode_png
+
+log = logging.getLogger(__name__)
+
+SendFn = Callable[[dict[str, Any], list[bytes]], None]
+
+# (JPEG quality, scale) from best to cheapest; the controller walks this ladder.
+LEVELS: tuple[tuple[int, float], ...] = (
+    (90, 1.0),
+    (80, 1.0),
+    (70, 1.0),
+    (60, 1.0),
+    (60, 0.75),
+    (55, 0.5),
+)
+DEFAULT_LEVEL = 1
+
+
+@dataclass
+class PumpConfig:
+    """Tunables of the pump; the defaults suit 640x384..1280x720 at 24-30 fps on loopback."""
+
+    window: int = 4  # max frames in flight (sent, not yet acked)
+    ack_timeout: float = 1.0  # seconds before an unacked frame counts as lost
+    adaptive: bool = True
+    level: int = DEFAULT_LEVEL  # start index into LEVELS
+    max_fps: float | None = None  # cap on frames sent per second (None: source rate)
+    skip_unchanged: bool = True  # don't resend a frame identical to the last one sent
+    still_after: float | None = 0.5  # idle seconds before sending a lossless PNG still
+    track: str | None = None  # only show this track (None: any)
+    period: float = 1.0  # adaptation/stats period (s)
+
+    def __post_init__(self) -> None:
+        if int(self.window) < 1:
+            raise ValueError(f"window must be >= 1, got {self.window}")
+        if not self.ack_timeout > 0:
+            raise ValueError(f"ack_timeout must be > 0, got {self.ack_timeout}")
+        if not 0 <= self.level < len(LEVELS):
+            raise ValueError(f"level must be 0..{len(LEVELS) - 1}, got {self.level}")
+        if self.max_fps is not None and not self.max_fps > 0:
+            raise ValueError(f"max_fps must be > 0 or None, got {self.max_fps}")
+
+
+class FlowWindow:
+    """Frames in flight keyed by id; capacity frees on ack or after ``timeout`` (counted as lost)."""
+
+    def __init__(self, size: int = 4, timeout: float = 1.0) -> None:
+        self.size = size
+        self.timeout = timeout
+        self.in_flight: dict[int, float] = {}
+        self.next_id = 1
+        self.lost = 0
+        self.acked = 0
+        self.duplicate_acks = 0
+
+    def expire(self, now: float) -> int:
+        """Drop frames older than the timeout; return how many were declared lost."""
+        old = [i for i, t in self.in_flight.items() if now - t >= self.timeout]
+        for i in old:
+            del self.in_flight[i]
+        self.lost += len(old)
+        return len(old)
+
+    def has_room(self, now: float) -> bool:
+        self.expire(now)
+        return len(self.in_flight) < self.size
+
+    def time_to_room(self, now: float) -> float:
+        """Seconds until the oldest frame times out (0 if there is room already)."""
+        if len(self.in_flight) < self.size:
+            return 0.0
+        oldest = min(self.in_flight.values())
+        return max(0.0, oldest + self.timeout - now)
+
+    def sent(self, now: float) -> int:
+        """Register a sent frame; return its id."""
+        fid = self.next_id
+        self.next_id += 1
+        self.in_flight[fid] = now
+        return fid
+
+    def ack(self, fid: int, now: float) -> float | None:
+        """Acknowledge ``fid``; return its round trip in seconds, or None if unknown/late/duplicate."""
+        sent = self.in_flight.pop(fid, None)
+        if sent is None:
+            self.duplicate_acks += 1
+            return None
+        self.acked += 1
+        # Frames sent before an acked one were delivered or dropped by the browser: free them too.
+        for older in [i for i in self.in_flight if i < fid]:
+            del self.in_flight[older]
+        return now - sent
+
+    def reset(self) -> None:
+        """Forget everything in flight (a view (re)connected)."""
+        self.in_flight.clear()
+
+
+class AdaptiveQuality:
+    """Walks :data:`LEVELS` down when the browser falls behind and back up when it keeps up."""
+
+    def __init__(
+        self,
+        level: int = DEFAULT_LEVEL,
+        *,
+        levels: tuple[tuple[int, float], ...] = LEVELS,
+        rtt_high_ms: float = 250.0,
+        rtt_low_ms: float = 120.0,
+        full_high: float = 0.5,
+        full_low: float = 0.15,
+        up_after: int = 3,
+    ) -> None:
+        self.levels = levels
+        self.level = level
+        self.rtt_high_ms = rtt_high_ms
+        self.rtt_low_ms = rtt_low_ms
+        self.full_high = full_high
+        self.full_low = full_low
+        self.up_after = up_after
+        self._good = 0
+        self.changes = 0
+
+    @property
+    def quality(self) -> int:
+        return self.levels[self.level][0]
+
+    @property
+    def scale(self) -> float:
+        return self.levels[self.level][1]
+
+    def evaluate(self, *, full_fraction: float, rtt_ms: float | None, acked: int, lost: int) -> int:
+        """One period's verdict: returns -1 (better), +1 (cheaper) or 0; updates ``level``."""
+        if acked == 0:
+            # No acks at all: the view is hidden or the shell is blocked; that says nothing about speed.
+            self._good = 0
+            return 0
+        behind = (
+            full_fraction > self.full_high or (rtt_ms is not None and rtt_ms > self.rtt_high_ms) or lost > 0
+        )
+        if behind:
+            self._good = 0
+            if self.level < len(self.levels) - 1:
+                self.level += 1
+                self.changes += 1
+                return 1
+            return 0
+        keeping_up = full_fraction < self.full_low and (rtt_ms is None or rtt_ms < self.rtt_low_ms)
+        if not keeping_up:
+            self._good = 0
+            return 0
+        self._good += 1
+        if self._good >= self.up_after and self.level > 0:
+            self._good = 0
+            self.level -= 1
+            self.changes += 1
+            return -1
+        return 0
+
+
+def _percentile(values: list[float], q: float) -> float | None:
+    return float(np.percentile(values, q)) if values else None
+
+
+class FramePump:
+    """Reads the newest frames from a FrameBuffer and sends them to the browser under flow control."""
+
+    def __init__(
+        self,
+        frames: FrameBuffer,
+        send: SendFn,
+        config: PumpConfig | None = None,
+        *,
+        encoder: JpegEncoder | None = None,
+        clock: Callable[[], float] = time.monotonic,
+        on_stats: Callable[[dict[str, Any]], None] | None = None,
+    ) -> None:
+        self.frames = frames
+        self._send = send
+        self.config = config or PumpConfig()
+        self.encoder = encoder or JpegEncoder()
+        self.clock = clock
+        self.on_stats = on_stats
+        self._lock = threading.Condition()
+        self.window = FlowWindow(int(self.config.window), float(self.config.ack_timeout))
+        self.adapt = AdaptiveQuality(self.config.level)
+        self._thread: threading.Thread | None = None
+        self._stop = threading.Event()
+        self._last_seq = -1
+        self._count_from = frames.seq
+        self._last_sent: tuple[Any, FrameMeta] | None = None
+        self._last_sent_png = False
+        self._last_send_time = 0.0
+        self._force = False
+        self.sent = 0
+        self.skipped = 0  # frames superseded before they could be sent (latest wins)
+        self.unchanged = 0  # identical frames not resent
+        self.errors = 0
+        self.last_error: str | None = None
+        self._sent_log: deque[tuple[float, int]] = deque(maxlen=512)  # (time, bytes)
+        self._ack_log: deque[float] = deque(maxlen=512)
+        self._rtts: deque[float] = deque(maxlen=200)
+        self._encode_ms: deque[float] = deque(maxlen=200)
+        self._src_log: deque[tuple[float, int]] = deque(maxlen=512)  # (time, seq)
+        self._full_time = 0.0
+        self._period_start = clock()
+        self._created = self._period_start
+        self._period_acked = 0
+        self._period_lost0 = 0
+        self._period_rtts: list[float] = []
+
+    # --- lifecycle ---------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the pump thread (idempotent)."""
+        if self._thread is not None and self._thread.is_alive():
+            return
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="reactor-widget-pump", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread and wait for it (at most ``timeout`` s)."""
+        self._stop.set()
+        with self._lock:
+            self._lock.notify_all()
+        t = self._thread
+        if t is not None and t is not threading.current_thread():
+            t.join(timeout)
+        self._thread = None
+
+    @property
+    def running(self) -> bool:
+        return self._thread is not None and self._thread.is_alive()
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self.step(0.1)
+            except Exception as exc:  # never let the view die silently: count, log and go on
+                self.errors += 1
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("widget pump step failed")
+                self._stop.wait(0.2)
+
+    # --- browser events (any thread) -----------------------------------------------------------
+    def on_ack(self, fid: Any) -> None:
+        """The browser drew frame ``fid``."""
+        if not isinstance(fid, int) or isinstance(fid, bool):
+            return
+        with self._lock:
+            now = self.clock()
+            rtt = self.window.ack(fid, now)
+            if rtt is not None:
+                self._rtts.append(rtt)
+                self._period_rtts.append(rtt)
+                self._ack_log.append(now)
+                self._period_acked += 1
+            self._lock.notify_all()
+
+    def on_view_ready(self) -> None:
+        """A view (re)rendered: forget what was in flight and resend the current frame at once."""
+        with self._lock:
+            self.window.reset()
+            self._force = True
+            self._lock.notify_all()
+
+    def set_track(self, track: str | None) -> None:
+        with self._lock:
+            self.config.track = track or None
+            self._force = True
+            self._lock.notify_all()
+
+    # --- one iteration (the thread calls this; tests call it directly) --------------------------
+    def step(self, timeout: float = 0.25) -> bool:
+        """Send at most one frame; return True if one was sent."""
+        cfg = self.config
+        with self._lock:
+            now = self.clock()
+            stats = self._maybe_end_period(now)
+        if stats is not None and self.on_stats is not None:
+            try:
+                self.on_stats(stats)
+            except Exception:
+                log.exception("widget stats callback failed")
+        with self._lock:
+            now = self.clock()
+            if not self.window.has_room(now):
+                wait = min(timeout, max(0.001, self.window.time_to_room(now)))
+                t0 = self.clock()
+                self._lock.wait(wait)
+                self._full_time += max(0.0, self.clock() - t0)
+                return False
+            if cfg.max_fps and self._last_send_time and not self._force:
+                gap = 1.0 / cfg.max_fps - (now - self._last_send_time)
+                if gap > 1e-6:
+                    self._lock.wait(min(gap, timeout))
+                    return False
+            force = self._force
+            after = self._last_seq
+        if force and self._last_sent is not None:
+            item: tuple[Any, FrameMeta] | None = self._last_sent
+        else:
+            item = self.frames.wait_next(after, timeout)
+        if item is None:
+            return self._maybe_send_still()
+        frame, meta = item
+        with self._lock:
+            self._force = False
+            if meta.seq > self._last_seq:
+                # Frames older than the pump itself are not "skipped" (nobody could have shown them).
+                self.skipped += max(0, meta.seq - max(self._last_seq, self._count_from) - 1)
+                self._last_seq = meta.seq
+                self._src_log.append((self.clock(), meta.seq))
+            if cfg.track and meta.track != cfg.track:
+                return False
+            if (
+                not force
+                and cfg.skip_unchanged
+                and self._last_sent is not None
+                and self._last_sent[0].shape == frame.shape
+                and np.array_equal(self._last_sent[0], frame)
+            ):
+                self.unchanged += 1
+                return False
+            quality, scale = self.adapt.quality, self.adapt.scale
+        t0 = time.perf_counter()
+        enc = self.encoder.encode(downscale(frame, scale), quality)
+        encode_ms = (time.perf_counter() - t0) * 1000.0
+        self._emit(enc, frame, meta, encode_ms, quality, scale, still=False)
+        return True
+
+    def _maybe_send_still(self) -> bool:
+        """After a quiet spell, replace the last lossy frame with a lossless PNG of it."""
+        still_after = self.config.still_after
+        with self._lock:
+            last = self._last_sent
+            idle = self.clock() - self._last_send_time
+            if still_after is None or last is None or self._last_sent_png or idle < still_after:
+                return False
+            if not self.window.has_room(self.clock()):
+                return False
+        t0 = time.perf_counter()
+        enc = encode_png(last[0])
+        self._emit(enc, last[0], last[1], (time.perf_counter() - t0) * 1000.0, 100, 1.0, still=True)
+        return True
+
+    def _emit(
+        self,
+        enc: Encoded,
+        frame: Any,
+        meta: FrameMeta,
+        encode_ms: float,
+        quality: int,
+        scale: float,
+        still: bool,
+    ) -> None:
+        with self._lock:
+            now = self.clock()
+            fid = self.window.sent(now)
+            self.sent += 1
+            self._sent_log.append((now, len(enc.data)))
+            self._encode_ms.append(encode_ms)
+            self._last_sent = (frame, meta)
+            self._last_sent_png = still
+            self._last_send_time = now
+        content = {
+            "type": "frame",
+            "id": fid,
+            "seq": meta.seq,
+            "index": meta.frame_index,
+            "track": meta.track,
+            "width": meta.width,
+            "height": meta.height,
+            "mime": enc.mime,
+            "quality": quality,
+            "scale": scale,
+            "still": still,
+            "sent_at": time.time() * 1000.0,  # wall clock ms, for latency measured in the page
+        }
+        try:
+            self._send(content, [enc.data])
+        except Exception:
+            with self._lock:  # nothing went out: free the slot again
+                self.window.in_flight.pop(fid, None)
+                self.sent -= 1
+            raise
+
+    def _maybe_end_period(self, now: float) -> dict[str, Any] | None:
+        """Close an adaptation period (lock held): feed the controller; return stats to publish."""
+        if now - self._period_start < self.config.period:
+            return None
+        span = now - self._period_start
+        lost = self.window.lost - self._period_lost0
+        rtt_ms = _percentile(self._period_rtts, 50)
+        if self.config.adaptive:
+            self.adapt.evaluate(
+                full_fraction=min(1.0, self._full_time / span),
+                rtt_ms=None if rtt_ms is None else rtt_ms * 1000.0,
+                acked=self._period_acked,
+                lost=lost,
+            )
+        self._period_start = now
+        self._period_acked = 0
+        self._period_lost0 = self.window.lost
+        self._period_rtts = []
+        self._full_time = 0.0
+        return self._stats_locked(now) if self.on_stats is not None else None
+
+    # --- stats -------------------------------------------------------------------------------------
+    def get_stats(self) -> dict[str, Any]:
+        """Counters, rates over the last 2 s, ack round trip and encode time percentiles."""
+        with self._lock:
+            return self._stats_locked(self.clock())
+
+    def _stats_locked(self, now: float, span: float = 2.0) -> dict[str, Any]:
+        span = max(1e-3, min(span, now - self._created)) if now > self._created else span
+        sent_recent = [(t, b) for t, b in self._sent_log if now - t <= span]
+        acks_recent = [t for t in self._ack_log if now - t <= span]
+        src_recent = [(t, s) for t, s in self._src_log if now - t <= span]
+        fps_source = None
+        if len(src_recent) >= 2 and src_recent[-1][0] > src_recent[0][0]:
+            fps_source = (src_recent[-1][1] - src_recent[0][1]) / (src_recent[-1][0] - src_recent[0][0])
+        rtts = list(self._rtts)
+        p50 = _percentile(rtts, 50)
+        p95 = _percentile(rtts, 95)
+        enc50 = _percentile(list(self._encode_ms), 50)
+        return {
+            "sent": self.sent,
+            "acked": self.window.acked,
+            "lost": self.window.lost,
+            "skipped": self.skipped,
+            "unchanged": self.unchanged,
+            "dropped": self.skipped + self.window.lost,
+            "in_flight": len(self.window.in_flight),
+            "window": self.window.size,
+            "fps_sent": round(len(sent_recent) / span, 2),
+            "fps_shown": round(len(acks_recent) / span, 2),
+            "fps_source": None if fps_source is None else round(fps_source, 2),
+            "bytes_per_s": round(sum(b for _, b in sent_recent) / span),
+            "ack_ms_p50": None if p50 is None else round(p50 * 1000.0, 1),
+            "ack_ms_p95": None if p95 is None else round(p95 * 1000.0, 1),
+            "encode_ms_p50": None if enc50 is None else round(enc50, 2),
+            "quality": self.adapt.quality,
+            "scale": self.adapt.scale,
+            "level": self.adapt.level,
+            "encoder": self.encoder.backend,
+            "errors": self.errors,
+        }

@@ -1,0 +1,984 @@
+/* reactor_notebook widget | source-sha256: db0db0c3ceb82a2a03b901ef2bfe64da44f6df50d7f7794bf968045786723af3 | built from js/src by js/build.mjs; do not edit */
+
+// src/validate.js
+function show(value, limit = 60) {
+  let text;
+  if (typeof value === "string") text = `'${value}'`;
+  else if (typeof value === "boolean") text = value ? "True" : "False";
+  else if (value === null || value === void 0) text = "None";
+  else text = JSON.stringify(value);
+  return text.length <= limit ? text : text.slice(0, limit - 3) + "...";
+}
+function pyType(value) {
+  if (value === null || value === void 0) return "NoneType";
+  if (typeof value === "boolean") return "bool";
+  if (typeof value === "number") return Number.isInteger(value) ? "int" : "float";
+  if (typeof value === "string") return "str";
+  if (Array.isArray(value)) return "list";
+  return "dict";
+}
+function fmt(x) {
+  return Number.isInteger(x) ? String(x) : String(x);
+}
+function sameEnumValue(value, member) {
+  if (typeof value === "boolean" || typeof member === "boolean") return value === member;
+  if (typeof value === "number" && typeof member === "number") return value === member;
+  return typeof value === typeof member && value === member;
+}
+function validateParam(p, value) {
+  if (value === null && p.nullable) return null;
+  if (Array.isArray(p.enum)) {
+    if (!p.enum.some((e) => sameEnumValue(value, e))) {
+      return { reason: "not_in_enum", message: `value ${show(value)} is not one of: ${p.enum.map((e) => show(e)).join(", ")}` };
+    }
+    return null;
+  }
+  if (p.type === "integer" || p.type === "number") {
+    if (typeof value !== "number") {
+      return { reason: "wrong_type", message: `expected ${p.type}, got ${pyType(value)} ${show(value)}` };
+    }
+    if (!Number.isFinite(value)) {
+      return { reason: "invalid_value", message: `expected a finite ${p.type}, got ${value}` };
+    }
+    if (p.type === "integer" && !Number.isInteger(value)) {
+      return { reason: "wrong_type", message: `expected integer, got non-integral number ${value}` };
+    }
+    const lo = p.minimum, hi = p.maximum;
+    if (lo != null && value < lo || hi != null && value > hi) {
+      const rng = lo != null && hi != null ? `${fmt(lo)} to ${fmt(hi)}` : lo != null ? `>= ${fmt(lo)}` : `<= ${fmt(hi)}`;
+      return { reason: "out_of_range", message: `value ${value} is out of range (${rng})` };
+    }
+    return null;
+  }
+  if (p.type === "string") {
+    if (typeof value !== "string") {
+      return { reason: "wrong_type", message: `expected string, got ${pyType(value)} ${show(value)}` };
+    }
+    const n = [...value].length;
+    if (p.minLength != null && n < p.minLength) {
+      return { reason: "out_of_range", message: `length ${n} is below the minimum length ${p.minLength}` };
+    }
+    if (p.maxLength != null && n > p.maxLength) {
+      return { reason: "out_of_range", message: `length ${n} exceeds the maximum length ${p.maxLength}` };
+    }
+    return null;
+  }
+  if (p.type === "boolean") {
+    if (typeof value !== "boolean") {
+      return { reason: "wrong_type", message: `expected boolean, got ${pyType(value)} ${show(value)}` };
+    }
+  }
+  return null;
+}
+function validateArgs(cmd, values) {
+  const args = {};
+  const errors = {};
+  const grouped = new Set((cmd.one_of || []).flat());
+  for (const p of cmd.params) {
+    const v = values[p.name];
+    if (v === void 0) {
+      if (p.required && !grouped.has(p.name)) {
+        errors[p.name] = { reason: "missing_field", message: `required field is missing${p.type !== "json" ? ` (${p.type})` : ""}` };
+      }
+      continue;
+    }
+    if (v && typeof v === "object" && v.__parseError) {
+      errors[p.name] = { reason: "wrong_type", message: v.__parseError };
+      continue;
+    }
+    const err = validateParam(p, v);
+    if (err) errors[p.name] = err;
+    else args[p.name] = v;
+  }
+  for (const group of cmd.one_of || []) {
+    const present = group.filter((n) => values[n] !== void 0);
+    if (present.length !== 1) {
+      const what = present.length ? "both" : "neither";
+      const field = present.length ? present[present.length - 1] : group[0];
+      errors[field] = {
+        reason: "invalid_value",
+        message: `give exactly one of ${group.map((n) => `'${n}'`).join(" or ")} (${what} given)`
+      };
+    }
+  }
+  return { args, errors };
+}
+function parseInput(p, raw) {
+  if (p.kind === "checkbox") return raw;
+  if (raw === void 0 || raw === null || raw === "") return void 0;
+  if (p.kind === "select" && Array.isArray(p.enum)) {
+    const hit = p.enum.find((e) => String(e) === raw);
+    return hit === void 0 ? raw : hit;
+  }
+  if (p.type === "integer" || p.type === "number") {
+    const s = String(raw).trim();
+    const n = Number(s);
+    if (s === "" || Number.isNaN(n)) return { __parseError: `expected ${p.type}, got str ${show(s)}` };
+    return n;
+  }
+  if (p.kind === "json") {
+    try {
+      return JSON.parse(raw);
+    } catch (e) {
+      return { __parseError: `not valid JSON: ${e.message}` };
+    }
+  }
+  return raw;
+}
+
+// src/forms.js
+var MAX_IMAGE_BYTES = 140 * 1024;
+var MAX_IMAGE_SIDE = 1024;
+var nextId = 1;
+async function fileToBase64(file) {
+  let blob = file;
+  const bitmap = await createImageBitmap(file).catch(() => null);
+  if (bitmap && (file.size > MAX_IMAGE_BYTES || Math.max(bitmap.width, bitmap.height) > MAX_IMAGE_SIDE)) {
+    const scale = Math.min(1, MAX_IMAGE_SIDE / Math.max(bitmap.width, bitmap.height));
+    const c = document.createElement("canvas");
+    c.width = Math.max(1, Math.round(bitmap.width * scale));
+    c.height = Math.max(1, Math.round(bitmap.height * scale));
+    c.getContext("2d").drawImage(bitmap, 0, 0, c.width, c.height);
+    for (const q of [0.85, 0.7, 0.55, 0.4]) {
+      blob = await new Promise((r) => c.toBlob(r, "image/jpeg", q));
+      if (blob.size <= MAX_IMAGE_BYTES) break;
+    }
+  }
+  if (bitmap && bitmap.close) bitmap.close();
+  const bytes = new Uint8Array(await blob.arrayBuffer());
+  let bin = "";
+  for (let i = 0; i < bytes.length; i += 32768) bin += String.fromCharCode.apply(null, bytes.subarray(i, i + 32768));
+  return { b64: btoa(bin), size: bytes.length, type: blob.type || file.type };
+}
+function fieldInput(p, form) {
+  const row = document.createElement("div");
+  row.className = `rn-field rn-kind-${p.kind}`;
+  row.dataset.field = p.name;
+  const label = document.createElement("label");
+  label.textContent = p.name;
+  if (p.required) {
+    const star = document.createElement("span");
+    star.className = "rn-required";
+    star.textContent = " *";
+    star.title = "required";
+    label.append(star);
+  }
+  if (p.description) label.title = p.description;
+  const control = document.createElement("div");
+  control.className = "rn-control";
+  const msg = document.createElement("div");
+  msg.className = "rn-field-error";
+  row.append(label, control, msg);
+  let get;
+  let set;
+  const def = p.default;
+  const id = `rn-${Math.random().toString(36).slice(2)}`;
+  label.htmlFor = id;
+  if (p.kind === "slider") {
+    const range = document.createElement("input");
+    range.type = "range";
+    range.min = p.minimum;
+    range.max = p.maximum;
+    range.step = p.step ?? "any";
+    const exact = document.createElement("input");
+    exact.type = "number";
+    exact.id = id;
+    exact.name = p.name;
+    exact.step = p.step ?? "any";
+    exact.min = p.minimum;
+    exact.max = p.maximum;
+    range.addEventListener("input", () => exact.value = range.value);
+    exact.addEventListener("input", () => {
+      if (exact.value !== "") range.value = exact.value;
+    });
+    control.append(range, exact);
+    get = () => exact.value;
+    set = (v) => {
+      exact.value = v ?? "";
+      if (v != null) range.value = v;
+    };
+  } else if (p.kind === "select") {
+    const sel = document.createElement("select");
+    sel.id = id;
+    sel.name = p.name;
+    if (!p.required || def == null) {
+      const empty = document.createElement("option");
+      empty.value = "";
+      empty.textContent = p.required ? "\u2014 choose \u2014" : "(default)";
+      sel.append(empty);
+    }
+    for (const e of p.enum) {
+      const o = document.createElement("option");
+      o.value = String(e);
+      o.textContent = String(e);
+      sel.append(o);
+    }
+    control.append(sel);
+    get = () => sel.value;
+    set = (v) => sel.value = v == null ? "" : String(v);
+  } else if (p.kind === "checkbox") {
+    const cb = document.createElement("input");
+    cb.type = "checkbox";
+    cb.id = id;
+    cb.name = p.name;
+    control.append(cb);
+    get = () => cb.checked;
+    set = (v) => cb.checked = !!v;
+  } else if (p.kind === "textarea" || p.kind === "json") {
+    const ta = document.createElement("textarea");
+    ta.id = id;
+    ta.name = p.name;
+    ta.rows = p.kind === "json" ? 3 : 2;
+    if (p.kind === "json") ta.placeholder = "JSON value";
+    if (p.maxLength != null) ta.maxLength = p.maxLength + 1;
+    ta.addEventListener("keydown", (ev) => {
+      if (ev.key === "Enter" && (ev.ctrlKey || ev.metaKey)) {
+        ev.preventDefault();
+        form.requestSubmit();
+      }
+    });
+    control.append(ta);
+    get = () => ta.value;
+    set = (v) => ta.value = v == null ? "" : p.kind === "json" ? JSON.stringify(v) : String(v);
+  } else if (p.kind === "image" || p.kind === "upload") {
+    const drop = document.createElement("div");
+    drop.className = "rn-drop";
+    const file = document.createElement("input");
+    file.type = "file";
+    file.accept = "image/png,image/jpeg,image/webp";
+    file.id = id;
+    file.name = p.name;
+    const note = document.createElement("span");
+    note.className = "rn-drop-note";
+    note.textContent = "drop an image or choose a file";
+    const thumb = document.createElement("img");
+    thumb.className = "rn-thumb";
+    drop.append(file, note, thumb);
+    control.append(drop);
+    let value;
+    async function take(f) {
+      if (!f) return;
+      note.textContent = "reading\u2026";
+      try {
+        const { b64, size, type } = await fileToBase64(f);
+        value = b64;
+        thumb.src = `data:${type};base64,${b64}`;
+        note.textContent = `${f.name} (${Math.round(size / 1024)} KB${size < f.size ? ", resized" : ""})`;
+      } catch (e) {
+        value = void 0;
+        note.textContent = `cannot read image: ${e}`;
+      }
+    }
+    file.addEventListener("change", () => take(file.files[0]));
+    drop.addEventListener("dragover", (ev) => {
+      ev.preventDefault();
+      drop.classList.add("rn-over");
+    });
+    drop.addEventListener("dragleave", () => drop.classList.remove("rn-over"));
+    drop.addEventListener("drop", (ev) => {
+      ev.preventDefault();
+      drop.classList.remove("rn-over");
+      take(ev.dataTransfer.files[0]);
+    });
+    if (p.kind === "upload") {
+      note.textContent = "upload reference: send from Python, or use the base64 field";
+      file.disabled = true;
+    }
+    get = () => value;
+    set = (v) => {
+      value = v ?? void 0;
+      if (!v) {
+        thumb.removeAttribute("src");
+        file.value = "";
+      }
+    };
+  } else {
+    const inp = document.createElement("input");
+    inp.type = p.kind === "number" ? "number" : "text";
+    if (p.kind === "number") inp.step = p.step ?? "any";
+    inp.id = id;
+    inp.name = p.name;
+    control.append(inp);
+    get = () => inp.value;
+    set = (v) => inp.value = v == null ? "" : String(v);
+  }
+  if (def != null) set(def);
+  if (p.description) {
+    const help = document.createElement("div");
+    help.className = "rn-help";
+    help.textContent = p.description;
+    row.insertBefore(help, msg);
+  }
+  return {
+    p,
+    row,
+    value: () => parseInput(p, get()),
+    reset: () => set(def),
+    setError(text) {
+      msg.textContent = text || "";
+      row.classList.toggle("rn-invalid", !!text);
+    }
+  };
+}
+function createForms(model, root, send) {
+  const box = document.createElement("div");
+  box.className = "rn-forms";
+  root.append(box);
+  const pending = /* @__PURE__ */ new Map();
+  let forms = /* @__PURE__ */ new Map();
+  function buildForm(cmd) {
+    const form = document.createElement("form");
+    form.className = "rn-form";
+    form.dataset.command = cmd.name;
+    form.noValidate = true;
+    const head = document.createElement("div");
+    head.className = "rn-form-head";
+    const title = document.createElement("span");
+    title.className = "rn-form-title";
+    title.textContent = cmd.name;
+    const desc = document.createElement("span");
+    desc.className = "rn-form-desc";
+    desc.textContent = cmd.description || "";
+    head.append(title, desc);
+    form.append(head);
+    const fields = cmd.params.map((p) => fieldInput(p, form));
+    for (const f of fields) form.append(f.row);
+    const foot = document.createElement("div");
+    foot.className = "rn-form-foot";
+    const submit = document.createElement("button");
+    submit.type = "submit";
+    submit.textContent = cmd.params.length ? "Send" : cmd.name;
+    const result = document.createElement("span");
+    result.className = "rn-form-result";
+    foot.append(submit, result);
+    form.append(foot);
+    const ctl = {
+      cmd,
+      form,
+      fields,
+      setResult(text, ok) {
+        result.textContent = text || "";
+        result.className = `rn-form-result ${ok === true ? "rn-ok" : ok === false ? "rn-bad" : ""}`;
+      },
+      clearErrors() {
+        for (const f of fields) f.setError("");
+        ctl.setResult("");
+      },
+      showError(err) {
+        const f = err && err.field && fields.find((x) => x.p.name === err.field);
+        if (f) f.setError(err.message);
+        ctl.setResult(f ? `rejected: ${err.reason || "error"}` : err.message, false);
+      }
+    };
+    form.addEventListener("submit", (ev) => {
+      ev.preventDefault();
+      ctl.clearErrors();
+      const values = {};
+      for (const f of fields) values[f.p.name] = f.value();
+      const { args, errors } = validateArgs(cmd, values);
+      const bad = Object.entries(errors);
+      if (bad.length) {
+        for (const [name, e] of bad) {
+          const f = fields.find((x) => x.p.name === name);
+          const text = `${cmd.name}: field '${name}': ${e.message}`;
+          if (f) f.setError(text);
+        }
+        ctl.setResult(`${bad.length} field${bad.length > 1 ? "s" : ""} to fix`, false);
+        return;
+      }
+      const id = `cmd-${nextId++}`;
+      pending.set(id, ctl);
+      submit.disabled = true;
+      ctl.setResult("sending\u2026");
+      send({ type: "command", id, name: cmd.name, args });
+    });
+    return ctl;
+  }
+  function render2() {
+    const cmds = (model.get("commands") || []).filter((c) => !c.transport);
+    const sig = JSON.stringify(cmds);
+    if (sig === box.dataset.sig) return;
+    box.dataset.sig = sig;
+    box.replaceChildren();
+    forms = /* @__PURE__ */ new Map();
+    if (!cmds.length) {
+      const empty = document.createElement("div");
+      empty.className = "rn-empty";
+      empty.textContent = model.get("status") === "ready" ? "the model declares no commands with parameters" : "";
+      box.append(empty);
+      return;
+    }
+    for (const cmd of cmds) {
+      const ctl = buildForm(cmd);
+      forms.set(cmd.name, ctl);
+      box.append(ctl.form);
+    }
+  }
+  function onResult(msg) {
+    const ctl = pending.get(msg.id);
+    pending.delete(msg.id);
+    if (!ctl) return false;
+    ctl.form.querySelector("button[type=submit]").disabled = false;
+    if (msg.ok) ctl.setResult("sent \u2713", true);
+    else ctl.showError(msg.error);
+    return true;
+  }
+  function showModelError() {
+    const err = model.get("model_error");
+    for (const ctl of forms.values()) {
+      if (err && err.command === ctl.cmd.name) ctl.showError(err);
+    }
+  }
+  render2();
+  return { render: render2, onResult, showModelError, forms: () => forms };
+}
+
+// src/stats.js
+function pct(values, q) {
+  if (!values.length) return null;
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor(q / 100 * s.length))];
+}
+function createStats(model, viewWrap, debug, fpsShown) {
+  const box = document.createElement("div");
+  box.className = "rn-stats";
+  viewWrap.append(box);
+  function render2() {
+    const on = !!model.get("show_stats");
+    box.style.display = on ? "" : "none";
+    if (!on) return;
+    const k = model.get("stats") || {};
+    const lat = debug.latencies.slice(-120);
+    const p50 = pct(lat, 50);
+    const p95 = pct(lat, 95);
+    const rows = [
+      ["fps shown", fpsShown().toFixed(1)],
+      ["fps received", k.fps_received != null ? Number(k.fps_received).toFixed(1) : "\u2013"],
+      ["latency p50/p95", p50 != null ? `${p50.toFixed(0)} / ${p95.toFixed(0)} ms` : "\u2013"],
+      ["ack rtt p50", k.ack_ms_p50 != null ? `${k.ack_ms_p50} ms` : "\u2013"],
+      ["dropped", k.dropped != null ? `${k.dropped} (${k.lost ?? 0} lost)` : "\u2013"],
+      ["kB/s", k.bytes_per_s != null ? (k.bytes_per_s / 1024).toFixed(0) : "\u2013"],
+      ["jpeg", k.quality != null ? `q${k.quality}${k.scale < 1 ? ` \xD7${k.scale}` : ""} ${k.encoder || ""}` : "\u2013"]
+    ];
+    box.replaceChildren(
+      ...rows.map(([a, b]) => {
+        const r = document.createElement("div");
+        const ka = document.createElement("span");
+        ka.textContent = a;
+        const vb = document.createElement("b");
+        vb.textContent = b;
+        r.append(ka, vb);
+        return r;
+      })
+    );
+  }
+  const timer = setInterval(render2, 500);
+  render2();
+  return { render: render2, close: () => clearInterval(timer) };
+}
+
+// src/status.js
+function createStatus(model, root, send) {
+  const bar = document.createElement("div");
+  bar.className = "rn-statusbar";
+  const badge = document.createElement("span");
+  badge.className = "rn-badge";
+  const info = document.createElement("span");
+  info.className = "rn-info";
+  const tools = document.createElement("span");
+  tools.className = "rn-tools";
+  bar.append(badge, info, tools);
+  const error = document.createElement("div");
+  error.className = "rn-error";
+  error.setAttribute("role", "alert");
+  const errText = document.createElement("span");
+  const retry = document.createElement("button");
+  retry.className = "rn-retry";
+  retry.textContent = "Retry";
+  const retryNote = document.createElement("span");
+  retryNote.className = "rn-retry-note";
+  error.append(errText, retry, retryNote);
+  const notice = document.createElement("div");
+  notice.className = "rn-notice";
+  root.append(bar, error, notice);
+  let retrying = false;
+  retry.addEventListener("click", () => {
+    if (retrying) return;
+    retrying = true;
+    retry.disabled = true;
+    retryNote.textContent = "reconnecting\u2026";
+    send({ type: "retry" });
+  });
+  function render2() {
+    const status = model.get("status") || "disconnected";
+    badge.textContent = status;
+    badge.dataset.status = status;
+    badge.className = `rn-badge rn-${status}`;
+    const sid = model.get("session_id");
+    const name = model.get("model_name");
+    info.textContent = [name, sid ? `session ${sid}` : null].filter(Boolean).join(" \xB7 ");
+    const err = model.get("last_error");
+    if (err && status !== "ready") {
+      error.style.display = "";
+      errText.textContent = `[${err.component || "api"}] ${err.code}: ${err.message}`;
+      retry.style.display = err.recoverable ? "" : "none";
+    } else if (status === "disconnected" && name) {
+      error.style.display = "";
+      errText.textContent = "Disconnected.";
+      retry.style.display = "";
+    } else {
+      error.style.display = "none";
+    }
+    notice.textContent = model.get("kernel_subshells") ? "" : "This kernel has no subshells: frame acks and form replies may lag while a cell runs (frames keep flowing at a reduced rate).";
+    notice.style.display = model.get("kernel_subshells") ? "none" : "";
+  }
+  function onRetryResult(msg) {
+    retrying = false;
+    retry.disabled = false;
+    retryNote.textContent = msg.ok ? "" : `retry failed: ${msg.message || "unknown error"}`;
+  }
+  render2();
+  return { render: render2, onRetryResult, tools };
+}
+
+// src/timeline.js
+var nextId2 = 1;
+function createTimeline(model, root, send) {
+  const box = document.createElement("div");
+  box.className = "rn-helios";
+  const transport = document.createElement("div");
+  transport.className = "rn-transport";
+  const stateLine = document.createElement("div");
+  stateLine.className = "rn-state";
+  const lane = document.createElement("div");
+  lane.className = "rn-timeline";
+  const modelErr = document.createElement("div");
+  modelErr.className = "rn-model-error";
+  modelErr.setAttribute("role", "alert");
+  box.append(transport, stateLine, lane, modelErr);
+  root.append(box);
+  const buttons = /* @__PURE__ */ new Map();
+  const pending = /* @__PURE__ */ new Map();
+  function transportNames() {
+    return (model.get("commands") || []).filter((c) => c.transport).map((c) => c.name);
+  }
+  function renderButtons() {
+    const names = transportNames();
+    const sig = names.join(",");
+    if (transport.dataset.sig !== sig) {
+      transport.dataset.sig = sig;
+      transport.replaceChildren();
+      buttons.clear();
+      for (const name of names) {
+        const b = document.createElement("button");
+        b.className = `rn-btn rn-btn-${name}`;
+        b.dataset.command = name;
+        b.textContent = { start: "\u25B6 start", pause: "\u23F8 pause", resume: "\u23F5 resume", reset: "\u27F2 reset" }[name] || name;
+        b.addEventListener("click", () => {
+          const id = `tr-${nextId2++}`;
+          pending.set(id, name);
+          b.disabled = true;
+          send({ type: "command", id, name, args: {} });
+        });
+        buttons.set(name, b);
+        transport.append(b);
+      }
+    }
+    const st = model.get("model_state") || {};
+    const ready = model.get("status") === "ready";
+    const started = st.started ?? (st.running || st.paused || false);
+    const enabled = {
+      start: !started,
+      pause: !!st.running && !st.paused && !st.pause_pending,
+      resume: !!st.paused || !!st.pause_pending,
+      reset: !!started || Object.keys(st.scheduled_prompts || {}).length > 0
+    };
+    for (const [name, b] of buttons) {
+      b.disabled = !ready || name in enabled && !enabled[name];
+      b.classList.toggle("rn-active", name === "start" && st.running && !st.paused || name === "pause" && st.paused);
+    }
+    box.style.display = names.length || model.get("model_state") ? "" : "none";
+  }
+  function renderState() {
+    const st = model.get("model_state");
+    if (!st) {
+      stateLine.textContent = "";
+      lane.replaceChildren();
+      return;
+    }
+    const mode = st.paused ? "paused" : st.pause_pending ? "pausing at chunk end" : st.running ? "running" : st.started ? "started" : "idle";
+    const bits = [mode];
+    if (st.current_frame != null) bits.push(`frame ${st.current_frame}`);
+    if (st.current_chunk != null) bits.push(`chunk ${st.current_chunk}`);
+    if (st.seed != null) bits.push(`seed ${st.seed}`);
+    if (st.current_prompt) bits.push(`\u201C${st.current_prompt}\u201D`);
+    stateLine.textContent = bits.join(" \xB7 ");
+    stateLine.dataset.mode = mode;
+    const sched = st.scheduled_prompts || {};
+    const chunks = Object.keys(sched).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
+    const cur = Number.isFinite(st.current_chunk) ? st.current_chunk : 0;
+    const last = Math.max(cur, chunks.length ? chunks[chunks.length - 1] : 0) + 3;
+    const first = Math.max(0, Math.min(cur - 8, chunks.length ? chunks[0] : 0));
+    const span = Math.min(last - first + 1, 48);
+    const start = last - span + 1 > first ? last - span + 1 : first;
+    lane.replaceChildren();
+    let active = null;
+    for (let k = start; k < start + span; k++) {
+      const cell = document.createElement("div");
+      cell.className = "rn-chunk";
+      cell.dataset.chunk = String(k);
+      if (k in sched || String(k) in sched) {
+        active = sched[String(k)];
+        cell.classList.add("rn-scheduled");
+        const tag = document.createElement("span");
+        tag.className = "rn-chunk-prompt";
+        tag.textContent = active;
+        cell.append(tag);
+      }
+      if (active != null) cell.title = `chunk ${k}: ${active}`;
+      else cell.title = `chunk ${k}`;
+      if (st.started && k < cur) cell.classList.add("rn-past");
+      if (st.started && k === cur) cell.classList.add("rn-current");
+      lane.append(cell);
+    }
+  }
+  function renderError() {
+    const err = model.get("model_error");
+    modelErr.textContent = err ? `model rejected ${err.command || "command"}: ${err.message}` : "";
+    modelErr.style.display = err ? "" : "none";
+  }
+  function onResult(msg) {
+    const name = pending.get(msg.id);
+    if (name === void 0) return false;
+    pending.delete(msg.id);
+    renderButtons();
+    if (!msg.ok && msg.error) {
+      modelErr.textContent = msg.error.message;
+      modelErr.style.display = "";
+    }
+    return true;
+  }
+  function render2() {
+    renderButtons();
+    renderState();
+    renderError();
+  }
+  render2();
+  return { render: render2, renderError, onResult };
+}
+
+// src/view.js
+function createView(model, root, debug) {
+  const wrap = document.createElement("div");
+  wrap.className = "rn-view";
+  const canvas = document.createElement("canvas");
+  canvas.className = "rn-canvas";
+  canvas.width = 640;
+  canvas.height = 384;
+  const placeholder = document.createElement("div");
+  placeholder.className = "rn-placeholder";
+  placeholder.textContent = "waiting for frames\u2026";
+  wrap.append(canvas, placeholder);
+  root.append(wrap);
+  const ctx = canvas.getContext("2d", { alpha: false });
+  let decoding = false;
+  let pending = null;
+  let closed = false;
+  const drawTimes = [];
+  function applySize() {
+    const w = model.get("width"), h = model.get("height");
+    canvas.style.width = w > 0 ? `${w}px` : "";
+    canvas.style.height = h > 0 ? `${h}px` : "";
+    canvas.style.objectFit = model.get("fit") || "contain";
+    wrap.classList.toggle("rn-fixed", w > 0 || h > 0);
+  }
+  applySize();
+  function ack(msg, drawn, extra = {}) {
+    model.send({ type: "ack", id: msg.id, drawn, ...extra });
+  }
+  async function decode(msg, buffer) {
+    const blob = new Blob([buffer], { type: msg.mime || "image/jpeg" });
+    if (typeof createImageBitmap === "function") {
+      return await createImageBitmap(blob);
+    }
+    const url = URL.createObjectURL(blob);
+    try {
+      const img = new Image();
+      img.src = url;
+      await img.decode();
+      return img;
+    } finally {
+      URL.revokeObjectURL(url);
+    }
+  }
+  async function pumpLoop() {
+    decoding = true;
+    while (pending && !closed) {
+      const { msg, buffer, received } = pending;
+      pending = null;
+      let drawn = false;
+      let decodeMs = null;
+      try {
+        const t0 = performance.now();
+        const img = await decode(msg, buffer);
+        if (closed) break;
+        if (canvas.width !== msg.width) canvas.width = msg.width;
+        if (canvas.height !== msg.height) canvas.height = msg.height;
+        ctx.drawImage(img, 0, 0, msg.width, msg.height);
+        if (img.close) img.close();
+        decodeMs = performance.now() - t0;
+        drawn = true;
+        placeholder.style.display = "none";
+        const now = Date.now();
+        drawTimes.push(performance.now());
+        while (drawTimes.length && drawTimes[0] < performance.now() - 2e3) drawTimes.shift();
+        debug.onDrawn(msg, now, decodeMs, received);
+      } catch (err) {
+        debug.decodeErrors += 1;
+        debug.lastDecodeError = String(err);
+      }
+      ack(msg, drawn, { decode_ms: decodeMs });
+    }
+    decoding = false;
+  }
+  function onFrame(msg, buffers) {
+    const buffer = buffers && buffers[0];
+    if (!buffer) return ack(msg, false);
+    debug.received += 1;
+    if (pending) {
+      debug.superseded += 1;
+      ack(pending.msg, false);
+    }
+    pending = { msg, buffer, received: Date.now() };
+    if (!decoding) pumpLoop();
+  }
+  return {
+    canvas,
+    onFrame,
+    applySize,
+    fpsShown() {
+      const now = performance.now();
+      const recent = drawTimes.filter((t) => t >= now - 2e3);
+      return recent.length / 2;
+    },
+    close() {
+      closed = true;
+      pending = null;
+    }
+  };
+}
+
+// src/webcam.js
+var WINDOW = 2;
+var ACK_TIMEOUT_MS = 1e3;
+function createWebcam(model, root, send, debug) {
+  const box = document.createElement("div");
+  box.className = "rn-webcam";
+  const btn = document.createElement("button");
+  btn.className = "rn-btn rn-webcam-toggle";
+  const note = document.createElement("span");
+  note.className = "rn-webcam-note";
+  const video = document.createElement("video");
+  video.className = "rn-webcam-preview";
+  video.muted = true;
+  video.playsInline = true;
+  box.append(btn, note, video);
+  root.append(box);
+  const canvas = document.createElement("canvas");
+  let stream = null;
+  let timer = null;
+  let nextId3 = 1;
+  const inFlight = /* @__PURE__ */ new Map();
+  let active = false;
+  let track = null;
+  function renderButton() {
+    const inputs = model.get("input_tracks") || [];
+    box.style.display = inputs.length ? "" : "none";
+    track = inputs[0] || null;
+    btn.textContent = stream ? `\u25A0 stop webcam (${track})` : `\u25CF webcam \u2192 ${track}`;
+    btn.disabled = model.get("status") !== "ready" && !stream;
+  }
+  async function start() {
+    try {
+      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+    } catch (e) {
+      note.textContent = `camera unavailable: ${e.message || e}`;
+      stream = null;
+      return renderButton();
+    }
+    video.srcObject = stream;
+    video.classList.add("rn-live");
+    await video.play().catch(() => {
+    });
+    note.textContent = "publishing\u2026";
+    send({ type: "webcam_start", track });
+    renderButton();
+  }
+  function stop(tell = true) {
+    if (timer) clearTimeout(timer);
+    timer = null;
+    if (stream) for (const t of stream.getTracks()) t.stop();
+    stream = null;
+    video.srcObject = null;
+    video.classList.remove("rn-live");
+    active = false;
+    inFlight.clear();
+    if (tell) send({ type: "webcam_stop" });
+    note.textContent = "";
+    renderButton();
+  }
+  function loop() {
+    if (!stream || !active) return;
+    const fps = Math.max(1, Math.min(60, model.get("webcam_fps") || 15));
+    timer = setTimeout(loop, 1e3 / fps);
+    const now = performance.now();
+    for (const [id2, t] of inFlight) if (now - t > ACK_TIMEOUT_MS) inFlight.delete(id2);
+    if (inFlight.size >= WINDOW || video.readyState < 2) return;
+    const w = video.videoWidth || 640, h = video.videoHeight || 480;
+    canvas.width = w;
+    canvas.height = h;
+    canvas.getContext("2d").drawImage(video, 0, 0, w, h);
+    const id = nextId3++;
+    inFlight.set(id, now);
+    canvas.toBlob(
+      async (blob) => {
+        if (!blob || !active) return inFlight.delete(id);
+        const buf = await blob.arrayBuffer();
+        send({ type: "webcam_frame", id, width: w, height: h }, [buf]);
+        debug.webcamSent += 1;
+      },
+      "image/jpeg",
+      0.75
+    );
+  }
+  btn.addEventListener("click", () => stream ? stop() : start());
+  function onState(msg) {
+    if (msg.active && stream) {
+      active = true;
+      note.textContent = `publishing to ${msg.track}`;
+      loop();
+    } else if (!msg.active) {
+      if (msg.error) {
+        stop(false);
+        note.textContent = msg.error;
+      }
+    }
+  }
+  function onAck(msg) {
+    inFlight.delete(msg.id);
+    debug.webcamAcked += 1;
+    if (msg.error) note.textContent = `frame rejected: ${msg.error}`;
+  }
+  renderButton();
+  return { render: renderButton, onState, onAck, close: () => stop(!!stream) };
+}
+
+// src/index.js
+function newDebug() {
+  return {
+    received: 0,
+    drawn: 0,
+    superseded: 0,
+    decodeErrors: 0,
+    lastDecodeError: null,
+    lastId: null,
+    lastSeq: null,
+    latencies: [],
+    frames: [],
+    // recent {id, seq, index, sent_at, drawn_at, decode_ms}
+    webcamSent: 0,
+    webcamAcked: 0,
+    onDrawn(msg, now, decodeMs) {
+      this.drawn += 1;
+      this.lastId = msg.id;
+      this.lastSeq = msg.seq;
+      if (typeof msg.sent_at === "number") {
+        this.latencies.push(now - msg.sent_at);
+        if (this.latencies.length > 600) this.latencies.splice(0, this.latencies.length - 600);
+      }
+      this.frames.push({ id: msg.id, seq: msg.seq, index: msg.index, sent_at: msg.sent_at, drawn_at: now, decode_ms: decodeMs, perf: performance.now() });
+      if (this.frames.length > 600) this.frames.splice(0, this.frames.length - 600);
+    }
+  };
+}
+function render({ model, el }) {
+  const root = document.createElement("div");
+  root.className = "rn-root";
+  el.append(root);
+  const debug = newDebug();
+  const send = (content, buffers) => model.send(content, void 0, buffers);
+  const status = createStatus(model, root, send);
+  const view = createView(model, root, debug);
+  const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown());
+  const webcam = createWebcam(model, root, send, debug);
+  const timeline = createTimeline(model, root, send);
+  const forms = createForms(model, root, send);
+  const statsToggle = document.createElement("button");
+  statsToggle.className = "rn-btn rn-stats-toggle";
+  statsToggle.textContent = "stats";
+  statsToggle.title = "show fps / latency overlay";
+  statsToggle.addEventListener("click", () => {
+    model.set("show_stats", !model.get("show_stats"));
+    model.save_changes();
+  });
+  status.tools.append(statsToggle);
+  function applyFormsVisibility() {
+    const on = model.get("show_forms");
+    root.querySelector(".rn-forms").style.display = on ? "" : "none";
+  }
+  applyFormsVisibility();
+  const onMsg = (msg, buffers) => {
+    switch (msg && msg.type) {
+      case "frame":
+        return view.onFrame(msg, buffers);
+      case "command_result":
+        if (!timeline.onResult(msg)) forms.onResult(msg);
+        return;
+      case "retry_result":
+        return status.onRetryResult(msg);
+      case "webcam_state":
+        return webcam.onState(msg);
+      case "webcam_ack":
+        return webcam.onAck(msg);
+    }
+  };
+  const handlers = [
+    ["msg:custom", onMsg],
+    ["change:status change:session_id change:last_error change:model_name change:kernel_subshells", () => {
+      status.render();
+      timeline.render();
+      webcam.render();
+    }],
+    ["change:commands", () => {
+      forms.render();
+      timeline.render();
+    }],
+    ["change:model_state", () => timeline.render()],
+    ["change:model_error", () => {
+      timeline.renderError();
+      forms.showModelError();
+    }],
+    ["change:input_tracks", () => webcam.render()],
+    ["change:width change:height change:fit", () => view.applySize()],
+    ["change:show_stats change:stats", () => stats.render()],
+    ["change:show_forms", applyFormsVisibility]
+  ];
+  for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.on(ev, fn);
+  const registry = globalThis.__reactorWidgets = globalThis.__reactorWidgets || [];
+  const entry = { el: root, canvas: view.canvas, debug, model };
+  registry.push(entry);
+  root.__reactor = entry;
+  send({ type: "ready" });
+  return () => {
+    for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.off(ev, fn);
+    view.close();
+    stats.close();
+    webcam.close();
+    const i = registry.indexOf(entry);
+    if (i >= 0) registry.splice(i, 1);
+  };
+}
+var index_default = { render };
+export {
+  index_default as default
+};
