@@ -74,3 +74,34 @@ def started(seed: int = 7, prompts: dict[int, str] | None = None, **opts: Any) -
 def diff(a: np.ndarray, b: np.ndarray) -> float:
     """Mean absolute pixel difference outside the frame-code row and the caption strip."""
     return float(np.abs(a[20:-40].astype(np.int16) - b[20:-40].astype(np.int16)).mean())
+
+
+class Replay:
+    """Offline twin of a live session: each command applied at the frame count its ``state`` reported.
+
+    Pixels are a pure function of seed, chunk, frame-in-chunk and latched conditioning, so the
+    twin's frames equal the live model's source frames (before encoding) index by index.
+    """
+
+    def __init__(self, **options: Any) -> None:
+        self.sim = HeliosSim(**options)
+        self.pending: list[tuple[int, str, dict[str, Any]]] = []
+        self.frames: dict[int, np.ndarray] = {}
+
+    def record(self, frame: int, command: str, args: dict[str, Any] | None = None) -> None:
+        """The live model accepted ``command`` when its ``current_frame`` was ``frame``."""
+        self.pending.append((frame, command, dict(args or {})))
+
+    def frame(self, index: int) -> np.ndarray:
+        """The source pixels of global frame ``index``."""
+        while index not in self.frames:
+            while self.pending and self.pending[0][0] == self.sim.current_frame:
+                _, command, args = self.pending.pop(0)
+                self.sim.apply(command, args)
+            if self.pending and self.pending[0][0] < self.sim.current_frame:
+                raise AssertionError(f"replay passed frame {self.pending[0][0]} of {self.pending[0][1:]}")
+            if not self.sim.running:
+                raise AssertionError(f"replay cannot reach frame {index}: stopped at {self.sim.current_frame}")
+            g = self.sim.current_frame
+            self.frames[g], _ = self.sim.step()
+        return self.frames[index]
