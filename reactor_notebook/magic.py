@@ -644,6 +644,8 @@ class ReactorMagics(Magics):
         """Close widgets, disconnect sessions this magic opened, stop the runtime it started."""
         for w in self.widgets:
             try:
+                w.close(disconnect=False)  # sessions are closed below, once
+            except TypeError:
                 w.close()
             except Exception:
                 pass
