@@ -61,7 +61,14 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
     try:
         response = await handler(request)
     except web.HTTPException as exc:
-        response = _detail(exc.status, exc.reason or exc.text or "error", dict(exc.headers))
+        if exc.status == 404:
+            detail = f"Not found: {request.method} {request.path}"
+        elif exc.status == 405:
+            detail = f"Method {request.method} is not allowed on {request.path}"
+        else:
+            detail = exc.reason or exc.text or "error"
+        headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
+        response = _detail(exc.status, detail, headers)
     except (SessionError, UploadError) as exc:
         response = _detail(exc.status, exc.detail)
     except AuthError as exc:
