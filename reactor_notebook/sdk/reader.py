@@ -1,0 +1,189 @@
+"""Receiving video: a reader per remote track and the frame-callback dispatcher thread.
+
+:class:`FrameReader` drains aiortc's decoded-frame queue continuously (it never grows: when
+the consumer is slow it skips to the newest decoded frame and counts the drops), converts
+each kept frame ONCE to an (H, W, 3) RGB uint8 array on a worker thread (so the SDK loop
+stays free) and hands it on. :class:`CallbackDispatcher` runs user frame callbacks on their
+own thread, latest frame wins, so a slow callback never stalls the reader; a callback that
+raises is reported and never stops the stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from numpy.typing import NDArray
+
+logger = logging.getLogger(__name__)
+
+Frame = NDArray[np.uint8]
+
+
+@dataclass
+class ReaderStats:
+    """Counters of one reader (read by ``get_stats``)."""
+
+    frames_received: int = 0  # frames converted and delivered
+    frames_dropped: int = 0  # decoded frames skipped because a newer one was already waiting
+    last_convert_ms: float | None = None
+    avg_convert_ms: float | None = None
+    last_arrival: float | None = None  # time.monotonic()
+
+
+def to_rgb(frame: Any) -> tuple[Frame, float]:
+    """Convert one decoded ``av.VideoFrame`` to RGB uint8 (H, W, 3); returns (array, ms taken)."""
+    t0 = time.perf_counter()
+    arr = frame.to_ndarray(format="rgb24")
+    return arr, (time.perf_counter() - t0) * 1000.0
+
+
+class FrameReader:
+    """Drains one remote video track and delivers each kept frame as an RGB array."""
+
+    def __init__(
+        self,
+        track: MediaStreamTrack,
+        name: str,
+        deliver: Callable[[Frame, str, float], None],
+        on_end: Callable[[str], None] | None = None,
+    ) -> None:
+        self.track = track
+        self.name = name
+        self.stats = ReaderStats()
+        self._deliver = deliver
+        self._on_end = on_end
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reactor-rgb-{name}")
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.get_running_loop().create_task(self._run(), name=f"reactor-reader-{self.name}")
+
+    @property
+    def running(self) -> bool:
+        return self._task is not None and not self._task.done()
+
+    def _newest(self, frame: Any) -> tuple[Any, bool]:
+        """Skip to the newest already-decoded frame; returns (frame, track_ended)."""
+        queue: asyncio.Queue[Any] | None = getattr(self.track, "_queue", None)
+        if queue is None:
+            return frame, False
+        while not queue.empty():
+            nxt = queue.get_nowait()
+            if nxt is None:  # aiortc's end-of-track sentinel
+                return frame, True
+            self.stats.frames_dropped += 1
+            frame = nxt
+        return frame, False
+
+    async def _run(self) -> None:
+        loop = asyncio.get_running_loop()
+        ended = False
+        try:
+            while not ended:
+                try:
+                    frame = await self.track.recv()
+                except MediaStreamError:
+                    break
+                frame, ended = self._newest(frame)
+                arr, ms = await loop.run_in_executor(self._executor, to_rgb, frame)
+                st = self.stats
+                st.frames_received += 1
+                st.last_convert_ms = ms
+                st.avg_convert_ms = ms if st.avg_convert_ms is None else 0.9 * st.avg_convert_ms + 0.1 * ms
+                st.last_arrival = time.monotonic()
+                try:
+                    self._deliver(arr, self.name, ms)
+                except Exception:  # a consumer bug must not end the stream
+                    logger.exception("frame consumer failed for track %r", self.name)
+        except asyncio.CancelledError:
+            raise
+        except Exception:
+            logger.exception("frame reader for track %r stopped", self.name)
+        finally:
+            self._executor.shutdown(wait=False, cancel_futures=True)
+            if self._on_end is not None:
+                self._on_end(self.name)
+
+    async def stop(self) -> None:
+        """Cancel the reader and wait for it to finish."""
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            try:
+                await task
+            except asyncio.CancelledError:
+                pass
+
+
+class CallbackDispatcher:
+    """Runs frame callbacks on a dedicated thread, latest frame wins."""
+
+    def __init__(self, on_error: Callable[[BaseException, Callable[..., Any]], None]) -> None:
+        self._on_error = on_error
+        self._callbacks: list[Callable[[Frame], Any]] = []
+        self._cond = threading.Condition()
+        self._slot: Frame | None = None
+        self._thread: threading.Thread | None = None
+        self._stopped = False
+        self.dropped = 0  # frames replaced before a slow callback took them
+        self.delivered = 0
+
+    def set_callbacks(self, callbacks: list[Callable[[Frame], Any]]) -> None:
+        with self._cond:
+            self._callbacks = list(callbacks)
+
+    def submit(self, frame: Frame) -> None:
+        """Offer a frame (any thread); a frame not yet taken is replaced and counted as dropped."""
+        with self._cond:
+            if not self._callbacks or self._stopped:
+                return
+            if self._slot is not None:
+                self.dropped += 1
+            self._slot = frame
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="reactor-frame-callbacks", daemon=True)
+                self._thread.start()
+            self._cond.notify()
+
+    def _run(self) -> None:
+        while True:
+            with self._cond:
+                while self._slot is None and not self._stopped:
+                    self._cond.wait()
+                if self._stopped:
+                    return
+                frame, self._slot = self._slot, None
+                callbacks = list(self._callbacks)
+            for cb in callbacks:
+                try:
+                    cb(frame)
+                except BaseException as exc:  # reported, never kills the stream
+                    try:
+                        self._on_error(exc, cb)
+                    except Exception:
+                        logger.exception("frame callback error handler failed")
+            self.delivered += 1
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Stop the thread (a callback still running is left to finish on its own)."""
+        with self._cond:
+            self._stopped = True
+            self._slot = None
+            self._cond.notify_all()
+            thread, self._thread = self._thread, None
+        if thread is not None and thread is not threading.current_thread():
+            thread.join(timeout)
+
+    def restart(self) -> None:
+        """Allow use again after :meth:`stop` (a new thread starts with the next frame)."""
+        with self._cond:
+            self._stopped = False

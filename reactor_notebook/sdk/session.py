@@ -1,0 +1,921 @@
+"""The public :class:`Reactor` client (reactor-docs.md "Python SDK", protocol.md §7).
+
+Every asyncio step runs on the SDK's own loop thread (:mod:`.loop`), so streaming goes on
+while a notebook cell blocks, and each public coroutine can be awaited from any loop
+(Jupyter's, ``asyncio.run``, another thread's). Blocking ``*_sync`` twins serve plain
+threads. Lifecycle: DISCONNECTED → CONNECTING → WAITING → READY; ``connect()`` returns only
+at READY and re-raises on failure; ``reconnect()`` goes CONNECTING → READY and reports
+RECONNECTION_FAILED without raising. Every decoded frame lands once, as RGB, in
+``reactor.frames`` and in the frame callbacks (own thread, latest frame wins).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import time
+from collections.abc import Callable, Coroutine
+from typing import Any, TypeVar
+
+from aiortc.mediastreams import MediaStreamTrack
+
+from .. import protocol as P
+from ..frames import FrameBuffer
+from ..schema import (
+    CommandSpec,
+    CommandValidationError,
+    commands_from_openapi,
+    normalize_commands,
+    validate_command,
+)
+from .errors import (
+    CALLBACK_ERROR,
+    CONNECTION_FAILED,
+    GPU_CONNECTION_ERROR,
+    MESSAGE_SEND_FAILED,
+    RECONNECTION_FAILED,
+    TIMEOUT,
+    TRACK_PUBLISH_FAILED,
+    ControlRequestError,
+    MessageSendError,
+    NotReadyError,
+    ReactorException,
+    TrackPublishError,
+    scrub,
+)
+from .http import HttpApi, PollPolicy, Secret
+from .loop import SdkLoop, get_sdk_loop
+from .reader import CallbackDispatcher, Frame
+from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
+from .transport import TransportCallbacks, TransportError, WebRTCTransport
+from .types import (
+    REACTOR_EVENTS,
+    Capabilities,
+    ConnectionStats,
+    ErrorComponent,
+    EventHandler,
+    FrameCallback,
+    ReactorError,
+    ReactorEvent,
+    ReactorState,
+    ReactorStatus,
+    TrackCapability,
+)
+
+logger = logging.getLogger(__name__)
+
+F = TypeVar("F", bound=Callable[..., Any])
+T = TypeVar("T")
+
+STATS_INTERVAL_S = 2.0
+SCHEMA_REQUEST_TIMEOUT_S = 3.0
+_UNSET: Any = object()
+
+
+def local_base_url(explicit: str | None = None) -> str:
+    """Local runtime base URL: explicit, else ``$REACTOR_LOCAL_URL``, else http://localhost:8080."""
+    return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
+
+
+class Reactor:
+    """Client for one Reactor model session (cloud coordinator or local runtime)."""
+
+    def __init__(
+        self,
+        model_name: str,
+        api_key: str | None = None,
+        api_url: str = P.DEFAULT_API_URL,
+        local: bool = False,
+        *,
+        local_url: str | None = None,
+        connect_timeout: float | None = 15.0,
+        frames: FrameBuffer | None = None,
+        early_release: bool = True,
+        session_poll: tuple[float, float, int] = P.SESSION_POLL,
+        sdp_poll: tuple[float, float, int] = P.SDP_POLL,
+        request_timeout: float = 10.0,
+        stats_interval: float = STATS_INTERVAL_S,
+    ) -> None:
+        if not isinstance(model_name, str) or not model_name:
+            raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
+        if not local and not api_key:
+            raise ValueError(
+                "api_key is required for the hosted API; pass api_key=... or local=True for a local runtime"
+            )
+        self.model_name = model_name
+        self.local = bool(local)
+        self.base_url = local_base_url(local_url) if self.local else api_url.rstrip("/")
+        self._api_key = Secret(api_key) if api_key else None
+        self.connect_timeout = connect_timeout
+        self.early_release = early_release
+        self._session_poll = PollPolicy.of(session_poll)
+        self._sdp_poll = PollPolicy.of(sdp_poll)
+        self._request_timeout = request_timeout
+        self._stats_interval = stats_interval
+        self.frames: FrameBuffer = frames if frames is not None else FrameBuffer()
+
+        self._sdk: SdkLoop = get_sdk_loop()
+        self._status = ReactorStatus.DISCONNECTED
+        self._session_id: str | None = None
+        self._created_session = False
+        self._session_response: dict[str, Any] | None = None
+        self._capabilities: Capabilities | None = None
+        self._tracks: list[TrackCapability] = []
+        self._commands: list[CommandSpec] = []
+        self._commands_from_schema = False
+        self._last_error: ReactorError | None = None
+        self._model_state: dict[str, Any] | None = None
+        self._api: HttpApi | None = None
+        self._transport: WebRTCTransport | None = None
+        self._remote_tracks: dict[str, MediaStreamTrack] = {}
+        self._connect_task: asyncio.Task[Any] | None = None
+        self._aborting = False
+        self._teardown_lock: asyncio.Lock | None = None
+        self._stats_task: asyncio.Task[None] | None = None
+        self._schema_task: asyncio.Task[None] | None = None
+        self._bg: set[asyncio.Future[Any]] = set()
+        self._runtime_waiters: dict[str, list[asyncio.Future[Any]]] = {}
+        self._timings: dict[str, float] = {}
+        self._t_connect: float | None = None
+        self._fps = FpsMeter()
+        self._last_stats: ConnectionStats | None = None
+        self._frames_received = 0
+        self._frames_dropped = 0
+        self._decode_ms: float | None = None
+        self._listeners: dict[str, list[EventHandler]] = {e: [] for e in REACTOR_EVENTS}
+        self._frame_callback: FrameCallback | None = None
+        self._extra_frame_callbacks: list[FrameCallback] = []
+        self._dispatcher = CallbackDispatcher(self._on_callback_error)
+
+    def __repr__(self) -> str:
+        mode = "local" if self.local else "cloud"
+        return (
+            f"Reactor(model_name={self.model_name!r}, mode={mode!r}, url={self.base_url!r}, "
+            f"status={self._status.value!r}, session_id={self._session_id!r})"
+        )
+
+    # =====================================================================================
+    # Events and decorators
+    # =====================================================================================
+    def on(self, event: ReactorEvent, callback: EventHandler) -> None:
+        """Register an event handler (runs on the SDK loop thread; coroutine functions are scheduled there)."""
+        if event not in self._listeners:
+            raise ValueError(f"unknown event {event!r}; events: {', '.join(REACTOR_EVENTS)}")
+        if not callable(callback):
+            raise TypeError(f"callback for {event!r} must be callable, got {type(callback).__name__}")
+        handlers = self._listeners[event]
+        if callback not in handlers:
+            self._listeners[event] = [*handlers, callback]
+
+    def off(self, event: ReactorEvent, callback: EventHandler) -> None:
+        """Remove an event handler (no-op if it was not registered)."""
+        if event not in self._listeners:
+            raise ValueError(f"unknown event {event!r}; events: {', '.join(REACTOR_EVENTS)}")
+        self._listeners[event] = [h for h in self._listeners[event] if h != callback]
+
+    def on_frame(self, func: F) -> F:
+        """Decorator: receive each video frame as an (H, W, 3) RGB uint8 array (own thread, latest wins)."""
+        if func not in self._extra_frame_callbacks:
+            self._extra_frame_callbacks.append(func)
+        self._sync_frame_callbacks()
+        return func
+
+    def on_message(self, func: F) -> F:
+        """Decorator: application messages from the model (``{"type", "data"}``)."""
+        self.on("message", func)
+        return func
+
+    def on_internal_message(self, func: F) -> F:
+        """Decorator: runtime (platform) messages."""
+        self.on("runtime_message", func)
+        return func
+
+    def on_status(self, func_or_filter: Any = None) -> Any:
+        """Decorator: status changes, optionally only some: ``@on_status(ReactorStatus.READY)``."""
+        if callable(func_or_filter) and not isinstance(func_or_filter, ReactorStatus):
+            self.on("status_changed", func_or_filter)
+            return func_or_filter
+        if func_or_filter is None:
+            allowed = None
+        elif isinstance(func_or_filter, (list, tuple, set, frozenset)):
+            allowed = {ReactorStatus(s) for s in func_or_filter}
+        else:
+            allowed = {ReactorStatus(func_or_filter)}
+
+        def decorator(func: F) -> F:
+            if allowed is None:
+                self.on("status_changed", func)
+                return func
+
+            def filtered(status: ReactorStatus) -> Any:
+                if status in allowed:
+                    return func(status)
+                return None
+
+            filtered.__wrapped__ = func  # type: ignore[attr-defined]
+            self.on("status_changed", filtered)
+            return func
+
+        return decorator
+
+    def on_error(self, func: F) -> F:
+        """Decorator: errors (:class:`ReactorError`)."""
+        self.on("error", func)
+        return func
+
+    def on_track(self, track_name: str) -> Callable[[F], F]:
+        """Decorator: the raw aiortc MediaStreamTrack received under ``track_name``."""
+
+        def decorator(func: F) -> F:
+            def filtered(name: str, track: MediaStreamTrack) -> Any:
+                if name == track_name:
+                    return func(track)
+                return None
+
+            filtered.__wrapped__ = func  # type: ignore[attr-defined]
+            self.on("track_received", filtered)
+            return func
+
+        return decorator
+
+    def set_frame_callback(self, callback: FrameCallback | None) -> None:
+        """Set (or clear with None) the frame callback; ``@on_frame`` callbacks are kept."""
+        if callback is not None and not callable(callback):
+            raise TypeError(f"frame callback must be callable or None, got {type(callback).__name__}")
+        self._frame_callback = callback
+        self._sync_frame_callbacks()
+
+    def _sync_frame_callbacks(self) -> None:
+        cbs = ([self._frame_callback] if self._frame_callback else []) + self._extra_frame_callbacks
+        self._dispatcher.set_callbacks(cbs)
+
+    def _emit(self, event: str, *args: Any) -> None:
+        for handler in list(self._listeners.get(event, ())):
+            try:
+                result = handler(*args)
+                if asyncio.iscoroutine(result):
+                    self._spawn(self._await_handler(event, handler, result))
+            except Exception as exc:
+                self._handler_failed(event, handler, exc)
+
+    async def _await_handler(self, event: str, handler: Any, coro: Coroutine[Any, Any, Any]) -> None:
+        try:
+            await coro
+        except Exception as exc:
+            self._handler_failed(event, handler, exc)
+
+    def _handler_failed(self, event: str, handler: Any, exc: BaseException) -> None:
+        name = getattr(handler, "__name__", repr(handler))
+        logger.warning("%r handler %s raised %s: %s", event, name, type(exc).__name__, exc)
+        if event != "error":  # an error handler that fails is only logged (no loop)
+            self._error(CALLBACK_ERROR, f"{event} handler {name} raised {type(exc).__name__}: {exc}", "api")
+
+    def _on_callback_error(self, exc: BaseException, cb: Any) -> None:
+        """From the dispatcher thread: report on the SDK loop."""
+        name = getattr(cb, "__name__", repr(cb))
+        msg = f"frame callback {name} raised {type(exc).__name__}: {exc}"
+        logger.warning("%s", msg)
+        self._sdk.call_soon(self._error, CALLBACK_ERROR, msg, "api")
+
+    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        task = asyncio.get_running_loop().create_task(coro)
+        self._bg.add(task)
+        task.add_done_callback(self._bg.discard)
+        return task
+
+    # =====================================================================================
+    # Getters
+    # =====================================================================================
+    def get_status(self) -> ReactorStatus:
+        return self._status
+
+    @property
+    def status(self) -> ReactorStatus:
+        return self._status
+
+    def get_state(self) -> ReactorState:
+        return ReactorState(status=self._status, last_error=self._last_error)
+
+    def get_session_id(self) -> str | None:
+        return self._session_id
+
+    def get_last_error(self) -> ReactorError | None:
+        return self._last_error
+
+    def get_capabilities(self) -> Capabilities | None:
+        return self._capabilities
+
+    def get_session_info(self) -> dict[str, Any] | None:
+        return self._session_response
+
+    def get_remote_tracks(self) -> dict[str, MediaStreamTrack]:
+        return dict(self._remote_tracks)
+
+    @property
+    def commands(self) -> list[CommandSpec]:
+        """The model's commands, normalised from the schema (preferred) or the capabilities."""
+        return list(self._commands)
+
+    @property
+    def model_state(self) -> dict[str, Any] | None:
+        """Data of the latest ``state`` message (Helios), or None."""
+        return None if self._model_state is None else dict(self._model_state)
+
+    # =====================================================================================
+    # Status plumbing
+    # =====================================================================================
+    def _set_status(self, status: ReactorStatus) -> None:
+        if status == self._status:
+            return
+        logger.debug("status %s -> %s", self._status.value, status.value)
+        self._status = status
+        self.frames.add_event("status", status.value, None)
+        self._emit("status_changed", status)
+
+    def _set_session_id(self, session_id: str | None) -> None:
+        if session_id == self._session_id:
+            return
+        self._session_id = session_id
+        self._emit("session_id_changed", session_id)
+
+    def _error(
+        self,
+        code: str,
+        message: str,
+        component: ErrorComponent = "api",
+        recoverable: bool = True,
+        retry_after: float | None = None,
+    ) -> ReactorError:
+        message = scrub(
+            message, [s.reveal() for s in (self._api_key, self._api.jwt if self._api else None) if s]
+        )
+        err = ReactorError(code, message, time.time(), recoverable, component, retry_after)
+        self._last_error = err
+        logger.info("reactor error %s", err)
+        self.frames.add_event("error", code, err.to_dict())
+        self._emit("error", err)
+        return err
+
+    # =====================================================================================
+    # Connect / reconnect / disconnect
+    # =====================================================================================
+    async def connect(self, timeout: float | None = _UNSET) -> None:
+        """Create (or start) the session and connect; returns at READY, raises on failure.
+
+        ``timeout`` (default ``connect_timeout``, 15 s) bounds the whole call except the wait
+        for a GPU while polling the coordinator, which has its own budget (§2.6).
+        """
+        await self._sdk.run(self._connect(self.connect_timeout if timeout is _UNSET else timeout))
+
+    def connect_sync(self, timeout: float | None = _UNSET) -> None:
+        """Blocking :meth:`connect` for plain threads and notebook cells."""
+        self._sdk.run_sync(self._connect(self.connect_timeout if timeout is _UNSET else timeout))
+
+    async def reconnect(self, timeout: float | None = _UNSET) -> None:
+        """Reconnect to the kept session (new connection + PUT offer); errors reported, not raised."""
+        await self._sdk.run(self._reconnect(self.connect_timeout if timeout is _UNSET else timeout))
+
+    def reconnect_sync(self, timeout: float | None = _UNSET) -> None:
+        """Blocking :meth:`reconnect`."""
+        self._sdk.run_sync(self._reconnect(self.connect_timeout if timeout is _UNSET else timeout))
+
+    async def disconnect(self, recoverable: bool = False) -> None:
+        """Disconnect; ``recoverable=True`` keeps the session (and its id) for :meth:`reconnect`."""
+        await self._sdk.run(self._disconnect(recoverable))
+
+    def disconnect_sync(self, recoverable: bool = False, timeout: float | None = 30.0) -> None:
+        """Blocking :meth:`disconnect`."""
+        self._sdk.run_sync(self._disconnect(recoverable), timeout)
+
+    async def __aenter__(self) -> Reactor:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.disconnect()
+
+    def __enter__(self) -> Reactor:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.disconnect_sync()
+
+    def _new_api(self) -> HttpApi:
+        return HttpApi(
+            self.base_url,
+            model=self.model_name,
+            local=self.local,
+            api_key=self._api_key,
+            session_poll=self._session_poll,
+            sdp_poll=self._sdp_poll,
+            request_timeout=self._request_timeout,
+        )
+
+    def _new_transport(self, api: HttpApi, session_id: str) -> WebRTCTransport:
+        transport: WebRTCTransport
+
+        def current() -> bool:
+            return self._transport is transport
+
+        def on_ready() -> None:
+            if current():
+                self._on_transport_ready(transport)
+
+        def on_lost(failed: bool) -> None:
+            if current():
+                self._on_transport_lost(failed)
+
+        def on_message(raw: str) -> None:
+            if current():
+                self._on_message(raw)
+
+        def on_track(name: str, track: MediaStreamTrack) -> None:
+            if current():
+                self._remote_tracks[name] = track
+                self._emit("track_received", name, track)
+
+        def on_frame(arr: Frame, name: str, convert_ms: float) -> None:
+            if current():
+                self._on_frame(arr, name, convert_ms)
+
+        transport = WebRTCTransport(
+            api,
+            session_id,
+            self._tracks,
+            TransportCallbacks(on_ready, on_lost, on_message, on_track, on_frame),
+            early_release=self.early_release,
+        )
+        return transport
+
+    async def _bounded(self, coro: Coroutine[Any, Any, T], deadline: float | None, what: str) -> T:
+        if deadline is None:
+            return await coro
+        remaining = deadline - time.monotonic()
+        try:
+            return await asyncio.wait_for(coro, max(remaining, 0.001))
+        except asyncio.TimeoutError:
+            raise ReactorException(TIMEOUT, f"{what} did not finish within the connect timeout") from None
+
+    async def _connect(self, timeout: float | None) -> None:
+        if self._status != ReactorStatus.DISCONNECTED:
+            raise RuntimeError(
+                f"connect() needs status 'disconnected', status is {self._status.value!r} "
+                "(call disconnect() first, or reconnect() to resume a kept session)"
+            )
+        if self._session_id is not None:
+            # A session kept by a recoverable disconnect: connect() starts afresh (the old one is ended).
+            await self._disconnect(recoverable=False)
+        self._set_status(ReactorStatus.CONNECTING)
+        self._connect_task = asyncio.current_task()
+        self._aborting = False
+        self._timings = {}
+        self._t_connect = t0 = time.monotonic()
+        deadline = None if timeout is None else t0 + timeout
+        ice_task: asyncio.Task[list[dict[str, Any]]] | None = None
+        try:
+            api = self._api = self._new_api()
+            if not self.local:
+                await self._bounded(api.fetch_token(), deadline, "token exchange")
+            desc = await self._bounded(api.create_session(), deadline, "session creation")
+            self._created_session = True
+            session_id = desc["session_id"]
+            self._set_session_id(session_id)
+            self._set_status(ReactorStatus.WAITING)
+            ice_task = asyncio.get_running_loop().create_task(api.get_ice_servers(session_id))
+            if self.local and desc.get("capabilities") and desc.get("selected_transport"):
+                full = desc
+            else:
+                t_poll = time.monotonic()
+                full = await api.poll_session_ready(session_id)
+                if deadline is not None:
+                    deadline += time.monotonic() - t_poll  # waiting for a GPU has its own budget
+            self._timings["session_creation_ms"] = (time.monotonic() - t0) * 1000
+            self._apply_descriptor(full)
+            t_transport = time.monotonic()
+            ice_servers = await self._bounded(ice_task, deadline, "ICE server fetch")
+            transport = self._transport = self._new_transport(api, session_id)
+            await self._bounded(transport.connect(ice_servers), deadline, "WebRTC negotiation")
+            await transport.wait_ready(None if deadline is None else max(deadline - time.monotonic(), 0.001))
+            self._timings["transport_connecting_ms"] = (time.monotonic() - t_transport) * 1000
+        except asyncio.CancelledError:
+            if self._aborting:  # disconnect() cancelled us and cleans up itself
+                raise ReactorException(CONNECTION_FAILED, "connect() aborted by disconnect()") from None
+            await asyncio.shield(self._fail_connect(None))
+            raise
+        except Exception as exc:
+            await self._fail_connect(exc)
+            raise
+        finally:
+            if ice_task is not None and not ice_task.done():
+                ice_task.cancel()
+            if self._connect_task is asyncio.current_task():
+                self._connect_task = None
+
+    async def _fail_connect(self, exc: BaseException | None) -> None:
+        """§7 failure inside connect(): GPU_CONNECTION_ERROR if the transport failed, CONNECTION_FAILED, full disconnect."""
+        if isinstance(exc, TransportError):
+            self._error(GPU_CONNECTION_ERROR, str(exc), "gpu", True)
+        reason = "cancelled" if exc is None else f"{exc}"
+        retry_after = getattr(exc, "retry_after", None)
+        self._error(CONNECTION_FAILED, f"connection failed: {reason}", "api", True, retry_after)
+        try:
+            await self._disconnect(recoverable=False, from_connect=True)
+        except Exception as dexc:
+            logger.warning("cleanup after a failed connect failed: %s", dexc)
+
+    def _apply_descriptor(self, desc: dict[str, Any]) -> None:
+        caps = desc.get("capabilities")
+        transport = (desc.get("selected_transport") or {}).get("protocol")
+        if transport != "webrtc":
+            raise ReactorException(
+                CONNECTION_FAILED, f"unsupported transport {transport!r} (expected 'webrtc')"
+            )
+        if not isinstance(caps, dict) or not caps.get("tracks"):
+            raise ReactorException(
+                CONNECTION_FAILED, "the session descriptor lists no tracks in its capabilities"
+            )
+        self._session_response = desc
+        self._capabilities = caps  # type: ignore[assignment]
+        self._tracks = [t for t in caps["tracks"] if isinstance(t, dict) and "name" in t and "kind" in t]
+        schema = desc.get("schema") if isinstance(desc.get("schema"), dict) else None
+        self._commands = normalize_commands(caps, schema)
+        self._commands_from_schema = bool(schema and commands_from_openapi(schema))
+        self._emit("capabilities_received", caps)
+
+    async def _reconnect(self, timeout: float | None) -> None:
+        if self._status == ReactorStatus.READY:
+            return
+        if self._status != ReactorStatus.DISCONNECTED:
+            raise RuntimeError(f"cannot reconnect while status is {self._status.value!r}")
+        if self._session_id is None or not self._tracks or self._api is None:
+            raise RuntimeError("no session to reconnect to (call connect() to start one)")
+        self._set_status(ReactorStatus.CONNECTING)
+        self._connect_task = asyncio.current_task()
+        self._aborting = False
+        self._timings = {}
+        self._t_connect = t0 = time.monotonic()
+        deadline = None if timeout is None else t0 + timeout
+        api, session_id = self._api, self._session_id
+        try:
+            if not self.local:
+                await self._bounded(api.fetch_token(), deadline, "token exchange")
+            ice_servers = await self._bounded(api.get_ice_servers(session_id), deadline, "ICE server fetch")
+            transport = self._transport = self._new_transport(api, session_id)
+            await self._bounded(
+                transport.connect(ice_servers, reconnect=True), deadline, "WebRTC negotiation"
+            )
+            await transport.wait_ready(None if deadline is None else max(deadline - time.monotonic(), 0.001))
+            self._timings["transport_connecting_ms"] = (time.monotonic() - t0) * 1000
+        except asyncio.CancelledError:
+            if self._aborting:
+                return
+            await asyncio.shield(self._disconnect(recoverable=True, from_connect=True))
+            raise
+        except Exception as exc:
+            await self._disconnect(recoverable=True, from_connect=True)
+            self._error(
+                RECONNECTION_FAILED,
+                f"reconnect failed: {exc}",
+                "api",
+                True,
+                getattr(exc, "retry_after", None),
+            )
+        finally:
+            if self._connect_task is asyncio.current_task():
+                self._connect_task = None
+
+    async def _disconnect(self, recoverable: bool = False, *, from_connect: bool = False) -> None:
+        if self._teardown_lock is None:
+            self._teardown_lock = asyncio.Lock()
+        task = self._connect_task
+        if task is not None and not task.done() and task is not asyncio.current_task() and not from_connect:
+            self._aborting = True
+            task.cancel()
+            await asyncio.wait([task])
+        async with self._teardown_lock:
+            idle = self._status == ReactorStatus.DISCONNECTED and self._transport is None
+            if idle and (recoverable or (self._session_id is None and self._api is None)):
+                return
+            # 1. timers and in-flight work
+            for t in (self._stats_task, self._schema_task):
+                if t is not None and not t.done() and t is not asyncio.current_task():
+                    t.cancel()
+            self._stats_task = self._schema_task = None
+            for waiters in self._runtime_waiters.values():
+                for fut in waiters:
+                    if not fut.done():
+                        fut.set_exception(NotReadyError("wait for a runtime reply", "disconnected"))
+            self._runtime_waiters.clear()
+            # 2-3. pending control requests, inputs, channels, peer, readers
+            transport, self._transport = self._transport, None
+            if transport is not None:
+                try:
+                    await transport.close()
+                except Exception as exc:
+                    logger.warning("closing the transport failed: %s", exc)
+            # 4. end the session we created
+            if not recoverable:
+                api, self._api = self._api, None
+                if api is not None:
+                    if self._created_session and self._session_id is not None:
+                        try:
+                            await asyncio.wait_for(api.terminate_session(self._session_id), 5.0)
+                        except Exception as exc:
+                            logger.info("ending session %s failed (ignored): %s", self._session_id, exc)
+                    await api.close()
+            # 5. status and ids
+            self._fps.reset()
+            self._set_status(ReactorStatus.DISCONNECTED)
+            if not recoverable:
+                self._emit("session_expiration_changed", None)
+                self._set_session_id(None)
+                # 6. forget the session
+                self._capabilities = None
+                self._tracks = []
+                self._commands = []
+                self._commands_from_schema = False
+                self._session_response = None
+                self._remote_tracks = {}
+                self._created_session = False
+                self._dispatcher.stop()
+                self._dispatcher.restart()
+
+    # =====================================================================================
+    # Transport events
+    # =====================================================================================
+    def _on_transport_ready(self, transport: WebRTCTransport) -> None:
+        if self._t_connect is not None:
+            self._timings["total_ms"] = (time.monotonic() - self._t_connect) * 1000
+        t = transport.timings
+        self._timings.update(
+            sdp_polling_ms=t.sdp_polling_ms,
+            sdp_polling_attempts=t.sdp_polling_attempts,
+            ice_negotiation_ms=t.ice_negotiation_ms,
+            data_channel_ms=t.data_channel_ms,
+        )
+        if not transport.flat:
+            for track in self._tracks:
+                if track.get("direction") == "recvonly":
+                    transport.notify("resume_track", track["name"])
+        self._set_status(ReactorStatus.READY)
+        self._stats_task = self._spawn(self._stats_loop())
+        if not self._commands_from_schema:
+            self._schema_task = self._spawn(self._fetch_schema())
+
+    def _on_transport_lost(self, failed: bool) -> None:
+        if self._status != ReactorStatus.READY:
+            return
+        if failed:
+            self._error(GPU_CONNECTION_ERROR, "the WebRTC connection failed", "gpu", True)
+            self._spawn(self._disconnect(recoverable=False))
+        else:
+            self._spawn(self._disconnect(recoverable=True))
+
+    def _on_frame(self, arr: Frame, track: str, convert_ms: float) -> None:
+        self._frames_received += 1
+        self._decode_ms = convert_ms
+        self.frames.push(arr, track=track)
+        if track == self._primary_video():
+            self._dispatcher.submit(arr)
+
+    def _primary_video(self) -> str | None:
+        for t in self._tracks:
+            if t.get("kind") == "video" and t.get("direction") == "recvonly":
+                return t["name"]
+        return None
+
+    def _on_message(self, raw: str) -> None:
+        try:
+            env = P.decode_envelope(raw)
+        except P.EnvelopeError as exc:
+            if "not valid JSON" in str(exc):
+                self.frames.add_event("message", "raw", raw)
+                self._emit("message", raw)  # un-enveloped payloads reach the user whole
+            else:
+                logger.info("dropped data-channel message: %s", exc)
+            return
+        if env.scope is None:
+            self.frames.add_event("message", "raw", env.inner)
+            self._emit("message", env.inner)
+        elif env.scope == "application":
+            self._on_application_message(env.inner)
+        else:
+            self._on_runtime_message(env.inner)
+
+    def _on_application_message(self, inner: dict[str, Any]) -> None:
+        mtype, data = inner.get("type"), inner.get("data")
+        if mtype == "state" and isinstance(data, dict):
+            self._model_state = dict(data)
+            self.frames.set_state(data)
+        else:
+            name = mtype
+            if mtype == "event" and isinstance(data, dict) and isinstance(data.get("event"), str):
+                name = f"event:{data['event']}"
+            self.frames.add_event("message", str(name), data)
+        self._emit("message", inner)
+
+    def _on_runtime_message(self, inner: dict[str, Any]) -> None:
+        mtype, data = inner.get("type"), inner.get("data")
+        if mtype == "modelSchema" and isinstance(data, dict):
+            cmds = commands_from_openapi(data)
+            if cmds:
+                self._commands = cmds
+                self._commands_from_schema = True
+        elif mtype == "modelCapabilities" and isinstance(data, dict):
+            if data.get("tracks"):
+                self._capabilities = data  # type: ignore[assignment]
+            if not self._commands_from_schema and data.get("commands"):
+                self._commands = normalize_commands(data, None)
+            self._emit("capabilities_received", data)
+        for fut in self._runtime_waiters.pop(str(mtype), []):
+            if not fut.done():
+                fut.set_result(data)
+        self.frames.add_event("event", f"runtime:{mtype}", data)
+        self._emit("runtime_message", inner)
+
+    async def _await_runtime_reply(self, request: str, reply: str, timeout: float) -> Any:
+        if self._transport is None or self._status != ReactorStatus.READY:
+            raise NotReadyError(f"send {request}", self._status)
+        fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
+        self._runtime_waiters.setdefault(reply, []).append(fut)
+        try:
+            self._transport.send_raw(P.encode_envelope("runtime", request, {}))
+            return await asyncio.wait_for(fut, timeout)
+        finally:
+            waiters = self._runtime_waiters.get(reply, [])
+            if fut in waiters:
+                waiters.remove(fut)
+
+    async def _fetch_schema(self) -> None:
+        """No schema in the descriptor: ask with ``requestSchema`` (3 s), else keep the capabilities' commands."""
+        try:
+            await self._await_runtime_reply("requestSchema", "modelSchema", SCHEMA_REQUEST_TIMEOUT_S)
+        except (asyncio.TimeoutError, ReactorException) as exc:
+            logger.debug("no modelSchema reply (%s); using the capabilities' commands", type(exc).__name__)
+
+    async def request_capabilities(self, timeout: float = 5.0) -> Capabilities:
+        """Ask the runtime for its capabilities (``requestCapabilities`` → ``modelCapabilities``)."""
+        return await self._sdk.run(
+            self._await_runtime_reply("requestCapabilities", "modelCapabilities", timeout)
+        )
+
+    async def request_schema(self, timeout: float = 5.0) -> dict[str, Any]:
+        """Ask the runtime for its OpenAPI command schema (``requestSchema`` → ``modelSchema``)."""
+        return await self._sdk.run(self._await_runtime_reply("requestSchema", "modelSchema", timeout))
+
+    # =====================================================================================
+    # Commands
+    # =====================================================================================
+    async def send_command(self, command: str, data: Any = None, *, validate: bool = True) -> None:
+        """Validate and send a model command; raises if not READY, on bad arguments, or when too large."""
+        await self._sdk.run(self._send_command(command, data, validate))
+
+    def send_command_sync(
+        self, command: str, data: Any = None, *, validate: bool = True, timeout: float = 10.0
+    ) -> None:
+        """Blocking :meth:`send_command`."""
+        self._sdk.run_sync(self._send_command(command, data, validate), timeout)
+
+    async def _send_command(self, command: str, data: Any, validate: bool) -> None:
+        if not isinstance(command, str) or not command:
+            raise TypeError(f"command must be a non-empty string, got {command!r}")
+        if self._status != ReactorStatus.READY or self._transport is None:
+            raise NotReadyError(f"send command {command!r}", self._status)
+        if isinstance(data, str):
+            try:
+                data = json.loads(data)
+            except ValueError as exc:
+                raise CommandValidationError(
+                    command, "wrong_type", f"data string is not valid JSON: {exc}"
+                ) from None
+        if data is None:
+            data = {}
+        if validate:
+            if not self._commands and self._schema_task is not None and not self._schema_task.done():
+                await asyncio.wait([self._schema_task], timeout=SCHEMA_REQUEST_TIMEOUT_S)
+            if self._commands or self._commands_known():
+                data = validate_command(self._commands, command, data)
+        try:
+            text = P.encode_envelope("application", command, data)
+        except (TypeError, ValueError) as exc:
+            raise CommandValidationError(
+                command, "invalid_value", f"arguments are not JSON-serialisable: {exc}"
+            ) from None
+        try:
+            self._transport.send_raw(text)
+        except MessageSendError as exc:
+            self._error(MESSAGE_SEND_FAILED, f"{command}: {exc.message}", "gpu", True)
+            raise MessageSendError(f"{command}: {exc.message}") from None
+        self.frames.add_event("command", command, data)
+
+    def _commands_known(self) -> bool:
+        caps = self._capabilities or {}
+        return bool(self._commands_from_schema or caps.get("commands"))
+
+    # =====================================================================================
+    # Tracks
+    # =====================================================================================
+    async def publish_track(self, name: str, track: MediaStreamTrack) -> None:
+        """Publish a local MediaStreamTrack on the model input ``name`` (e.g. ``webcam``)."""
+        await self._sdk.run(self._publish(name, track))
+
+    def publish_track_sync(self, name: str, track: MediaStreamTrack, timeout: float = 15.0) -> None:
+        """Blocking :meth:`publish_track`."""
+        self._sdk.run_sync(self._publish(name, track), timeout)
+
+    async def _publish(self, name: str, track: MediaStreamTrack) -> None:
+        if self._status != ReactorStatus.READY or self._transport is None:
+            raise NotReadyError(f"publish track {name!r}", self._status)
+        if not isinstance(track, MediaStreamTrack):
+            raise TypeError(f"track must be an aiortc MediaStreamTrack, got {type(track).__name__}")
+        try:
+            await self._transport.publish_track(name, track)
+        except (ControlRequestError, TrackPublishError) as exc:
+            self._error(TRACK_PUBLISH_FAILED, f"publish {name!r} failed: {exc.message}", "gpu", True)
+            raise TrackPublishError(f"publish {name!r} failed: {exc.message}") from None
+        self.frames.add_event("event", "publish_track", {"name": name})
+
+    async def unpublish_track(self, name: str) -> None:
+        """Stop publishing the input ``name`` (no-op if not published)."""
+        await self._sdk.run(self._unpublish(name))
+
+    def unpublish_track_sync(self, name: str, timeout: float = 10.0) -> None:
+        """Blocking :meth:`unpublish_track`."""
+        self._sdk.run_sync(self._unpublish(name), timeout)
+
+    async def _unpublish(self, name: str) -> None:
+        if self._transport is not None:
+            await self._transport.unpublish_track(name)
+            self.frames.add_event("event", "unpublish_track", {"name": name})
+
+    async def pause_track(self, name: str) -> None:
+        """Ask the runtime to stop sending output ``name`` to this connection."""
+        await self._sdk.run(self._notify_track("pause_track", name))
+
+    async def resume_track(self, name: str) -> None:
+        """Ask the runtime to resume sending output ``name``."""
+        await self._sdk.run(self._notify_track("resume_track", name))
+
+    async def _notify_track(self, event: str, name: str) -> None:
+        if self._status != ReactorStatus.READY or self._transport is None:
+            raise NotReadyError(f"{event} {name!r}", self._status)
+        outputs = [t["name"] for t in self._tracks if t.get("direction") == "recvonly"]
+        if name not in outputs:
+            raise ValueError(
+                f"{event}: {name!r} is not an output track; outputs: {', '.join(outputs) or 'none'}"
+            )
+        self._transport.notify(event, name)
+
+    # =====================================================================================
+    # Stats
+    # =====================================================================================
+    def get_stats(self) -> ConnectionStats:
+        """Latest connection stats (network part refreshed every 2 s) with live frame counters."""
+        stats = dict(self._last_stats or empty_stats())
+        stats.update(self._counters())
+        return stats  # type: ignore[return-value]
+
+    async def collect_stats(self) -> ConnectionStats:
+        """Collect fresh stats now (also what the 2 s ``stats_update`` timer does)."""
+        return await self._sdk.run(self._collect_stats())
+
+    def _counters(self) -> dict[str, Any]:
+        dropped = sum(
+            r.stats.frames_dropped for r in (self._transport.readers.values() if self._transport else ())
+        )
+        self._frames_dropped = max(self._frames_dropped, dropped)
+        return {
+            "frames_received": self._frames_received,
+            "frames_dropped": self._frames_dropped,
+            "callback_frames_dropped": self._dispatcher.dropped,
+            "decode_ms": self._decode_ms,
+        }
+
+    async def _collect_stats(self) -> ConnectionStats:
+        stats = empty_stats()
+        transport = self._transport
+        if transport is not None and transport.pc is not None:
+            try:
+                report = await transport.pc.getStats()
+                stats.update(summarize_report(report))  # type: ignore[typeddict-item]
+            except Exception as exc:
+                logger.debug("getStats failed: %s", exc)
+            if stats.get("rtt") is None:
+                stats["rtt"] = transport.sctp_rtt_ms()
+            stats["candidate_type"] = transport.candidate_type()
+            stats["available_outgoing_bitrate"] = transport.outgoing_bitrate()
+        stats["connection_timings"] = timings_dict(self._timings)
+        stats["frames_per_second"] = self._fps.update(self._frames_received)
+        stats.update(self._counters())  # type: ignore[typeddict-item]
+        self._last_stats = stats
+        return stats
+
+    async def _stats_loop(self) -> None:
+        self._fps.update(self._frames_received)
+        while self._status == ReactorStatus.READY:
+            await asyncio.sleep(self._stats_interval)
+            if self._status != ReactorStatus.READY:
+                break
+            stats = await self._collect_stats()
+            self._emit("stats_update", stats)

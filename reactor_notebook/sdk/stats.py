@@ -1,0 +1,92 @@
+"""``get_stats()``: WebRTC statistics (aiortc ``getStats`` + transport internals) plus our frame counters."""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .types import ConnectionStats, ConnectionTimings
+
+VIDEO_CLOCK_RATE = 90_000
+
+
+def _num(x: Any) -> float | None:
+    return float(x) if isinstance(x, (int, float)) and not isinstance(x, bool) else None
+
+
+def summarize_report(report: dict[str, Any]) -> dict[str, Any]:
+    """Reduce an aiortc RTCStatsReport to rtt / jitter / loss / packet counts over inbound video."""
+    rtt = jitter = None
+    received = lost = 0
+    seen_inbound = False
+    for stat in report.values():
+        kind = getattr(stat, "type", None)
+        if kind == "remote-inbound-rtp":
+            value = _num(getattr(stat, "roundTripTime", None))
+            if value is not None:
+                rtt = value * 1000.0
+        elif kind == "inbound-rtp" and getattr(stat, "kind", None) == "video":
+            seen_inbound = True
+            received += int(getattr(stat, "packetsReceived", 0) or 0)
+            lost += max(0, int(getattr(stat, "packetsLost", 0) or 0))
+            j = _num(getattr(stat, "jitter", None))
+            if j is not None:
+                jitter = max(jitter or 0.0, j / VIDEO_CLOCK_RATE)
+    total = received + lost
+    return {
+        "rtt": rtt,
+        "jitter": jitter,
+        "packet_loss_ratio": (lost / total) if total else (0.0 if seen_inbound else None),
+        "packets_received": received if seen_inbound else None,
+        "packets_lost": lost if seen_inbound else None,
+    }
+
+
+class FpsMeter:
+    """Frames per second between two collections."""
+
+    def __init__(self) -> None:
+        self._last: tuple[float, int] | None = None
+        self.value: float | None = None
+
+    def update(self, frames_received: int) -> float | None:
+        now = time.monotonic()
+        if self._last is not None:
+            dt = now - self._last[0]
+            if dt > 0.2:
+                self.value = (frames_received - self._last[1]) / dt
+                self._last = (now, frames_received)
+        else:
+            self._last = (now, frames_received)
+        return self.value
+
+    def reset(self) -> None:
+        self._last = None
+        self.value = None
+
+
+def empty_stats() -> ConnectionStats:
+    """Stats shape before anything is known."""
+    return ConnectionStats(
+        timestamp=time.time() * 1000.0,
+        rtt=None,
+        frames_per_second=None,
+        jitter=None,
+        packet_loss_ratio=None,
+        candidate_type=None,
+        available_outgoing_bitrate=None,
+        connection_timings=None,
+        frame_age_ms=None,
+        decode_ms=None,
+        frames_received=0,
+        frames_dropped=0,
+        callback_frames_dropped=0,
+        packets_received=None,
+        packets_lost=None,
+    )
+
+
+def timings_dict(timings: dict[str, float] | None) -> ConnectionTimings | None:
+    if not timings:
+        return None
+    return ConnectionTimings(**{k: round(v, 3) if isinstance(v, float) else v for k, v in timings.items()})  # type: ignore[typeddict-item]

@@ -1,0 +1,516 @@
+"""The aiortc side of a connection (protocol.md §3, §4): one RTCPeerConnection per connect/reconnect.
+
+Creation order follows the official Python client: one transceiver per capability track
+(H264 then VP8 preferred, marker-bit early release on video receivers), then data channel
+``control``, then ``data`` (media sections get mids "0", "1", …, the data section the next). ICE servers are always passed explicitly (an empty list
+means host candidates only; aiortc would otherwise add a public STUN server). The offer is
+sent complete (no trickle, gathering capped at 5 s), the answer patched (§3), and the
+connection is READY once the peer is connected and both channels are open (``data`` only
+on the flat legacy routes). It pings on ``data`` every 5 s, runs ``control`` requests with a
+10 s timeout, and publishes inputs through ``control`` before ``replaceTrack``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from aiortc import (
+    RTCConfiguration,
+    RTCDataChannel,
+    RTCIceServer,
+    RTCPeerConnection,
+    RTCRtpSender,
+    RTCRtpTransceiver,
+    RTCSessionDescription,
+)
+from aiortc.mediastreams import MediaStreamTrack
+from aiortc.rtcconfiguration import RTCBundlePolicy
+
+from .. import protocol as P
+from .errors import (
+    GPU_CONNECTION_ERROR,
+    ControlRequestError,
+    MessageSendError,
+    ReactorException,
+    TrackPublishError,
+)
+from .http import HttpApi
+from .jitter import install_early_release
+from .reader import Frame, FrameReader
+from .sdp import patch_answer
+from .types import TrackCapability
+
+logger = logging.getLogger(__name__)
+
+
+class TransportError(ReactorException):
+    """The WebRTC transport failed or closed before or while streaming."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(GPU_CONNECTION_ERROR, message, component="gpu")
+
+
+@dataclass
+class TransportCallbacks:
+    """How the transport reports to its session (all called on the SDK loop)."""
+
+    on_ready: Callable[[], None]
+    on_lost: Callable[[bool], None]  # failed: True for ICE/DTLS failure, False for a clean close
+    on_message: Callable[[str], None]
+    on_track: Callable[[str, MediaStreamTrack], None]
+    on_frame: Callable[[Frame, str, float], None]
+
+
+@dataclass
+class _Entry:
+    name: str
+    kind: str
+    direction: str
+    transceiver: RTCRtpTransceiver
+    early_release: bool = False
+
+
+@dataclass
+class Timings:
+    """Handshake timings in ms (``connection_timings`` in stats)."""
+
+    sdp_polling_ms: float = 0.0
+    sdp_polling_attempts: int = 0
+    ice_negotiation_ms: float = 0.0
+    data_channel_ms: float = 0.0
+    extra: dict[str, float] = field(default_factory=dict)
+
+
+def to_ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
+    """``{"uris", "credentials"?}`` entries → RTCIceServer (``uris``→``urls``, password→credential)."""
+    out: list[RTCIceServer] = []
+    for entry in servers:
+        uris = entry.get("uris") or entry.get("urls")
+        if not uris:
+            continue
+        creds = entry.get("credentials") or {}
+        if creds:
+            out.append(
+                RTCIceServer(urls=uris, username=creds.get("username"), credential=creds.get("password"))
+            )
+        else:
+            out.append(RTCIceServer(urls=uris))
+    return out
+
+
+def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:
+    caps = RTCRtpSender.getCapabilities("video")
+    if caps is None:
+        return
+    h264 = [c for c in caps.codecs if c.mimeType.lower() == "video/h264"]
+    vp8 = [c for c in caps.codecs if c.mimeType.lower() == "video/vp8"]
+    rest = [c for c in caps.codecs if c not in h264 and c not in vp8]
+    transceiver.setCodecPreferences(h264 + vp8 + rest)
+
+
+class WebRTCTransport:
+    """One peer connection to the runtime, its channels, tracks and frame readers."""
+
+    def __init__(
+        self,
+        api: HttpApi,
+        session_id: str,
+        tracks: list[TrackCapability],
+        callbacks: TransportCallbacks,
+        *,
+        early_release: bool = True,
+        ping_interval: float = P.PING_INTERVAL_S,
+        ice_gather_timeout: float = P.ICE_GATHER_TIMEOUT_S,
+        control_timeout: float = P.CONTROL_REQUEST_TIMEOUT_S,
+    ) -> None:
+        self.api = api
+        self.session_id = session_id
+        self.tracks = list(tracks)
+        self.cb = callbacks
+        self.early_release = early_release
+        self.ping_interval = ping_interval
+        self.ice_gather_timeout = ice_gather_timeout
+        self.control_timeout = control_timeout
+        self.pc: RTCPeerConnection | None = None
+        self.data: RTCDataChannel | None = None
+        self.control: RTCDataChannel | None = None
+        self.connection_id: int | None = None
+        self.entries: dict[str, _Entry] = {}
+        self.remote_tracks: dict[str, MediaStreamTrack] = {}
+        self.readers: dict[str, FrameReader] = {}
+        self.published: dict[str, MediaStreamTrack] = {}
+        self.timings = Timings()
+        self._connected = False
+        self._data_open = False
+        self._control_open = False
+        self._ready: asyncio.Future[None] | None = None
+        self._ready_fired = False
+        self._closing = False
+        self._ping_task: asyncio.Task[None] | None = None
+        self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self._request_counter = 0
+        self._t_remote: float | None = None
+        self._bg: set[asyncio.Future[Any]] = set()
+
+    def __repr__(self) -> str:
+        state = self.pc.connectionState if self.pc else "none"
+        return f"WebRTCTransport(session={self.session_id!r}, connection={self.connection_id}, pc={state})"
+
+    @property
+    def flat(self) -> bool:
+        return self.api.flat_routes
+
+    @property
+    def is_ready(self) -> bool:
+        return self._ready_fired and not self._closing
+
+    # --- negotiation -----------------------------------------------------------------------
+    async def connect(self, ice_servers: list[dict[str, Any]], *, reconnect: bool = False) -> None:
+        """Build the peer and offer, register a connection, exchange SDP and apply the answer."""
+        loop = asyncio.get_running_loop()
+        self._ready = loop.create_future()
+        config = RTCConfiguration(
+            iceServers=to_ice_servers(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
+        )
+        pc = self.pc = RTCPeerConnection(configuration=config)
+        pc.on("connectionstatechange", self._on_connection_state)
+        pc.on("track", self._on_track)
+        pc.on("datachannel", self._on_remote_channel)
+
+        for t in self.tracks:
+            direction = "recvonly" if t["direction"] == "recvonly" else "sendonly"
+            tx = pc.addTransceiver(t["kind"], direction=direction)
+            entry = _Entry(t["name"], t["kind"], direction, tx)
+            if t["kind"] == "video":
+                _prefer_h264_then_vp8(tx)
+                if direction == "recvonly" and self.early_release:
+                    entry.early_release = install_early_release(tx.receiver)
+            self.entries[t["name"]] = entry
+
+        # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
+        # transport when a channel exists first, and that peer never connects (PY08 uses this order too).
+        self.control = pc.createDataChannel(P.CHANNEL_CONTROL)
+        self.control.on("open", self._on_control_open)
+        self.control.on("message", self._on_control_message)
+        self.data = pc.createDataChannel(P.CHANNEL_DATA)
+        self.data.on("open", self._on_data_open)
+        self.data.on("close", self._stop_ping)
+        self.data.on("message", self._on_data_message)
+
+        offer = await pc.createOffer()
+        await pc.setLocalDescription(offer)
+        await self._wait_gathering()
+        local = pc.localDescription
+        mapping = [
+            {"mid": str(e.transceiver.mid), "name": e.name, "kind": e.kind, "direction": e.direction}
+            for e in self.entries.values()
+        ]
+        if any(m["mid"] == "None" for m in mapping):
+            raise TransportError("could not build track_mapping: a transceiver has no mid")
+
+        if not self.api.flat_routes:
+            self.connection_id = await self.api.register_connection(self.session_id)
+        t0 = time.monotonic()
+        await self.api.send_offer(
+            self.session_id, self.connection_id, local.sdp, mapping, reconnect=reconnect
+        )
+        answer = await self.api.poll_answer(self.session_id, self.connection_id)
+        self.timings.sdp_polling_ms = (time.monotonic() - t0) * 1000
+        self.timings.sdp_polling_attempts = self.api.sdp_poll_attempts
+        self._t_remote = time.monotonic()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=patch_answer(answer), type="answer"))
+        self._check_ready()
+
+    async def _wait_gathering(self) -> None:
+        pc = self.pc
+        if pc is None or pc.iceGatheringState == "complete":
+            return
+        done = asyncio.Event()
+
+        def changed() -> None:
+            if pc.iceGatheringState == "complete":
+                done.set()
+
+        pc.on("icegatheringstatechange", changed)
+        try:
+            await asyncio.wait_for(done.wait(), self.ice_gather_timeout)
+        except asyncio.TimeoutError:
+            logger.warning(
+                "ICE gathering not complete after %.1f s; sending the candidates found",
+                self.ice_gather_timeout,
+            )
+
+    async def wait_ready(self, timeout: float | None) -> None:
+        """Wait until READY; TransportError if the peer fails or closes first, TimeoutError after ``timeout``."""
+        if self._ready is None:
+            raise TransportError("transport not started")
+        try:
+            await asyncio.wait_for(asyncio.shield(self._ready), timeout)
+        except asyncio.TimeoutError:
+            state = self.pc.connectionState if self.pc else "none"
+            raise TransportError(
+                f"not ready after {timeout} s (peer {state}, data channel "
+                f"{'open' if self._data_open else 'not open'}, control channel "
+                f"{'open' if self._control_open else 'not open'})"
+            ) from None
+
+    # --- events ------------------------------------------------------------------------------
+    def _check_ready(self) -> None:
+        if self._ready_fired or self._closing:
+            return
+        if self._connected and self._data_open and (self._control_open or self.flat):
+            self._ready_fired = True
+            if self._ready is not None and not self._ready.done():
+                self._ready.set_result(None)
+            self.cb.on_ready()
+
+    def _fail_ready(self, message: str) -> None:
+        if self._ready is not None and not self._ready.done():
+            self._ready.set_exception(TransportError(message))
+            self._ready.exception()  # mark retrieved: wait_ready may not be awaiting yet
+
+    def _on_connection_state(self) -> None:
+        pc = self.pc
+        if pc is None or self._closing:
+            return
+        state = pc.connectionState
+        logger.debug("peer connection state: %s", state)
+        if state == "connected":
+            if self._t_remote is not None and not self.timings.ice_negotiation_ms:
+                self.timings.ice_negotiation_ms = (time.monotonic() - self._t_remote) * 1000
+            self._connected = True
+            self._check_ready()
+        elif state in ("failed", "closed", "disconnected"):
+            self._connected = False
+            failed = state == "failed"
+            if not self._ready_fired:
+                self._fail_ready(f"peer connection {state} before the transport was ready")
+            else:
+                self.cb.on_lost(failed)
+
+    def _on_track(self, track: MediaStreamTrack) -> None:
+        name = next(
+            (
+                n
+                for n, e in self.entries.items()
+                if e.transceiver.receiver is not None and e.transceiver.receiver.track is track
+            ),
+            f"unknown-{track.id}",
+        )
+        self.remote_tracks[name] = track
+        logger.debug("track received: %s (%s)", name, track.kind)
+        if track.kind == "video":
+            reader = FrameReader(track, name, self.cb.on_frame)
+            old = self.readers.pop(name, None)
+            if old is not None:
+                task = asyncio.ensure_future(old.stop())
+                self._bg.add(task)
+                task.add_done_callback(self._bg.discard)
+            self.readers[name] = reader
+            reader.start()
+        self.cb.on_track(name, track)
+
+    def _on_remote_channel(self, channel: RTCDataChannel) -> None:
+        # protocol.md §3: a runtime must not open channels; note it and ignore it.
+        logger.warning("runtime opened data channel %r; ignored (clients own the channels)", channel.label)
+
+    def _on_data_open(self) -> None:
+        if self._t_remote is not None:
+            self.timings.data_channel_ms = (time.monotonic() - self._t_remote) * 1000
+        self._data_open = True
+        self._start_ping()
+        self._check_ready()
+
+    def _on_control_open(self) -> None:
+        self._control_open = True
+        self._check_ready()
+
+    def _on_data_message(self, message: str | bytes) -> None:
+        if isinstance(message, bytes):
+            message = message.decode("utf-8", "replace")
+        self.cb.on_message(message)
+
+    def _on_control_message(self, message: str | bytes) -> None:
+        try:
+            obj = json.loads(message)
+        except (ValueError, TypeError):
+            logger.debug("control channel: not JSON, dropped")
+            return
+        if not isinstance(obj, dict):
+            return
+        if obj.get("type") == "response":
+            fut = self._pending.pop(str(obj.get("request_id")), None)
+            if fut is None or fut.done():
+                return
+            err = obj.get("error")
+            if err:
+                code = str(err.get("code", "UNKNOWN")) if isinstance(err, dict) else "UNKNOWN"
+                text = str(err.get("message", "")) if isinstance(err, dict) else str(err)
+                fut.set_exception(ControlRequestError(str(obj.get("method", "request")), code, text))
+            else:
+                data = obj.get("data")
+                fut.set_result(data if isinstance(data, dict) else {})
+        else:
+            logger.debug("control channel message ignored: %s", obj.get("type"))
+
+    # --- ping -----------------------------------------------------------------------------------
+    def _start_ping(self) -> None:
+        self._stop_ping()
+        self._ping_task = asyncio.get_running_loop().create_task(self._ping_loop(), name="reactor-ping")
+
+    def _stop_ping(self) -> None:
+        task, self._ping_task = self._ping_task, None
+        if task is not None and not task.done() and task is not asyncio.current_task():
+            task.cancel()
+
+    async def _ping_loop(self) -> None:
+        msg = P.encode_envelope("runtime", "ping", {})
+        while True:
+            await asyncio.sleep(self.ping_interval)
+            if self.data is not None and self.data.readyState == "open":
+                try:
+                    self.data.send(msg)
+                except Exception as exc:  # channel closing under us
+                    logger.debug("ping failed: %s", exc)
+
+    # --- messaging --------------------------------------------------------------------------------
+    def send_raw(self, text: str) -> None:
+        """Send one enveloped message on ``data`` (256 KiB limit, §3)."""
+        size = len(text.encode("utf-8"))
+        if size > P.MAX_MESSAGE_SIZE:
+            raise MessageSendError(
+                f"message is {size} bytes, over the {P.MAX_MESSAGE_SIZE}-byte data-channel limit "
+                "(send large images as uploads)"
+            )
+        if self.data is None or self.data.readyState != "open":
+            state = self.data.readyState if self.data else "missing"
+            raise MessageSendError(f"data channel is {state}")
+        self.data.send(text)
+
+    def notify(self, event: str, name: str) -> None:
+        """Fire-and-forget control notification (``pause_track``, ``resume_track``, ``unpublish_track``)."""
+        if self.control is None or self.control.readyState != "open":
+            logger.debug("control channel not open; %s(%s) not sent", event, name)
+            return
+        self.control.send(P.control_notification(event, name))
+
+    async def control_request(
+        self, method: str, data: dict[str, Any], timeout: float | None = None
+    ) -> dict[str, Any]:
+        """Send a control request and wait for its response (10 s default)."""
+        if self.control is None or self.control.readyState != "open":
+            raise ControlRequestError(method, "CONTROL_CHANNEL_CLOSED", "control channel is not open")
+        self._request_counter += 1
+        rid = f"ctrl_{self._request_counter}"
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self._pending[rid] = fut
+        self.control.send(P.control_request(method, rid, data))
+        limit = self.control_timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(fut, limit)
+        except asyncio.TimeoutError:
+            raise ControlRequestError(method, "TIMEOUT", f"no response within {limit} s") from None
+        finally:
+            self._pending.pop(rid, None)
+
+    # --- publishing ---------------------------------------------------------------------------
+    def input_names(self) -> list[str]:
+        return [n for n, e in self.entries.items() if e.direction == "sendonly"]
+
+    async def publish_track(self, name: str, track: MediaStreamTrack) -> None:
+        """Claim the input via ``control`` (skipped on flat routes), then attach the track."""
+        entry = self.entries.get(name)
+        if entry is None or entry.direction != "sendonly":
+            inputs = ", ".join(self.input_names()) or "none"
+            what = "an output track" if entry is not None else "not a track of this model"
+            raise TrackPublishError(f"cannot publish {name!r}: {what}; input tracks: {inputs}")
+        if track.kind != entry.kind:
+            raise TrackPublishError(f"cannot publish a {track.kind} track on {entry.kind} input {name!r}")
+        if not self.flat:
+            await self.control_request("publish_track", {"name": name})
+        entry.transceiver.sender.replaceTrack(track)
+        self.published[name] = track
+
+    async def unpublish_track(self, name: str) -> None:
+        """Detach the input and tell the runtime (no-op if not published)."""
+        entry = self.entries.get(name)
+        if entry is None or name not in self.published:
+            return
+        self.published.pop(name, None)
+        entry.transceiver.sender.replaceTrack(None)
+        self.notify("unpublish_track", name)
+
+    # --- teardown -------------------------------------------------------------------------------------
+    async def close(self) -> None:
+        """Stop ping, fail pending requests, unpublish, stop readers, close channels and the peer."""
+        if self._closing:
+            return
+        self._closing = True
+        self._stop_ping()
+        for fut in self._pending.values():
+            if not fut.done():
+                fut.set_exception(
+                    ControlRequestError("request", "DISCONNECTED", "disconnected while waiting")
+                )
+        self._pending.clear()
+        self._fail_ready("transport closed")
+        for name in list(self.published):
+            try:
+                await self.unpublish_track(name)
+            except Exception as exc:
+                logger.debug("unpublish %s during close failed: %s", name, exc)
+        readers = list(self.readers.values())
+        self.readers.clear()
+        await asyncio.gather(*(r.stop() for r in readers), return_exceptions=True)
+        for ch in (self.control, self.data):
+            if ch is not None:
+                try:
+                    ch.close()
+                except Exception:
+                    pass
+        if self.pc is not None:
+            try:
+                await self.pc.close()
+            except Exception as exc:
+                logger.debug("closing peer connection failed: %s", exc)
+        self.remote_tracks.clear()
+
+    # --- stats ----------------------------------------------------------------------------------------
+    def candidate_type(self) -> str | None:
+        """Local candidate type of the nominated ICE pair (host/srflx/relay), if known."""
+        try:
+            assert self.pc is not None
+            sctp = self.pc.sctp
+            dtls = sctp.transport if sctp is not None else self.pc.getTransceivers()[0].receiver.transport
+            conn = dtls.transport._connection
+            pair = next(iter(conn._nominated.values()))
+            return str(pair.local_candidate.type)
+        except Exception:
+            return None
+
+    def sctp_rtt_ms(self) -> float | None:
+        """Smoothed RTT of the SCTP association (the data channels), in ms."""
+        try:
+            assert self.pc is not None and self.pc.sctp is not None
+            srtt = self.pc.sctp._srtt
+            return None if srtt is None else float(srtt) * 1000.0
+        except Exception:
+            return None
+
+    def outgoing_bitrate(self) -> float | None:
+        """Encoder target bitrate of the first published input (bits/s), if any."""
+        for name in self.published:
+            try:
+                enc = self.entries[name].transceiver.sender._RTCRtpSender__encoder  # type: ignore[attr-defined]
+                rate = getattr(enc, "target_bitrate", None)
+                if rate:
+                    return float(rate)
+            except Exception:
+                continue
+        return None
