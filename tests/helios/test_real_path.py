@@ -25,7 +25,7 @@ INTEROP = Path(__file__).resolve().parents[1] / "interop"
 if str(INTEROP) not in sys.path:
     sys.path.insert(0, str(INTEROP))
 
-from harness import CLIENTS, ClientProcess, increasing_run  # noqa: E402
+from harness import CLIENTS, ClientProcess, health, increasing_run, poll_until  # noqa: E402
 from py08_env import default_venv_dir, ensure_py08_venv  # noqa: E402
 
 FPS = 48  # twice real time: same 33-frame chunks, half the wall-clock per chunk
@@ -59,6 +59,7 @@ def _py08_venv() -> Path:
 @pytest.fixture
 def py08_client(runtime: Any) -> Iterator[ClientProcess]:
     python = ensure_py08_venv(_py08_venv())
+    poll_until(lambda: health(runtime.url).get("state") == "READY", 15, "runtime free of the previous session")
     probes = [a for x, y in PROBES for a in ("--probe", f"{x},{y}")]
     # PY08's local=True hard-codes http://localhost:8080; --local-url points it at our ephemeral port.
     client = ClientProcess(
@@ -285,3 +286,28 @@ def test_py08_scripted_helios_session(py08_client: ClientProcess) -> None:
     client.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", WAIT, what="READY")
     out = run_scripted_session(Py08Session(client))
     check_scripted_session(out)
+
+
+@pytest.mark.official
+def test_py08_sr_scale_changes_the_decoded_size_at_chunk_boundaries(py08_client: ClientProcess) -> None:
+    client = py08_client
+    client.call("connect", WAIT)
+    client.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", WAIT, what="READY")
+    s = Py08Session(client)
+    mark = s.send("set_sr_scale", {"sr_scale": "4x"})
+    st, _ = s.message(_state(lambda d: d["sr_scale"] != "off"), mark, "sr state")
+    assert st["data"]["sr_scale"] == "2x"  # 4x is clamped by the default max_sr_scale
+    client.wait_for(lambda e: e.get("ev") == "frame" and e["shape"] == [768, 1280, 3], WAIT, start=mark,
+                    what="a 1280x768 idle card")
+    mark = s.send("set_prompt", {"prompt": PROMPT_A})
+    s.send("start")
+    s.message(_event("generation_started"), mark, "generation_started")
+    s.frames_until(lambda i: 3 <= i < IDLE_INDEX, mark, "first frames")
+    mark = s.send("set_sr_scale", {"sr_scale": "off"})
+    st, _ = s.message(_state(lambda d: d["sr_scale"] == "off"), mark, "sr off state")
+    switch = (st["data"]["current_chunk"] + 1) * C
+    s.frames_until(lambda i: switch + 3 <= i < IDLE_INDEX, mark, "frames after the switch")
+    sizes = {int(e["index"]): tuple(e["shape"]) for e in client.of("frame") if int(e["index"]) != IDLE_INDEX}
+    assert sizes, client.describe()
+    assert all(shape == ((768, 1280, 3) if i < switch else (384, 640, 3)) for i, shape in sizes.items()), sizes
+    client.call("send_command", 10, command="reset", data={})
