@@ -44,6 +44,12 @@ function fieldInput(p, form) {
     star.title = "required";
     label.append(star);
   }
+  if (p.alternatives && p.alternatives.length) {
+    const alt = document.createElement("span");
+    alt.className = "rn-alt";
+    alt.textContent = ` (or ${p.alternatives.join(" / ")})`;
+    label.append(alt);
+  }
   if (p.description) label.title = p.description;
   const control = document.createElement("div");
   control.className = "rn-control";

@@ -44,7 +44,7 @@ export function createStatus(model, root, send) {
     const name = model.get("model_name");
     info.textContent = [name, sid ? `session ${sid}` : null].filter(Boolean).join(" · ");
     const err = model.get("last_error");
-    if (err && status !== "ready") {
+    if (err && err.code && status !== "ready") {
       error.style.display = "";
       errText.textContent = `[${err.component || "api"}] ${err.code}: ${err.message}`;
       retry.style.display = err.recoverable ? "" : "none";

@@ -59,12 +59,13 @@ export function createTimeline(model, root, send) {
       b.disabled = !ready || (name in enabled && !enabled[name]);
       b.classList.toggle("rn-active", (name === "start" && st.running && !st.paused) || (name === "pause" && st.paused));
     }
-    box.style.display = names.length || model.get("model_state") ? "" : "none";
+    const hasState = !!st && Object.keys(st).length > 0;
+    box.style.display = names.length || hasState ? "" : "none";
   }
 
   function renderState() {
     const st = model.get("model_state");
-    if (!st) {
+    if (!st || !Object.keys(st).length) {
       stateLine.textContent = "";
       lane.replaceChildren();
       return;
@@ -108,7 +109,8 @@ export function createTimeline(model, root, send) {
   }
 
   function renderError() {
-    const err = model.get("model_error");
+    const raw = model.get("model_error");
+    const err = raw && raw.message ? raw : null;
     modelErr.textContent = err ? `model rejected ${err.command || "command"}: ${err.message}` : "";
     modelErr.style.display = err ? "" : "none";
   }

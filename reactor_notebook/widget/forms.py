@@ -54,6 +54,15 @@ def param_spec(p: ParamSpec) -> dict[str, Any]:
     return d
 
 
+def _with_group(field: dict[str, Any], groups: tuple[tuple[str, ...], ...]) -> dict[str, Any]:
+    """Mark a parameter of a one-of group: required as a group, not on its own."""
+    for group in groups:
+        if field["name"] in group:
+            field["required"] = False
+            field["alternatives"] = [n for n in group if n != field["name"]]
+    return field
+
+
 def form_spec(commands: list[CommandSpec]) -> list[dict[str, Any]]:
     """JSON-friendly form description for every command, in declaration order."""
     out = []
@@ -62,7 +71,7 @@ def form_spec(commands: list[CommandSpec]) -> list[dict[str, Any]]:
             {
                 "name": c.name,
                 "description": c.description,
-                "params": [param_spec(p) for p in c.params],
+                "params": [_with_group(param_spec(p), c.one_of) for p in c.params],
                 "one_of": [list(g) for g in c.one_of],
                 "transport": c.name in TRANSPORT_COMMANDS and not c.params,
             }

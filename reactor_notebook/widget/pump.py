@@ -346,8 +346,12 @@ class FramePump:
                 and np.array_equal(self._last_sent[0], frame)
             ):
                 self.unchanged += 1
-                return False
+                unchanged = True
+            else:
+                unchanged = False
             quality, scale = self.adapt.quality, self.adapt.scale
+        if unchanged:  # a static picture (idle card, pause): upgrade it to a lossless still once
+            return self._maybe_send_still()
         t0 = time.perf_counter()
         enc = self.encoder.encode(downscale(frame, scale), quality)
         encode_ms = (time.perf_counter() - t0) * 1000.0

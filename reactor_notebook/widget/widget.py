@@ -86,12 +86,12 @@ class ReactorWidget(anywidget.AnyWidget):
     status = t.Unicode("disconnected").tag(sync=True)
     session_id = t.Unicode(None, allow_none=True).tag(sync=True)
     model_name = t.Unicode("").tag(sync=True)
-    last_error = t.Dict(None, allow_none=True).tag(sync=True)
+    last_error = t.Dict(default_value=None, allow_none=True).tag(sync=True)
     # model
     commands = t.List(t.Dict()).tag(sync=True)
     capabilities = t.Dict({}).tag(sync=True)
-    model_state = t.Dict(None, allow_none=True).tag(sync=True)
-    model_error = t.Dict(None, allow_none=True).tag(sync=True)
+    model_state = t.Dict(default_value=None, allow_none=True).tag(sync=True)
+    model_error = t.Dict(default_value=None, allow_none=True).tag(sync=True)
     events = t.List(t.Dict()).tag(sync=True)
     stats = t.Dict({}).tag(sync=True)
     # view settings

@@ -199,3 +199,22 @@ def test_model_error_understands_both_families() -> None:
     assert model_error({"type": "event", "data": {"event": "prompt_scheduled"}}) is None
     assert model_error({"type": "state", "data": {}}) is None
     assert model_error("garbage") is None
+
+
+def test_one_of_groups_are_alternatives_not_required() -> None:
+    from reactor_notebook.schema import CommandSpec, ParamSpec
+
+    cmd = CommandSpec(
+        "set_image",
+        "",
+        (
+            ParamSpec("image_b64", "string", format="image-base64"),
+            ParamSpec("image", "upload", is_upload=True),
+        ),
+        one_of=(("image_b64", "image"),),
+    )
+    (spec,) = form_spec([cmd])
+    b64, up = spec["params"]
+    assert spec["one_of"] == [["image_b64", "image"]]
+    assert (b64["required"], b64["alternatives"]) == (False, ["image"])
+    assert (up["required"], up["alternatives"], up["kind"]) == (False, ["image_b64"], "upload")

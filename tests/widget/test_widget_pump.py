@@ -273,3 +273,18 @@ def test_config_rejects_bad_values() -> None:
         PumpConfig(ack_timeout=0)
     with pytest.raises(ValueError, match="level"):
         PumpConfig(level=99)
+
+
+def test_static_stream_gets_one_lossless_still() -> None:
+    pump, fb, sink, clock = make_pump(still_after=0.5)
+    f = frame(8)
+    fb.push(f)
+    pump.step(0)
+    pump.on_ack(sink.ids[-1])
+    for _ in range(10):  # the runtime repeats the idle card: identical frames keep arriving
+        clock.advance(0.1)
+        fb.push(f.copy())
+        pump.step(0)
+    mimes = [c["mime"] for c, _ in sink.msgs]
+    assert mimes == ["image/jpeg", "image/png"]
+    assert pump.unchanged == 10

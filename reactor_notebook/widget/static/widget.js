@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: db0db0c3ceb82a2a03b901ef2bfe64da44f6df50d7f7794bf968045786723af3 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 5443a491b9b33ee7fbb7286f45183c6607d96a40c8e40379a1f407dbe6c7c061 | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -162,6 +162,12 @@ function fieldInput(p, form) {
     star.textContent = " *";
     star.title = "required";
     label.append(star);
+  }
+  if (p.alternatives && p.alternatives.length) {
+    const alt = document.createElement("span");
+    alt.className = "rn-alt";
+    alt.textContent = ` (or ${p.alternatives.join(" / ")})`;
+    label.append(alt);
   }
   if (p.description) label.title = p.description;
   const control = document.createElement("div");
@@ -518,7 +524,7 @@ function createStatus(model, root, send) {
     const name = model.get("model_name");
     info.textContent = [name, sid ? `session ${sid}` : null].filter(Boolean).join(" \xB7 ");
     const err = model.get("last_error");
-    if (err && status !== "ready") {
+    if (err && err.code && status !== "ready") {
       error.style.display = "";
       errText.textContent = `[${err.component || "api"}] ${err.code}: ${err.message}`;
       retry.style.display = err.recoverable ? "" : "none";
@@ -597,11 +603,12 @@ function createTimeline(model, root, send) {
       b.disabled = !ready || name in enabled && !enabled[name];
       b.classList.toggle("rn-active", name === "start" && st.running && !st.paused || name === "pause" && st.paused);
     }
-    box.style.display = names.length || model.get("model_state") ? "" : "none";
+    const hasState = !!st && Object.keys(st).length > 0;
+    box.style.display = names.length || hasState ? "" : "none";
   }
   function renderState() {
     const st = model.get("model_state");
-    if (!st) {
+    if (!st || !Object.keys(st).length) {
       stateLine.textContent = "";
       lane.replaceChildren();
       return;
@@ -643,7 +650,8 @@ function createTimeline(model, root, send) {
     }
   }
   function renderError() {
-    const err = model.get("model_error");
+    const raw = model.get("model_error");
+    const err = raw && raw.message ? raw : null;
     modelErr.textContent = err ? `model rejected ${err.command || "command"}: ${err.message}` : "";
     modelErr.style.display = err ? "" : "none";
   }
