@@ -180,6 +180,7 @@ class TunedH264Encoder(H264Encoder):
         self.settings = settings
         self.governor = BitrateGovernor(settings)
         self.rebuilds = 0
+        self.x264_options: dict[str, str] = {}
 
     @property
     def target_bitrate(self) -> int:
@@ -223,6 +224,7 @@ class TunedH264Encoder(H264Encoder):
             options["tune"] = self.settings.tune
         codec.options = options
         codec.profile = "Baseline"
+        self.x264_options = dict(options)  # libav consumes the dict on open; keep what we asked for
         self.rebuilds += 1
         return codec
 
@@ -234,6 +236,14 @@ class TunedVp8Encoder(Vp8Encoder):
         super().__init__()
         self.settings = settings
         self.governor = BitrateGovernor(settings)
+        self.rebuilds = 0
+
+    def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
+        before = self.codec
+        result = super().encode(frame, force_keyframe)
+        if self.codec is not before:
+            self.rebuilds += 1
+        return result
 
     @property
     def target_bitrate(self) -> int:
