@@ -49,7 +49,7 @@ from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
 from .reader import CallbackDispatcher, Frame
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
-from .transport import TransportCallbacks, TransportError, WebRTCTransport
+from .transport import LINK_TIMEOUT_S, TransportCallbacks, TransportError, WebRTCTransport
 from .types import (
     REACTOR_EVENTS,
     Capabilities,
@@ -97,6 +97,7 @@ class Reactor:
         sdp_poll: tuple[float, float, int] = P.SDP_POLL,
         request_timeout: float = 10.0,
         stats_interval: float = STATS_INTERVAL_S,
+        link_timeout: float | None = LINK_TIMEOUT_S,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
@@ -114,6 +115,7 @@ class Reactor:
         self._sdp_poll = PollPolicy.of(sdp_poll)
         self._request_timeout = request_timeout
         self._stats_interval = stats_interval
+        self.link_timeout = link_timeout
         self.frames: FrameBuffer = frames if frames is not None else FrameBuffer()
 
         self._sdk: SdkLoop = get_sdk_loop()
@@ -144,6 +146,7 @@ class Reactor:
         self._frames_received = 0
         self._frames_dropped = 0
         self._decode_ms: float | None = None
+        self._frame_age_ms: float | None = None
         self._listeners: dict[str, list[EventHandler]] = {e: [] for e in REACTOR_EVENTS}
         self._frame_callback: FrameCallback | None = None
         self._extra_frame_callbacks: list[FrameCallback] = []
@@ -374,7 +377,11 @@ class Reactor:
         self._sdk.run_sync(self._connect(self.connect_timeout if timeout is _UNSET else timeout))
 
     async def reconnect(self, timeout: float | None = _UNSET) -> None:
-        """Reconnect to the kept session (new connection + PUT offer); errors reported, not raised."""
+        """Reconnect to the kept session (new connection + PUT offer); errors reported, not raised.
+
+        Local mode: when the runtime answers 404 for the kept session (it was restarted), a fresh
+        session is started instead (``session_id_changed`` fires; ``frames`` keeps its history).
+        """
         await self._sdk.run(self._reconnect(self.connect_timeout if timeout is _UNSET else timeout))
 
     def reconnect_sync(self, timeout: float | None = _UNSET) -> None:
@@ -426,6 +433,10 @@ class Reactor:
             if current():
                 self._on_transport_lost(failed)
 
+        def on_link_lost(reason: str) -> None:
+            if current():
+                self._on_link_lost(reason)
+
         def on_message(raw: str) -> None:
             if current():
                 self._on_message(raw)
@@ -435,16 +446,17 @@ class Reactor:
                 self._remote_tracks[name] = track
                 self._emit("track_received", name, track)
 
-        def on_frame(arr: Frame, name: str, convert_ms: float) -> None:
+        def on_frame(arr: Frame, name: str, convert_ms: float, age_ms: float | None) -> None:
             if current():
-                self._on_frame(arr, name, convert_ms)
+                self._on_frame(arr, name, convert_ms, age_ms)
 
         transport = WebRTCTransport(
             api,
             session_id,
             self._tracks,
-            TransportCallbacks(on_ready, on_lost, on_message, on_track, on_frame),
+            TransportCallbacks(on_ready, on_lost, on_message, on_track, on_frame, on_link_lost),
             early_release=self.early_release,
+            link_timeout=self.link_timeout,
         )
         return transport
 
@@ -574,6 +586,16 @@ class Reactor:
             raise
         except Exception as exc:
             await self._disconnect(recoverable=True, from_connect=True)
+            if self.local and getattr(exc, "status", None) == 404:
+                # The local runtime no longer knows the session (it restarted): start a fresh one,
+                # which is what a notebook user wants after a runtime restart (frames are kept).
+                logger.info("local session is gone (runtime restarted?); reconnect starts a new session")
+                self.frames.add_event("event", "session_restarted", {"reason": str(exc)})
+                try:
+                    await self._connect(timeout)
+                    return
+                except Exception as fresh:
+                    exc = fresh
             self._error(
                 RECONNECTION_FAILED,
                 f"reconnect failed: {exc}",
@@ -672,10 +694,19 @@ class Reactor:
         else:
             self._spawn(self._disconnect(recoverable=True))
 
-    def _on_frame(self, arr: Frame, track: str, convert_ms: float) -> None:
+    def _on_link_lost(self, reason: str) -> None:
+        """Silent link (runtime killed, network cut): recoverable error, keep the session for reconnect()."""
+        if self._status != ReactorStatus.READY:
+            return
+        self._error(GPU_CONNECTION_ERROR, f"the WebRTC connection went silent: {reason}", "gpu", True)
+        self._spawn(self._disconnect(recoverable=True))
+
+    def _on_frame(self, arr: Frame, track: str, convert_ms: float, age_ms: float | None) -> None:
         self._frames_received += 1
         self._decode_ms = convert_ms
-        self.frames.push(arr, track=track)
+        if age_ms is not None:
+            self._frame_age_ms = age_ms
+        self.frames.push(arr, track=track, latency_ms=age_ms)
         if track == self._primary_video():
             self._dispatcher.submit(arr)
 
@@ -890,6 +921,7 @@ class Reactor:
             "frames_dropped": self._frames_dropped,
             "callback_frames_dropped": self._dispatcher.dropped,
             "decode_ms": self._decode_ms,
+            "frame_age_ms": self._frame_age_ms,
         }
 
     async def _collect_stats(self) -> ConnectionStats:

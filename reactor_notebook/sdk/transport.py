@@ -8,6 +8,11 @@ sent complete (no trickle, gathering capped at 5 s), the answer patched (§3), a
 connection is READY once the peer is connected and both channels are open (``data`` only
 on the flat legacy routes). It pings on ``data`` every 5 s, runs ``control`` requests with a
 10 s timeout, and publishes inputs through ``control`` before ``replaceTrack``.
+
+Link watchdog: once READY, a connection that receives no packet at all (RTP, RTCP, SCTP —
+the runtime sends RTCP about every second and acks every ping) for ``link_timeout`` seconds
+is reported lost, because aiortc itself notices a dead peer only after ~30 s of failed ICE
+consent checks (a killed runtime or a cut cable never sends a close).
 """
 
 from __future__ import annotations
@@ -42,11 +47,13 @@ from .errors import (
 )
 from .http import HttpApi
 from .jitter import install_early_release
-from .reader import Frame, FrameReader
+from .reader import Frame, FrameReader, install_stamps
 from .sdp import patch_answer
 from .types import TrackCapability
 
 logger = logging.getLogger(__name__)
+
+LINK_TIMEOUT_S = 10.0  # default silence (no packet received) before a READY link counts as dead
 
 
 class TransportError(ReactorException):
@@ -64,7 +71,8 @@ class TransportCallbacks:
     on_lost: Callable[[bool], None]  # failed: True for ICE/DTLS failure, False for a clean close
     on_message: Callable[[str], None]
     on_track: Callable[[str, MediaStreamTrack], None]
-    on_frame: Callable[[Frame, str, float], None]
+    on_frame: Callable[[Frame, str, float, float | None], None]  # array, track, convert ms, age ms
+    on_link_lost: Callable[[str], None] | None = None  # no packet for link_timeout s (reason text)
 
 
 @dataclass
@@ -128,6 +136,7 @@ class WebRTCTransport:
         ping_interval: float = P.PING_INTERVAL_S,
         ice_gather_timeout: float = P.ICE_GATHER_TIMEOUT_S,
         control_timeout: float = P.CONTROL_REQUEST_TIMEOUT_S,
+        link_timeout: float | None = LINK_TIMEOUT_S,
     ) -> None:
         self.api = api
         self.session_id = session_id
@@ -137,6 +146,7 @@ class WebRTCTransport:
         self.ping_interval = ping_interval
         self.ice_gather_timeout = ice_gather_timeout
         self.control_timeout = control_timeout
+        self.link_timeout = link_timeout
         self.pc: RTCPeerConnection | None = None
         self.data: RTCDataChannel | None = None
         self.control: RTCDataChannel | None = None
@@ -153,6 +163,7 @@ class WebRTCTransport:
         self._ready_fired = False
         self._closing = False
         self._ping_task: asyncio.Task[None] | None = None
+        self._link_task: asyncio.Task[None] | None = None
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._request_counter = 0
         self._t_remote: float | None = None
@@ -268,6 +279,10 @@ class WebRTCTransport:
             self._ready_fired = True
             if self._ready is not None and not self._ready.done():
                 self._ready.set_result(None)
+            if self.link_timeout and self.cb.on_link_lost is not None:
+                self._link_task = asyncio.get_running_loop().create_task(
+                    self._watch_link(), name="reactor-link"
+                )
             self.cb.on_ready()
 
     def _fail_ready(self, message: str) -> None:
@@ -306,6 +321,9 @@ class WebRTCTransport:
         self.remote_tracks[name] = track
         logger.debug("track received: %s (%s)", name, track.kind)
         if track.kind == "video":
+            entry = self.entries.get(name)
+            if entry is not None:
+                install_stamps(track, entry.transceiver.receiver)
             reader = FrameReader(track, name, self.cb.on_frame)
             old = self.readers.pop(name, None)
             if old is not None:
@@ -378,6 +396,45 @@ class WebRTCTransport:
                     self.data.send(msg)
                 except Exception as exc:  # channel closing under us
                     logger.debug("ping failed: %s", exc)
+
+    # --- link watchdog -----------------------------------------------------------------------------
+    def rx_packets(self) -> int | None:
+        """Packets received so far on this peer's DTLS transport(s); None if aiortc hides the count."""
+        pc = self.pc
+        if pc is None:
+            return None
+        transports = [pc.sctp.transport] if pc.sctp is not None else []
+        transports += [tr.receiver.transport for tr in pc.getTransceivers()]
+        seen: set[int] = set()
+        total: int | None = None
+        for dtls in transports:
+            if dtls is None or id(dtls) in seen:
+                continue
+            seen.add(id(dtls))
+            count = getattr(dtls, "_RTCDtlsTransport__rx_packets", None)  # aiortc private counter
+            if isinstance(count, int):
+                total = (total or 0) + count
+        return total
+
+    async def _watch_link(self) -> None:
+        """Report the link lost after ``link_timeout`` s without any received packet."""
+        assert self.link_timeout
+        limit = float(self.link_timeout)
+        interval = min(0.5, limit / 4)
+        last, since = self.rx_packets(), time.monotonic()
+        if last is None:
+            logger.debug("link watchdog off: this aiortc does not expose received-packet counts")
+            return
+        while not self._closing:
+            await asyncio.sleep(interval)
+            count, now = self.rx_packets(), time.monotonic()
+            if count != last:
+                last, since = count, now
+            elif now - since >= limit:
+                logger.warning("no packet from the runtime for %.1f s: link lost", now - since)
+                if not self._closing and self.cb.on_link_lost is not None:
+                    self.cb.on_link_lost(f"no packet from the runtime for {now - since:.1f} s (link lost)")
+                return
 
     # --- messaging --------------------------------------------------------------------------------
     def send_raw(self, text: str) -> None:
@@ -453,6 +510,9 @@ class WebRTCTransport:
             return
         self._closing = True
         self._stop_ping()
+        link, self._link_task = self._link_task, None
+        if link is not None and not link.done() and link is not asyncio.current_task():
+            link.cancel()
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(
