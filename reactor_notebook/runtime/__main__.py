@@ -42,6 +42,7 @@ def parser() -> argparse.ArgumentParser:
                    help="model option, e.g. width=1280 (repeatable)")
     p.add_argument("--orphan-timeout", type=float, default=30.0, help="seconds without a peer before a session closes")
     p.add_argument("--keepalive-timeout", type=float, default=20.0, help="seconds of data-channel silence before a peer is closed")
+    p.add_argument("--keepalive-check", type=float, default=2.0, help="seconds between keepalive/orphan checks (default 2)")
     p.add_argument("--assignment-delay", type=float, default=0.0, help="simulated GPU assignment delay for cloud sessions (s)")
     p.add_argument("--ice-server", action="append", default=None, help="STUN/TURN URL offered to clients (repeatable)")
     p.add_argument("--codec", default=None, help=f"preferred video codec: {', '.join(CODECS)} (default auto = offer order)")
@@ -81,6 +82,7 @@ def main(argv: list[str] | None = None) -> int:
             args.api_key[0] if args.api_key and len(args.api_key) == 1 else args.api_key,
             args.orphan_timeout,
             keepalive_timeout=args.keepalive_timeout,
+            keepalive_check=args.keepalive_check,
             assignment_delay=args.assignment_delay,
             ice_servers=args.ice_server or (),
             codec=args.codec,
