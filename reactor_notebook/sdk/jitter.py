@@ -12,7 +12,7 @@ errors as before).
 ``add()`` can return one frame only, yet one packet may finish several frames (the stock cut
 of frame N and a single-packet frame N+1 complete on arrival, or a late packet completing
 frames whose markers came earlier). The extra ones are kept as *pending* and handed to the
-decoder right after the returned one by :class:`_ChainedQueue`, the receiver's decoder input
+decoder right after the returned one by :class:`DecoderInputQueue`, the receiver's decoder input
 queue wrapped at install time; without it every single-packet frame after a stock release
 would wait again, and early release would never resume.
 
@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 import queue
+import time
 from typing import Any
 
 import aiortc
@@ -50,7 +51,7 @@ class MarkerJitterBuffer(JitterBuffer):
         self._frame_start_known = False  # True when the origin is known to be a frame's first packet
         self.early_frames = 0  # frames released on their marker packet
         self.stock_frames = 0  # frames released the stock way (next frame's packet)
-        self.chained = False  # a _ChainedQueue delivers pending frames (set by install_early_release)
+        self.chained = False  # a DecoderInputQueue delivers pending frames (set by install_early_release)
         self._pending: list[JitterFrame] = []
         self._max_seq: int | None = None
 
@@ -116,22 +117,74 @@ class MarkerJitterBuffer(JitterBuffer):
         return None
 
 
-class _ChainedQueue(queue.Queue):  # type: ignore[type-arg]
-    """The receiver's decoder input queue, also forwarding the jitter buffer's pending frame."""
+class DecoderInputQueue(queue.Queue):  # type: ignore[type-arg]
+    """The receiver's decoder input queue: forwards the jitter buffer's pending frames, timestamps releases.
 
-    def __init__(self, buffer: MarkerJitterBuffer, mapper: Any) -> None:
+    ``released_at(ts)`` gives when the encoded frame with (mapped) RTP timestamp ``ts`` was
+    handed to the decoder, so the reader can time decoding: aiortc's decoders stamp each
+    decoded frame's ``pts`` with that timestamp.
+    """
+
+    KEEP = 128
+
+    def __init__(self, buffer: MarkerJitterBuffer | None, mapper: Any) -> None:
         super().__init__()
         self._buffer = buffer
         self._mapper = mapper
+        self._released: dict[int, float] = {}
+
+    def _stamp(self, timestamp: int) -> None:
+        self._released[timestamp] = time.monotonic()
+        if len(self._released) > self.KEEP:
+            del self._released[next(iter(self._released))]
+
+    def released_at(self, timestamp: int | None) -> float | None:
+        return None if timestamp is None else self._released.get(timestamp)
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
         super().put(item, block, timeout)
         if item is None:
             return
+        self._stamp(item[1].timestamp)
+        if self._buffer is None:
+            return
         codec = item[0]  # the receiver pairs each frame with the codec of the packet that completed it
         for extra in self._buffer.take_pending():
             extra.timestamp = self._mapper.map(extra.timestamp)
             super().put((codec, extra), block, timeout)
+            self._stamp(extra.timestamp)
+
+
+def _hookable(receiver: Any) -> bool:
+    """The receiver has the verified internals and has not started (no packets, no decoder thread)."""
+    current = getattr(receiver, _RECEIVER_ATTR, None)
+    old_queue = getattr(receiver, _QUEUE_ATTR, None)
+    return (
+        early_release_supported()
+        and isinstance(current, JitterBuffer)
+        and current._origin is None
+        and isinstance(old_queue, queue.Queue)
+        and old_queue.empty()
+        and hasattr(getattr(receiver, _MAPPER_ATTR, None), "map")
+        and getattr(receiver, "_RTCRtpReceiver__decoder_thread", 1) is None
+    )
+
+
+def install_decode_timing(receiver: Any) -> DecoderInputQueue | None:
+    """Make sure the receiver's decoder input queue timestamps releases (for ``decode_ms``)."""
+    q = getattr(receiver, _QUEUE_ATTR, None)
+    if isinstance(q, DecoderInputQueue):
+        return q
+    if not _hookable(receiver) or type(q) is not queue.Queue:
+        return None
+    q = DecoderInputQueue(None, getattr(receiver, _MAPPER_ATTR))
+    setattr(receiver, _QUEUE_ATTR, q)
+    return q
+
+
+def decoder_queue(receiver: Any) -> DecoderInputQueue | None:
+    q = getattr(receiver, _QUEUE_ATTR, None)
+    return q if isinstance(q, DecoderInputQueue) else None
 
 
 def early_release_supported() -> bool:
@@ -147,22 +200,17 @@ def install_early_release(receiver: Any) -> bool:
     """
     global _warned
     current = getattr(receiver, _RECEIVER_ATTR, None)
-    old_queue = getattr(receiver, _QUEUE_ATTR, None)
+    if isinstance(current, MarkerJitterBuffer):
+        return True
     ok = (
-        early_release_supported()
+        _hookable(receiver)
         and type(current) is JitterBuffer
-        and type(old_queue) is queue.Queue
-        and old_queue.empty()
-        and hasattr(getattr(receiver, _MAPPER_ATTR, None), "map")
-        and getattr(receiver, "_RTCRtpReceiver__decoder_thread", 1) is None
+        and type(getattr(receiver, _QUEUE_ATTR, None)) is queue.Queue
         and current.capacity == VIDEO_CAPACITY
         and current._is_video
-        and current._origin is None
     )
     if not ok:
-        if isinstance(current, MarkerJitterBuffer):
-            return True
-        if not _warned:
+        if not _warned and not early_release_supported():
             _warned = True
             logger.info(
                 "marker-bit early frame release not enabled (aiortc %s is not a verified version); "
@@ -173,5 +221,5 @@ def install_early_release(receiver: Any) -> bool:
     buffer = MarkerJitterBuffer(capacity=current.capacity)
     buffer.chained = True
     setattr(receiver, _RECEIVER_ATTR, buffer)
-    setattr(receiver, _QUEUE_ATTR, _ChainedQueue(buffer, getattr(receiver, _MAPPER_ATTR)))
+    setattr(receiver, _QUEUE_ATTR, DecoderInputQueue(buffer, getattr(receiver, _MAPPER_ATTR)))
     return True

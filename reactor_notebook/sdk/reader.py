@@ -14,6 +14,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -36,7 +37,39 @@ class ReaderStats:
     frames_dropped: int = 0  # decoded frames skipped because a newer one was already waiting
     last_convert_ms: float | None = None
     avg_convert_ms: float | None = None
+    last_age_ms: float | None = None  # decoder output → delivered to the consumer
     last_arrival: float | None = None  # time.monotonic()
+
+
+class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
+    """aiortc's decoded-frame queue, remembering when each frame left the decoder (``time.monotonic``)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._stamps: deque[float] = deque()
+        self.last_stamp: float | None = None
+
+    def _put(self, item: Any) -> None:
+        super()._put(item)  # type: ignore[misc]
+        self._stamps.append(time.monotonic())
+
+    def _get(self) -> Any:
+        item = super()._get()  # type: ignore[misc]
+        self.last_stamp = self._stamps.popleft() if self._stamps else None
+        return item
+
+
+def install_stamps(track: MediaStreamTrack, receiver: Any) -> bool:
+    """Give a fresh aiortc remote track a :class:`StampedQueue` (before its decoder thread starts)."""
+    queue = getattr(track, "_queue", None)
+    if (
+        type(queue) is asyncio.Queue
+        and queue.empty()
+        and getattr(receiver, "_RTCRtpReceiver__decoder_thread", "missing") is None
+    ):
+        track._queue = StampedQueue()  # type: ignore[attr-defined]
+        return True
+    return False
 
 
 def to_rgb(frame: Any) -> tuple[Frame, float]:
@@ -53,7 +86,7 @@ class FrameReader:
         self,
         track: MediaStreamTrack,
         name: str,
-        deliver: Callable[[Frame, str, float], None],
+        deliver: Callable[[Frame, str, float, float | None], None],
         on_end: Callable[[str], None] | None = None,
     ) -> None:
         self.track = track
@@ -94,14 +127,16 @@ class FrameReader:
                 except MediaStreamError:
                     break
                 frame, ended = self._newest(frame)
+                stamp = getattr(getattr(self.track, "_queue", None), "last_stamp", None)
                 arr, ms = await loop.run_in_executor(self._executor, to_rgb, frame)
                 st = self.stats
                 st.frames_received += 1
                 st.last_convert_ms = ms
                 st.avg_convert_ms = ms if st.avg_convert_ms is None else 0.9 * st.avg_convert_ms + 0.1 * ms
-                st.last_arrival = time.monotonic()
+                st.last_arrival = now = time.monotonic()
+                st.last_age_ms = None if stamp is None else (now - stamp) * 1000.0
                 try:
-                    self._deliver(arr, self.name, ms)
+                    self._deliver(arr, self.name, ms, st.last_age_ms)
                 except Exception:  # a consumer bug must not end the stream
                     logger.exception("frame consumer failed for track %r", self.name)
         except asyncio.CancelledError:

@@ -16,7 +16,7 @@ from aiortc.jitterbuffer import JitterBuffer
 from aiortc.rtp import RtpPacket
 
 from reactor_notebook.sdk import jitter
-from reactor_notebook.sdk.jitter import MarkerJitterBuffer, _ChainedQueue, install_early_release
+from reactor_notebook.sdk.jitter import DecoderInputQueue, MarkerJitterBuffer, install_early_release
 
 
 def pkt(seq: int, ts: int, marker: bool = False) -> RtpPacket:
@@ -48,7 +48,7 @@ class Sim:
         self.queue: Any
         if chained and isinstance(buf, MarkerJitterBuffer):
             buf.chained = True
-            self.queue = _ChainedQueue(buf, IdentityMapper())
+            self.queue = DecoderInputQueue(buf, IdentityMapper())
         else:
             import queue
 
@@ -162,7 +162,7 @@ async def test_install_on_real_receiver() -> None:
         assert install_early_release(video.receiver)
         buf = getattr(video.receiver, jitter._RECEIVER_ATTR)
         assert isinstance(buf, MarkerJitterBuffer) and buf.chained
-        assert isinstance(getattr(video.receiver, jitter._QUEUE_ATTR), _ChainedQueue)
+        assert isinstance(getattr(video.receiver, jitter._QUEUE_ATTR), DecoderInputQueue)
         assert install_early_release(video.receiver)  # idempotent
         assert not install_early_release(audio.receiver)  # audio keeps its prefetching buffer
         assert type(getattr(audio.receiver, jitter._RECEIVER_ATTR)) is JitterBuffer
