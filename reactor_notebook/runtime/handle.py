@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import atexit
 import concurrent.futures
+import dataclasses
+import difflib
 import socket
 import threading
 from collections.abc import Coroutine
@@ -27,7 +29,13 @@ def build_config(
     orphan_timeout: float = 30.0,
     **options: Any,
 ) -> RuntimeConfig:
-    """A RuntimeConfig from flat keyword options (encoder options included)."""
+    """A RuntimeConfig from flat keyword options (encoder options included); unknown names are refused."""
+    allowed = {f.name for f in dataclasses.fields(RuntimeConfig)} - {"encoder", "host", "port", "api_key", "orphan_timeout"}
+    unknown = sorted(set(options) - allowed - set(ENCODER_KEYS))
+    if unknown:
+        known = sorted(allowed | set(ENCODER_KEYS))
+        hints = [f"{u!r} (did you mean {m[0]!r}?)" if (m := difflib.get_close_matches(u, known, 1)) else repr(u) for u in unknown]
+        raise TypeError(f"unknown runtime option(s): {', '.join(hints)}; known options: {', '.join(known)}")
     encoder = EncoderSettings.from_options(**{k: options.pop(k) for k in ENCODER_KEYS if k in options})
     if "ice_servers" in options:
         options["ice_servers"] = normalize_ice_servers(options["ice_servers"])

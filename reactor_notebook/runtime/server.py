@@ -53,6 +53,8 @@ class RuntimeServer:
         except OSError:
             await self.stop()
             raise
+        if self.config.host not in LOOPBACK_HOSTS and not self.config.api_keys:
+            log.warning("binding %s without an API key: anyone who can reach this port can use the runtime", self.config.host)
         addresses = self._runner.addresses
         if addresses:
             self.port = int(addresses[0][1])

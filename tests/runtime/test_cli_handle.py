@@ -119,3 +119,8 @@ def test_busy_port_raises_and_ensure_reuses_listener() -> None:
 def test_unknown_model_name() -> None:
     with pytest.raises(ValueError, match="unknown model 'sora'; known models: helios, testpattern"):
         LocalRuntime(model="sora")
+
+
+def test_unknown_runtime_option_is_refused_with_a_hint() -> None:
+    with pytest.raises(TypeError, match=r"'keepalive_timout' \(did you mean 'keepalive_timeout'\?\)"):
+        LocalRuntime(model="testpattern", keepalive_timout=3)

@@ -205,3 +205,11 @@ async def test_cloud_session_transport_needs_token_and_delete_closes_peers(
             assert r.status == 404
     finally:
         await client.close()
+
+
+async def test_max_session_duration_closes_the_session(http: aiohttp.ClientSession) -> None:
+    with make_runtime(max_session_duration=0.3) as rt:
+        await start_local(http, rt.url)
+        await wait_until(lambda: rt.server.manager.machine_state() == "READY", 10, "session closed by max duration")
+        async with http.get(rt.url + "/session") as r:
+            assert r.status == 404
