@@ -73,6 +73,16 @@ DEFAULT_API_KEY_ENV = "REACTOR_API_KEY"
 DEFAULT_WAIT_TIMEOUT = 30.0
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 HELIOS_VERBS = ("start", "pause", "resume", "reset")
+STATS_SHOWN = (
+    "frames_per_second",
+    "rtt",
+    "jitter",
+    "packet_loss_ratio",
+    "decode_ms",
+    "frames_received",
+    "candidate_type",
+    "error",
+)
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 # Errors a user can cause or fix; anything else is a bug and keeps its traceback.
 _USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -443,17 +453,13 @@ class ReactorMagics(Magics):
                 stats = r.get_stats() or {}
             except Exception as exc:  # stats are informative only
                 stats = {"error": str(exc)}
-            shown = {
-                k: v for k, v in stats.items() if isinstance(v, (int, float, str)) and not isinstance(v, bool)
-            }
+            shown = [
+                f"{k}={stats[k]:.3g}" if isinstance(stats[k], float) else f"{k}={stats[k]}"
+                for k in STATS_SHOWN
+                if isinstance(stats.get(k), (int, float, str)) and not isinstance(stats.get(k), bool)
+            ]
             if shown:
-                lines.append(
-                    "stats:    "
-                    + ", ".join(
-                        f"{k}={v:.3g}" if isinstance(v, float) else f"{k}={v}"
-                        for k, v in list(shown.items())[:8]
-                    )
-                )
+                lines.append("stats:    " + ", ".join(shown))
         print("\n".join(lines))
 
     def do_disconnect(self, rest: str) -> None:

@@ -79,7 +79,7 @@ class FakeReactor:
         return None
 
     def get_stats(self) -> dict[str, Any]:
-        return {"fps": 24.0, "rtt_ms": 1.5}
+        return {"timestamp": 1.7e12, "frames_per_second": 24.0, "rtt": 1.5}
 
     def connect_sync(self) -> None:
         self.calls.append("connect")
