@@ -38,6 +38,16 @@ class ReaderStats:
     last_convert_ms: float | None = None
     avg_convert_ms: float | None = None
     last_age_ms: float | None = None  # decoder output → delivered to the consumer
+    last_decode_ms: float | None = None  # handed to the decoder → decoded (incl. decoder queue wait)
+
+
+@dataclass(frozen=True)
+class FrameTiming:
+    """Timing of one delivered frame, in ms (None when aiortc's internals could not be hooked)."""
+
+    convert_ms: float  # YUV → RGB conversion
+    decode_ms: float | None  # encoded frame released by the jitter buffer → decoded frame out
+    age_ms: float | None  # decoded frame out → delivered (queueing + conversion)
     last_arrival: float | None = None  # time.monotonic()
 
 
@@ -86,14 +96,16 @@ class FrameReader:
         self,
         track: MediaStreamTrack,
         name: str,
-        deliver: Callable[[Frame, str, float, float | None], None],
+        deliver: Callable[[Frame, str, FrameTiming], None],
         on_end: Callable[[str], None] | None = None,
+        released_at: Callable[[int | None], float | None] | None = None,
     ) -> None:
         self.track = track
         self.name = name
         self.stats = ReaderStats()
         self._deliver = deliver
         self._on_end = on_end
+        self._released_at = released_at
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reactor-rgb-{name}")
         self._task: asyncio.Task[None] | None = None
 
@@ -128,6 +140,7 @@ class FrameReader:
                     break
                 frame, ended = self._newest(frame)
                 stamp = getattr(getattr(self.track, "_queue", None), "last_stamp", None)
+                released = self._released_at(frame.pts) if self._released_at is not None else None
                 arr, ms = await loop.run_in_executor(self._executor, to_rgb, frame)
                 st = self.stats
                 st.frames_received += 1
@@ -135,8 +148,9 @@ class FrameReader:
                 st.avg_convert_ms = ms if st.avg_convert_ms is None else 0.9 * st.avg_convert_ms + 0.1 * ms
                 st.last_arrival = now = time.monotonic()
                 st.last_age_ms = None if stamp is None else (now - stamp) * 1000.0
+                st.last_decode_ms = None if stamp is None or released is None else (stamp - released) * 1000.0
                 try:
-                    self._deliver(arr, self.name, ms, st.last_age_ms)
+                    self._deliver(arr, self.name, FrameTiming(ms, st.last_decode_ms, st.last_age_ms))
                 except Exception:  # a consumer bug must not end the stream
                     logger.exception("frame consumer failed for track %r", self.name)
         except asyncio.CancelledError:

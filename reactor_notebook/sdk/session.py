@@ -47,7 +47,7 @@ from .errors import (
 )
 from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
-from .reader import CallbackDispatcher, Frame
+from .reader import CallbackDispatcher, Frame, FrameTiming
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
 from .transport import LINK_TIMEOUT_S, TransportCallbacks, TransportError, WebRTCTransport
 from .types import (
@@ -147,6 +147,7 @@ class Reactor:
         self._frames_dropped = 0
         self._decode_ms: float | None = None
         self._frame_age_ms: float | None = None
+        self._convert_ms: float | None = None
         self._listeners: dict[str, list[EventHandler]] = {e: [] for e in REACTOR_EVENTS}
         self._frame_callback: FrameCallback | None = None
         self._extra_frame_callbacks: list[FrameCallback] = []
@@ -446,9 +447,9 @@ class Reactor:
                 self._remote_tracks[name] = track
                 self._emit("track_received", name, track)
 
-        def on_frame(arr: Frame, name: str, convert_ms: float, age_ms: float | None) -> None:
+        def on_frame(arr: Frame, name: str, timing: FrameTiming) -> None:
             if current():
-                self._on_frame(arr, name, convert_ms, age_ms)
+                self._on_frame(arr, name, timing)
 
         transport = WebRTCTransport(
             api,
@@ -701,12 +702,14 @@ class Reactor:
         self._error(GPU_CONNECTION_ERROR, f"the WebRTC connection went silent: {reason}", "gpu", True)
         self._spawn(self._disconnect(recoverable=True))
 
-    def _on_frame(self, arr: Frame, track: str, convert_ms: float, age_ms: float | None) -> None:
+    def _on_frame(self, arr: Frame, track: str, timing: FrameTiming) -> None:
         self._frames_received += 1
-        self._decode_ms = convert_ms
-        if age_ms is not None:
-            self._frame_age_ms = age_ms
-        self.frames.push(arr, track=track, latency_ms=age_ms)
+        self._convert_ms = timing.convert_ms
+        if timing.decode_ms is not None:
+            self._decode_ms = timing.decode_ms
+        if timing.age_ms is not None:
+            self._frame_age_ms = timing.age_ms
+        self.frames.push(arr, track=track, latency_ms=timing.age_ms)
         if track == self._primary_video():
             self._dispatcher.submit(arr)
 
@@ -922,6 +925,7 @@ class Reactor:
             "callback_frames_dropped": self._dispatcher.dropped,
             "decode_ms": self._decode_ms,
             "frame_age_ms": self._frame_age_ms,
+            "convert_ms": self._convert_ms,
         }
 
     async def _collect_stats(self) -> ConnectionStats:

@@ -78,6 +78,7 @@ def empty_stats() -> ConnectionStats:
         connection_timings=None,
         frame_age_ms=None,
         decode_ms=None,
+        convert_ms=None,
         frames_received=0,
         frames_dropped=0,
         callback_frames_dropped=0,

@@ -46,8 +46,8 @@ from .errors import (
     TrackPublishError,
 )
 from .http import HttpApi
-from .jitter import install_early_release
-from .reader import Frame, FrameReader, install_stamps
+from .jitter import decoder_queue, install_decode_timing, install_early_release
+from .reader import Frame, FrameReader, FrameTiming, install_stamps
 from .sdp import patch_answer
 from .types import TrackCapability
 
@@ -71,7 +71,7 @@ class TransportCallbacks:
     on_lost: Callable[[bool], None]  # failed: True for ICE/DTLS failure, False for a clean close
     on_message: Callable[[str], None]
     on_track: Callable[[str, MediaStreamTrack], None]
-    on_frame: Callable[[Frame, str, float, float | None], None]  # array, track, convert ms, age ms
+    on_frame: Callable[[Frame, str, FrameTiming], None]
     on_link_lost: Callable[[str], None] | None = None  # no packet for link_timeout s (reason text)
 
 
@@ -200,8 +200,10 @@ class WebRTCTransport:
             entry = _Entry(t["name"], t["kind"], direction, tx)
             if t["kind"] == "video":
                 _prefer_h264_then_vp8(tx)
-                if direction == "recvonly" and self.early_release:
-                    entry.early_release = install_early_release(tx.receiver)
+                if direction == "recvonly":
+                    if self.early_release:
+                        entry.early_release = install_early_release(tx.receiver)
+                    install_decode_timing(tx.receiver)
             self.entries[t["name"]] = entry
 
         # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
@@ -324,7 +326,8 @@ class WebRTCTransport:
             entry = self.entries.get(name)
             if entry is not None:
                 install_stamps(track, entry.transceiver.receiver)
-            reader = FrameReader(track, name, self.cb.on_frame)
+            dq = decoder_queue(entry.transceiver.receiver) if entry is not None else None
+            reader = FrameReader(track, name, self.cb.on_frame, released_at=dq.released_at if dq else None)
             old = self.readers.pop(name, None)
             if old is not None:
                 task = asyncio.ensure_future(old.stop())

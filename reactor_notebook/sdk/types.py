@@ -135,8 +135,9 @@ class ConnectionStats(TypedDict, total=False):
     candidate_type: str | None
     available_outgoing_bitrate: float | None  # bits/s
     connection_timings: ConnectionTimings | None
-    frame_age_ms: float | None
-    decode_ms: float | None
+    frame_age_ms: float | None  # decoded → delivered to reactor.frames (queueing + RGB conversion)
+    decode_ms: float | None  # released by the jitter buffer → decoded (aiortc decoder thread)
+    convert_ms: float | None  # YUV → RGB conversion of the last frame
     frames_received: int
     frames_dropped: int
     callback_frames_dropped: int
