@@ -32,7 +32,7 @@ class Dispatcher:
 
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
-        manager._dispatch = self
+        manager.dispatcher = self
 
     def attach(self, peer: Peer, channel: RTCDataChannel) -> None:
         """A client opened a channel; wire it by label."""

@@ -83,6 +83,7 @@ class Peer:
     ) -> None:
         self.host = host
         self.connection_id = connection_id
+        self.session: Any = None  # the owning session, set by whoever creates the peer
         self.encoder = encoder or EncoderSettings()
         self.pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self.mapping: dict[str, TrackSpec] = {}

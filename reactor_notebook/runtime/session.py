@@ -19,6 +19,7 @@ from enum import Enum
 from typing import Any
 
 from aiortc import RTCDataChannel
+from aiortc.sdp import candidate_from_sdp
 from av import VideoFrame
 
 from .. import protocol, schema
@@ -146,7 +147,7 @@ class SessionManager:
         self._watchdog: asyncio.Task[None] | None = None
         self._closing: dict[str, asyncio.Task[None]] = {}
         self._timers: list[asyncio.TimerHandle] = []
-        self._dispatch: Any = None  # set by channels.Dispatcher
+        self.dispatcher: Any = None  # channels.Dispatcher, attached by the app
         self.stopped = False
 
     # --- lifecycle ---------------------------------------------------------------------
@@ -318,7 +319,7 @@ class SessionManager:
             old, conn.peer = conn.peer, None
             await old.close()
         peer = Peer(self, cid, ice_servers=self.config.ice_servers, encoder=self.config.encoder)
-        peer.session = s  # type: ignore[attr-defined]
+        peer.session = s
         conn.peer = peer
         conn.offer_state, conn.answer, conn.error = "pending", None, None
         s.idle_since = time.monotonic()
@@ -358,8 +359,6 @@ class SessionManager:
         conn = s.connections.get(cid)
         if conn is None:
             raise SessionError(404, f"Connection {cid} not found in session {s.id}")
-        from aiortc.sdp import candidate_from_sdp
-
         cands = body.get("candidates") if isinstance(body, dict) else None
         if conn.peer is None or not isinstance(cands, list):
             return
@@ -418,8 +417,8 @@ class SessionManager:
             log.info("session %s: last peer gone (ORPHANED)", s.id)
 
     def channel_opened(self, peer: Peer, channel: RTCDataChannel) -> None:
-        if self._dispatch is not None:
-            self._dispatch.attach(peer, channel)
+        if self.dispatcher is not None:
+            self.dispatcher.attach(peer, channel)
 
     def input_frame(self, peer: Peer, track: str, frame: VideoFrame) -> None:
         s = self._session_of(peer)

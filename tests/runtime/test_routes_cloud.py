@@ -156,6 +156,9 @@ async def test_bearer_auth_on_coordinator_and_transport(runtime: LocalRuntime, h
         ("GET", f"/sessions/{sid}/transport/webrtc/ice_servers"),
         ("POST", f"/sessions/{sid}/transport/webrtc/connections"),
         ("GET", f"/sessions/{sid}/transport/webrtc/sdp_params"),
+        ("POST", f"/sessions/{sid}/transport/webrtc/connections/1002/sdp_params"),
+        ("POST", f"/sessions/{sid}/uploads"),
+        ("PUT", f"/sessions/{sid}"),
     ]
     for label, value in bad.items():
         headers = {"Authorization": value} if value else {}
