@@ -1,0 +1,105 @@
+"""A throwaway network namespace joined to this one by a veth pair, with iptables faults inside it.
+
+Addresses are test-host addresses only (10.231.N.1 here, 10.231.N.2 in the namespace, a /30
+per test run so concurrent runs do not collide); faults are iptables rules inside the
+namespace (its own tables), so nothing outside the pair is touched. UDP only: WebRTC is UDP,
+and the HTTP control port (TCP) stays reachable so tests can watch ``/health``.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+
+_COUNTER = itertools.count()
+
+
+class NetnsUnavailable(RuntimeError):
+    """Namespaces cannot be used here (not root, no iproute2/iptables, or the kernel refuses)."""
+
+
+def _run(*argv: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    done = subprocess.run(list(argv), capture_output=True, text=True, timeout=20)
+    if check and done.returncode != 0:
+        raise RuntimeError(f"{' '.join(argv)} failed (rc={done.returncode}): {done.stderr.strip()}")
+    return done
+
+
+class NetNamespace:
+    """``ip netns`` + veth pair; ``blackhole()``, ``loss(p)``, ``clear()`` apply iptables rules inside it."""
+
+    def __init__(self) -> None:
+        n = next(_COUNTER)
+        tag = f"{os.getpid() % 100000}{n}"
+        subnet = (os.getpid() * 4 + n) % 64 * 4  # a /30 inside 10.231.X.0/24
+        third = (os.getpid() // 64 + n) % 250 + 1
+        self.name = f"rnrel{tag}"
+        self.host_if = f"rvh{tag}"[:15]
+        self.ns_if = f"rvn{tag}"[:15]
+        self.host_ip = f"10.231.{third}.{subnet + 1}"
+        self.ns_ip = f"10.231.{third}.{subnet + 2}"
+        self.created = False
+
+    @staticmethod
+    def check_available() -> None:
+        """Raise NetnsUnavailable with the reason when this machine cannot run namespace tests."""
+        if os.geteuid() != 0:
+            raise NetnsUnavailable("network-namespace tests need root (ip netns, veth, iptables)")
+        for tool in ("ip", "iptables"):
+            if shutil.which(tool) is None:
+                raise NetnsUnavailable(f"'{tool}' is not installed (apt-get install iproute2 iptables; .ci/setup does)")
+
+    def create(self) -> NetNamespace:
+        self.check_available()
+        try:
+            _run("ip", "netns", "add", self.name)
+            self.created = True
+            _run("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
+            _run("ip", "link", "set", self.ns_if, "netns", self.name)
+            _run("ip", "addr", "add", f"{self.host_ip}/30", "dev", self.host_if)
+            _run("ip", "link", "set", self.host_if, "up")
+            _run("ip", "-n", self.name, "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if)
+            _run("ip", "-n", self.name, "link", "set", self.ns_if, "up")
+            _run("ip", "-n", self.name, "link", "set", "lo", "up")
+            self.iptables("-S")  # the nft-backed iptables works inside the namespace
+        except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+            self.destroy()
+            raise NetnsUnavailable(f"cannot set up a network namespace here: {exc}") from None
+        return self
+
+    def exec_prefix(self) -> list[str]:
+        return ["ip", "netns", "exec", self.name]
+
+    def iptables(self, *args: str) -> None:
+        _run(*self.exec_prefix(), "iptables", *args)
+
+    def blackhole(self) -> None:
+        """Drop every UDP packet in and out of the namespace (a cut link that sends no close)."""
+        self.iptables("-I", "INPUT", "-p", "udp", "-j", "DROP")
+        self.iptables("-I", "OUTPUT", "-p", "udp", "-j", "DROP")
+
+    def loss(self, probability: float) -> None:
+        """Drop UDP packets at random with ``probability``, in both directions."""
+        for chain in ("INPUT", "OUTPUT"):
+            self.iptables("-A", chain, "-p", "udp", "-m", "statistic", "--mode", "random",
+                          "--probability", str(probability), "-j", "DROP")
+
+    def clear(self) -> None:
+        self.iptables("-F", "INPUT")
+        self.iptables("-F", "OUTPUT")
+
+    def netem_delay(self, ms: int) -> None:
+        """Add delay with netem; raises NetnsUnavailable when the kernel has no netem qdisc."""
+        done = _run(*self.exec_prefix(), "tc", "qdisc", "add", "dev", self.ns_if, "root", "netem",
+                    "delay", f"{ms}ms", check=False)
+        if done.returncode != 0:
+            raise NetnsUnavailable(f"this kernel has no netem qdisc (tc said: {done.stderr.strip()})")
+
+    def destroy(self) -> None:
+        if self.created:
+            _run("ip", "netns", "del", self.name, check=False)
+            self.created = False
+        if os.path.exists(f"/sys/class/net/{self.host_if}"):
+            _run("ip", "link", "del", self.host_if, check=False)
