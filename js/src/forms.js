@@ -314,7 +314,10 @@ export function createForms(model, root, send) {
     pending.delete(msg.id);
     if (!ctl) return false;
     ctl.form.querySelector("button[type=submit]").disabled = false;
-    if (msg.ok) ctl.setResult("sent ✓", true);
+    if (msg.ok) {
+      // the model may already have rejected it (its error can overtake this reply): keep that visible
+      if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult("sent ✓", true);
+    }
     else ctl.showError(msg.error);
     return true;
   }

@@ -35,7 +35,7 @@ export function createTimeline(model, root, send) {
         const b = document.createElement("button");
         b.className = `rn-btn rn-btn-${name}`;
         b.dataset.command = name;
-        b.textContent = { start: "▶ start", pause: "⏸ pause", resume: "⏵ resume", reset: "⟲ reset" }[name] || name;
+        b.textContent = { start: "▶ start", pause: "❚❚ pause", resume: "▶ resume", reset: "↺ reset" }[name] || name;
         b.addEventListener("click", () => {
           const id = `tr-${nextId++}`;
           pending.set(id, name);
@@ -111,7 +111,7 @@ export function createTimeline(model, root, send) {
   function renderError() {
     const raw = model.get("model_error");
     const err = raw && raw.message ? raw : null;
-    modelErr.textContent = err ? `model rejected ${err.command || "command"}: ${err.message}` : "";
+    modelErr.textContent = err ? `model rejected it: ${err.message}` : "";
     modelErr.style.display = err ? "" : "none";
   }
 

@@ -435,9 +435,10 @@ class ReactorWidget(anywidget.AnyWidget):
             log.debug("ignoring unknown widget message type %r", kind)
 
     def _run_command(self, msg: dict[str, Any]) -> None:
+        if self.model_error is not None and self.model_error.get("command") == msg.get("name"):
+            self.model_error = None  # cleared before sending: the model may reject the new one at once
         reply = handle_command(self._command_specs(), msg, self.reactor.send_command_sync)
         if reply["ok"]:
-            self.model_error = None
             self._log(
                 "command",
                 str(msg.get("name")),
@@ -449,8 +450,8 @@ class ReactorWidget(anywidget.AnyWidget):
         try:
             if self.reactor.get_session_id():
                 self.reactor.reconnect_sync()
-            else:
-                self.reactor.connect_sync()
+            if _status_str(self.reactor.get_status()) == "disconnected":
+                self.reactor.connect_sync()  # no session to resume (or it expired): start a new one
             ok = _status_str(self.reactor.get_status()) == "ready"
             self._refresh_all()
             self._reply({"type": "retry_result", "ok": ok, "message": None if ok else "still not ready"})

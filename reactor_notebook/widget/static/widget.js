@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 5443a491b9b33ee7fbb7286f45183c6607d96a40c8e40379a1f407dbe6c7c061 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 8badc2026b24b8d3b88fd5f29d6b151583b77d73503c22aba662faf8b1daf83c | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -425,8 +425,9 @@ function createForms(model, root, send) {
     pending.delete(msg.id);
     if (!ctl) return false;
     ctl.form.querySelector("button[type=submit]").disabled = false;
-    if (msg.ok) ctl.setResult("sent \u2713", true);
-    else ctl.showError(msg.error);
+    if (msg.ok) {
+      if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult("sent \u2713", true);
+    } else ctl.showError(msg.error);
     return true;
   }
   function showModelError() {
@@ -579,7 +580,7 @@ function createTimeline(model, root, send) {
         const b = document.createElement("button");
         b.className = `rn-btn rn-btn-${name}`;
         b.dataset.command = name;
-        b.textContent = { start: "\u25B6 start", pause: "\u23F8 pause", resume: "\u23F5 resume", reset: "\u27F2 reset" }[name] || name;
+        b.textContent = { start: "\u25B6 start", pause: "\u275A\u275A pause", resume: "\u25B6 resume", reset: "\u21BA reset" }[name] || name;
         b.addEventListener("click", () => {
           const id = `tr-${nextId2++}`;
           pending.set(id, name);
@@ -652,7 +653,7 @@ function createTimeline(model, root, send) {
   function renderError() {
     const raw = model.get("model_error");
     const err = raw && raw.message ? raw : null;
-    modelErr.textContent = err ? `model rejected ${err.command || "command"}: ${err.message}` : "";
+    modelErr.textContent = err ? `model rejected it: ${err.message}` : "";
     modelErr.style.display = err ? "" : "none";
   }
   function onResult(msg) {

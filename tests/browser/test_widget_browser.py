@@ -1,0 +1,175 @@
+"""ReactorWidget in real JupyterLab + headless Chromium against the embedded runtime over real WebRTC.
+
+Each test writes a notebook, runs it in the page, and checks what the user would see: canvas
+pixels (frame index code, centre colour) read in page JS, form errors, the status badge.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from browser_support import ARTIFACTS, Lab, canvas, kernel_ready, kexec, run_all, wait_drawn, write_notebook
+
+SETUP = """\
+from reactor_notebook.runtime import LocalRuntime
+from reactor_notebook.sdk import Reactor
+from reactor_notebook.widget import ReactorWidget
+rt = LocalRuntime(model={model!r}, port=0).start()
+reactor = Reactor({model!r}, local=True, local_url=rt.url)
+reactor.connect_sync()
+w = ReactorWidget(reactor, show_stats=True, owns_reactor=True)
+w"""
+
+TEARDOWN = "w.close(); rt.stop()"
+
+
+def open_widget(page: Any, lab: Lab, model: str, name: str) -> None:
+    write_notebook(lab.root, name, [SETUP.format(model=model)])
+    page.goto(lab.notebook_url(name))
+    kernel_ready(page)
+    run_all(page)
+    wait_drawn(page, 1, timeout_ms=60000)
+
+
+def wait_canvas(page: Any, pred: str, timeout_ms: float = 15000) -> None:
+    """Wait until ``pred`` (JS expression over ``s``, the canvas summary) holds."""
+    from browser_support import JS_CANVAS
+
+    page.wait_for_function(
+        f"() => {{ const s = ({JS_CANVAS})(0); return !!s && ({pred}); }}", timeout=timeout_ms
+    )
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"), full_page=True)
+
+
+def test_testpattern_live_view_form_errors_webcam_and_reconnect(page: Any, lab: Lab) -> None:
+    open_widget(page, lab, "testpattern", "testpattern.ipynb")
+    try:
+        # live view: frames keep arriving and the pixels change (the index code counts up)
+        wait_drawn(page, 15)
+        a = canvas(page)
+        wait_canvas(page, f"s.index > {a['index'] + 5} && s.checksum !== {a['checksum']}")
+        assert (a["width"], a["height"]) == (640, 384)
+        assert page.locator(".rn-badge").inner_text() == "ready"
+        assert page.locator(".rn-notice").is_hidden()  # ipykernel 7.4: acks run on the widget's subshell
+
+        # bad input: a per-field error in the browser, nothing sent
+        form = page.locator('form[data-command="set_color"]')
+        form.locator('input[type=number][name="r"]').fill("300")
+        form.locator('input[type=number][name="g"]').fill("0")
+        form.locator('input[type=number][name="b"]').fill("")
+        form.locator("button[type=submit]").click()
+        errors = form.locator(".rn-field-error")
+        assert errors.nth(0).inner_text() == "set_color: field 'r': value 300 is out of range (0 to 255)"
+        assert errors.nth(2).inner_text() == "set_color: field 'b': required field is missing (integer)"
+        assert "sent" not in form.locator(".rn-form-result").inner_text()
+
+        # a valid submit changes the stream: the centre patch turns green
+        form.locator('input[type=number][name="r"]').fill("0")
+        form.locator('input[type=number][name="g"]').fill("255")
+        form.locator('input[type=number][name="b"]').fill("0")
+        form.locator("button[type=submit]").click()
+        page.wait_for_function(
+            "() => document.querySelector('form[data-command=set_color] .rn-form-result').textContent.includes('sent')"
+        )
+        wait_canvas(page, "s.centre[1] > 200 && s.centre[0] < 60 && s.centre[2] < 60")
+        shot(page, "testpattern")
+
+        # webcam (Chromium's fake camera) → kernel → published input track → the model counts frames
+        page.locator(".rn-webcam-toggle").click()
+        page.wait_for_function(
+            "() => document.querySelector('.rn-webcam-note').textContent.includes('publishing to')"
+        )
+        deadline = time.monotonic() + 20
+        n = 0
+        while time.monotonic() < deadline:
+            n = int(kexec(page, "print(rt.model.input_frames.get('webcam', 0))").strip() or 0)
+            if n >= 5:
+                break
+            page.wait_for_timeout(250)
+        assert n >= 5, "webcam frames did not reach the model"
+        page.locator(".rn-webcam-toggle").click()
+        page.wait_for_function(
+            "() => !document.querySelector('.rn-webcam-toggle').textContent.includes('stop')"
+        )
+
+        # status follows a runtime stop; Retry reconnects to a runtime on the same port
+        kexec(page, "port = rt.port; rt.stop()")
+        page.wait_for_function(
+            "() => document.querySelector('.rn-badge').textContent === 'disconnected'", timeout=15000
+        )
+        assert page.locator(".rn-error").is_visible() and page.locator(".rn-retry").is_visible()
+        shot(page, "disconnected")
+        kexec(page, "rt = LocalRuntime(model='testpattern', port=port).start()")
+        drawn = canvas(page)["drawn"]
+        page.locator(".rn-retry").click()
+        page.wait_for_function(
+            "() => document.querySelector('.rn-badge').textContent === 'ready'", timeout=20000
+        )
+        wait_drawn(page, drawn + 10)
+        assert page.locator(".rn-error").is_hidden()
+        assert page.console_errors == []
+    finally:
+        kexec(page, TEARDOWN)
+
+
+def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> None:
+    open_widget(page, lab, "helios", "helios.ipynb")
+    try:
+        idle = canvas(page)
+        assert page.locator('button[data-command="start"]').is_enabled()
+        assert page.locator('button[data-command="pause"]').is_disabled()
+
+        # empty prompt: field error in the browser
+        form = page.locator('form[data-command="set_prompt"]')
+        form.locator('textarea[name="prompt"]').fill("")
+        form.locator("button[type=submit]").click()
+        assert "required field is missing" in form.locator(".rn-field-error").inner_text()
+
+        # prompt + start: state follows, the timeline shows the prompt, pixels move
+        form.locator('textarea[name="prompt"]').fill("A foggy harbour at dawn")
+        form.locator("button[type=submit]").click()
+        page.wait_for_function(
+            "() => document.querySelector('.rn-chunk.rn-scheduled .rn-chunk-prompt')?.textContent === 'A foggy harbour at dawn'",
+            timeout=10000,
+        )
+        page.locator('button[data-command="start"]').click()
+        page.wait_for_function(
+            "() => document.querySelector('.rn-state').dataset.mode === 'running'", timeout=10000
+        )
+        wait_canvas(page, f"s.checksum !== {idle['checksum']} && s.index !== {idle['index']}")
+        first = canvas(page)
+        wait_canvas(page, f"s.index > {first['index'] + 10}")
+        assert page.locator('button[data-command="pause"]').is_enabled()
+        assert page.locator('button[data-command="start"]').is_disabled()
+        state = kexec(page, "print(w.model_state['running'], w.model_state['scheduled_prompts'])").strip()
+        assert state == "True {'0': 'A foggy harbour at dawn'}"
+
+        # a prompt for a past chunk: the model's own error appears next to the form
+        page.wait_for_function(
+            "() => document.querySelector('.rn-chunk.rn-current')?.dataset.chunk >= '1'", timeout=10000
+        )
+        sp = page.locator('form[data-command="schedule_prompt"]')
+        sp.locator('textarea[name="prompt"]').fill("Boats leave")
+        sp.locator('input[type=number][name="chunk"]').fill("0")
+        sp.locator("button[type=submit]").click()
+        page.wait_for_function(
+            "() => document.querySelector('form[data-command=schedule_prompt] [data-field=chunk] .rn-field-error').textContent.includes('in the past')",
+            timeout=10000,
+        )
+        assert "past" in page.locator(".rn-model-error").inner_text()
+        shot(page, "helios")
+
+        # pause takes effect at the chunk end; the button state follows
+        page.locator('button[data-command="pause"]').click()
+        page.wait_for_function(
+            "() => document.querySelector('.rn-state').dataset.mode === 'paused'", timeout=10000
+        )
+        assert page.locator('button[data-command="resume"]').is_enabled()
+        assert page.console_errors == []
+    finally:
+        kexec(page, TEARDOWN)
