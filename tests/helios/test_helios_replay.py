@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from helios_support import C, b64, image_bytes, run, started
 
 from reactor_notebook.framecode import read_index
@@ -140,3 +141,20 @@ def test_schema_in_both_formats_round_trips() -> None:
         assert set(table) == {c.name for c in COMMANDS}
         assert table["set_seed"].param("seed").minimum == -1
         assert table["set_sr_scale"].param("sr_scale").enum == ("off", "2x", "4x")
+
+
+def test_latched_history_is_bounded(monkeypatch: pytest.MonkeyPatch) -> None:
+    from reactor_notebook.runtime.models import helios_sim
+
+    monkeypatch.setattr(helios_sim, "LOOK_HISTORY", 4)
+    sim = started()
+    sim.apply("set_image", {"image_b64": b64(image_bytes())})
+    run(sim, 9 * C)
+    assert sorted(sim.looks) == [6, 7, 8, 9]
+    assert sim.state()["current_prompt"] == "A foggy harbour at dawn"
+    try:
+        sim.render(0)
+    except ValueError as exc:
+        assert "latched chunks: 6-9" in str(exc)
+    else:
+        raise AssertionError("a pruned chunk must not render")

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import os
 import sys
+import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -18,8 +20,11 @@ from typing import Any
 import numpy as np
 import pytest
 from helios_support import C, Replay, b64, image_bytes
+from PIL import Image
 
+from reactor_notebook.framecode import read_index
 from reactor_notebook.runtime.models.helios_render import IDLE_INDEX
+from reactor_notebook.schema import CommandValidationError
 
 INTEROP = Path(__file__).resolve().parents[1] / "interop"
 if str(INTEROP) not in sys.path:
@@ -311,3 +316,148 @@ def test_py08_sr_scale_changes_the_decoded_size_at_chunk_boundaries(py08_client:
     assert sizes, client.describe()
     assert all(shape == ((768, 1280, 3) if i < switch else (384, 640, 3)) for i, shape in sizes.items()), sizes
     client.call("send_command", 10, command="reset", data={})
+
+
+@pytest.mark.official
+def test_py08_uploaded_image_and_oversized_upload(runtime: Any, tmp_path: Path) -> None:
+    rng = np.random.default_rng(3)
+    noisy_red = np.clip(np.array([225, 30, 30]) + rng.integers(-25, 26, (720, 1200, 3)), 0, 255).astype(np.uint8)
+    reference, oversized = tmp_path / "reference.png", tmp_path / "too-wide.png"
+    Image.fromarray(noisy_red).save(reference)  # noise keeps the PNG large: it must go as an upload
+    oversized.write_bytes(image_bytes(4100, 60, (10, 10, 10)))
+    python = ensure_py08_venv(_py08_venv())
+    poll_until(lambda: health(runtime.url).get("state") == "READY", 15, "runtime free of the previous session")
+    script = Path(__file__).with_name("py08_upload_client.py")
+    client = ClientProcess([str(python), str(script), runtime.url, str(reference), str(oversized)])
+    try:
+        summary = client.wait_for("summary", 60)
+    finally:
+        client.close()
+    assert summary["upload_bytes"] > 190_000  # too big for a data-channel message: it went as an upload
+    assert summary["image_set"] == {
+        "event": "image_set", "width": 1200, "height": 720, "transition": "cut", "downscaled": True,
+    }
+    assert summary["state"]["image_set"] is True
+    latch = summary["latch"]
+    frames = {int(k): v for k, v in summary["frames"].items()}
+    before = [v for i, v in frames.items() if i < latch * C]
+    after = [v for i, v in frames.items() if i >= latch * C]
+    assert before and after, sorted(frames)
+    assert all(v[0] > v[2] + 80 for v in after)  # the red reference dominates from its chunk on
+    assert summary["error"] == {
+        "event": "error", "command": "set_image", "field": "image", "reason": "invalid_value",
+        "message": "set_image: field 'image': image is 4100x60 px; the maximum is 4096 px per side",
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Our SDK, in process: the same scripted session, plus full-frame comparisons and both families
+# ---------------------------------------------------------------------------------------------
+class SdkClient:
+    """Our SDK's Reactor recording events in the PY08 driver's JSON shape, for the shared script."""
+
+    def __init__(self, url: str) -> None:
+        from reactor_notebook.sdk import Reactor
+
+        self.events: list[dict[str, Any]] = []
+        self._cond = threading.Condition()
+        self.full: dict[int, np.ndarray] = {}
+        self.reactor = Reactor("helios", local=True, local_url=url)
+        self.reactor.on("message", lambda m: self._add({"ev": "message", "message": m}))
+        self.reactor.on("status_changed", lambda st: self._add({"ev": "status", "status": st.value}))
+        self.reactor.set_frame_callback(self._on_frame)
+
+    def _add(self, event: dict[str, Any]) -> None:
+        with self._cond:
+            self.events.append(event)
+            self._cond.notify_all()
+
+    def _on_frame(self, frame: np.ndarray) -> None:
+        index = read_index(frame)
+        if index != IDLE_INDEX and len(self.full) < 60 and index % 3 == 0:
+            self.full[index] = frame.copy()
+        px = [frame[y, x].tolist() for x, y in PROBES] if frame.shape[1] == 640 else []
+        self._add({"ev": "frame", "index": index, "shape": list(frame.shape), "px": px})
+
+    def mark(self) -> int:
+        with self._cond:
+            return len(self.events)
+
+    def of(self, ev: str) -> list[dict[str, Any]]:
+        with self._cond:
+            return [e for e in self.events if e.get("ev") == ev]
+
+    def since(self, start: int, ev: str | None = None) -> list[dict[str, Any]]:
+        with self._cond:
+            return [e for e in self.events[start:] if ev is None or e.get("ev") == ev]
+
+    def wait_for(self, pred: Any, timeout: float, *, start: int = 0, what: str = "") -> dict[str, Any]:
+        if isinstance(pred, str):
+            kind = pred
+            pred = lambda e: e.get("ev") == kind  # noqa: E731
+        deadline = time.monotonic() + timeout
+        checked = start
+        with self._cond:
+            while True:
+                for event in self.events[checked:]:
+                    if pred(event):
+                        return event
+                checked = max(checked, len(self.events))
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    tail = [e for e in self.events if e.get("ev") != "frame"][-10:]
+                    raise AssertionError(f"timed out waiting for {what or 'event'}; last events: {tail}")
+                self._cond.wait(min(left, 0.5))
+
+    def wait_frames(self, count: int, timeout: float, *, start: int = 0) -> list[dict[str, Any]]:
+        found: list[dict[str, Any]] = []
+
+        def enough(e: dict[str, Any]) -> bool:
+            if e.get("ev") == "frame":
+                found.append(e)
+            return len(found) >= count
+
+        self.wait_for(enough, timeout, start=start, what=f"{count} frames")
+        return found
+
+    def call(self, op: str, timeout: float, **fields: Any) -> None:
+        assert op == "send_command"
+        # validate=False: the runtime's own validation and error reporting are under test here
+        self.reactor.send_command_sync(fields["command"], fields.get("data", {}), validate=False, timeout=timeout)
+
+
+@pytest.fixture(scope="module")
+def runtime_both() -> Iterator[Any]:
+    from reactor_notebook.runtime import LocalRuntime
+
+    rt = LocalRuntime(model="helios", host="127.0.0.1", port=0, fps=FPS, model_options={"messages": "both"})
+    rt.start()
+    yield rt
+    rt.stop()
+
+
+def test_sdk_scripted_helios_session_with_both_message_families(runtime_both: Any) -> None:
+    client = SdkClient(runtime_both.url)
+    try:
+        client.reactor.connect_sync()
+        with pytest.raises(CommandValidationError) as info:  # the SDK validates before sending
+            client.reactor.send_command_sync("schedule_prompt", {"prompt": "x", "chunk": -1})
+        assert str(info.value) == "schedule_prompt: field 'chunk': value -1 is out of range (0 to 1000000)"
+        assert {c.name for c in client.reactor.commands} >= {"set_conditioning", "set_sr_scale", "set_image"}
+        out = run_scripted_session(Py08Session(client))  # type: ignore[arg-type]
+        check_scripted_session(out)
+        # whole frames, caption and index code included, equal the offline twin's up to codec noise
+        twin: Replay = out["twin"]
+        compared = sorted(client.full)
+        assert len(compared) >= 10, sorted(client.full)
+        for i in compared:
+            err = float(np.abs(client.full[i].astype(np.int16) - twin.frame(i).astype(np.int16)).mean())
+            assert err < 6, (i, err)
+        # the typed family arrives next to the legacy one
+        typed = {m["message"]["type"]: m["message"]["data"] for m in client.of("message")}
+        assert typed["command_error"]["reason"] in ("invalid_state", "out_of_range", "past_chunk")
+        assert typed["conditions_ready"] == {"has_image": False}  # last change was clear_image
+        assert {"prompt_accepted", "image_accepted", "chunk_complete", "generation_paused"} <= set(typed)
+        assert client.reactor.model_state is not None and client.reactor.model_state["started"] is False
+    finally:
+        client.reactor.disconnect_sync()

@@ -44,6 +44,7 @@ MAX_CHUNK = 1_000_000
 MAX_SEED = 4_294_967_295
 MESSAGE_MODES = ("legacy", "typed", "both")
 SR_SCALES = ("off", "2x", "4x")
+LOOK_HISTORY = 64  # latched chunks kept for render(); bounds memory held by old reference images
 TRANSITIONS = ("cut", "blend")
 
 Frame = NDArray[np.uint8]
@@ -570,6 +571,8 @@ class HeliosSim:
             from_strength=prev.image_strength if (prev is not None and transition == "blend") else 1.0,
         )
         self.looks[chunk] = look
+        for old in [k for k in self.looks if k <= chunk - LOOK_HISTORY]:
+            del self.looks[old]
         if prev is not None and prev.prompt != prompt:
             self._event(
                 "prompt_switched",
