@@ -98,6 +98,7 @@ class Reactor:
         request_timeout: float = 10.0,
         stats_interval: float = STATS_INTERVAL_S,
         link_timeout: float | None = LINK_TIMEOUT_S,
+        ping_interval: float = P.PING_INTERVAL_S,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
@@ -116,6 +117,9 @@ class Reactor:
         self._request_timeout = request_timeout
         self._stats_interval = stats_interval
         self.link_timeout = link_timeout
+        if not ping_interval > 0:
+            raise ValueError(f"ping_interval must be > 0 seconds, got {ping_interval!r}")
+        self.ping_interval = float(ping_interval)
         self.frames: FrameBuffer = frames if frames is not None else FrameBuffer()
 
         self._sdk: SdkLoop = get_sdk_loop()
@@ -458,6 +462,7 @@ class Reactor:
             TransportCallbacks(on_ready, on_lost, on_message, on_track, on_frame, on_link_lost),
             early_release=self.early_release,
             link_timeout=self.link_timeout,
+            ping_interval=self.ping_interval,
         )
         return transport
 
