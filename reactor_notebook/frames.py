@@ -275,7 +275,12 @@ class FrameBuffer:
             self._cond.notify_all()
 
     def add_event(self, kind: str, name: str, data: Any = None) -> None:
-        """Append to the timeline (commands sent, messages, status changes, errors)."""
+        """Append to the timeline (commands sent, messages, status changes, errors).
+
+        Long strings (base64 images) are stored as ``"<N chars>"`` so the timeline's memory stays
+        bounded by its entry count.
+        """
+        data = _compact(data)
         with self._cond:
             self._timeline.append(
                 TimelineEntry(time.time(), kind, name, data, self._seq if self._seq >= 0 else None)
@@ -600,15 +605,13 @@ class FrameBuffer:
 
         Shares ``time`` (epoch seconds) and ``seq`` (newest frame at that moment) with
         :meth:`to_dataframe`, so ``pd.merge_asof`` or a ``seq`` join lines them up.
-        ``event`` holds the application event name (legacy ``data.event`` or typed name).
+        ``event`` names application events of both Helios message families: the legacy
+        ``data.event`` (``prompt_switched``) or the typed message type (``chunk_complete``).
         """
         pd = _require_pandas()
         rows = [e.as_row() for e in self.timeline_entries()]
         for row in rows:
-            data = row["data"]
-            row["event"] = (
-                data.get("event") if isinstance(data, dict) and isinstance(data.get("event"), str) else None
-            )
+            row["event"] = _event_name(row["kind"], row["name"], row["data"])
         df = pd.DataFrame(rows, columns=["time", "seq", "kind", "name", "event", "data"])
         df["seq"] = df["seq"].astype("Int64")
         df["datetime"] = pd.to_datetime(df["time"], unit="s", utc=True)
@@ -649,6 +652,29 @@ class FrameBuffer:
             timeline=self.timeline_entries(),
             compressed=compressed,
         )
+
+
+MAX_TIMELINE_STRING = 2048
+
+
+def _compact(data: Any) -> Any:
+    """Replace long strings (top level or one dict level) by a ``"<N chars>"`` placeholder."""
+    if isinstance(data, str) and len(data) > MAX_TIMELINE_STRING:
+        return f"<{len(data)} chars>"
+    if isinstance(data, dict) and any(
+        isinstance(v, str) and len(v) > MAX_TIMELINE_STRING for v in data.values()
+    ):
+        return {k: _compact(v) if isinstance(v, str) else v for k, v in data.items()}
+    return data
+
+
+def _event_name(kind: str, name: str, data: Any) -> str | None:
+    """The application event a timeline row stands for, whichever message family carried it."""
+    if isinstance(data, dict) and isinstance(data.get("event"), str):
+        return data["event"]
+    if kind == "message" and name not in ("raw", "event"):
+        return name.removeprefix("event:")
+    return None
 
 
 def _resolve(fut: asyncio.Future[None]) -> None:

@@ -121,15 +121,22 @@ def test_record_raises_clear_errors_when_the_stream_stalls() -> None:
         buf.record(3, timeout=0.1)
     with pytest.raises(TimeoutError, match="recording window"):
         buf.record(seconds=0.05)
-    threading.Thread(target=lambda: [buf.push(numbered(i)) for i in range(2)]).start()
-    with pytest.raises(TimeoutError, match="recorded only 2 of 5 frames"):
-        buf.record(5, timeout=0.5)
     with pytest.raises(ValueError, match="needs n"):
         buf.record()
     with pytest.raises(ValueError, match="n must be"):
         buf.record(0)
     with pytest.raises(ValueError, match="seconds must be"):
         buf.record(seconds=-1)
+
+
+async def test_record_names_how_many_frames_came_when_the_stream_stalls() -> None:
+    buf = FrameBuffer()
+    task = asyncio.create_task(buf.arecord(5, timeout=0.3))
+    await asyncio.sleep(0)  # the recorder registers synchronously before its first await
+    for i in range(2):
+        buf.push(numbered(i))
+    with pytest.raises(TimeoutError, match="recorded only 2 of 5 frames"):
+        await task
 
 
 def test_record_from_the_pushing_thread_is_refused() -> None:
@@ -139,17 +146,15 @@ def test_record_from_the_pushing_thread_is_refused() -> None:
         buf.record(1, timeout=0.1)
 
 
-def test_record_stops_at_a_size_change_with_a_warning() -> None:
+async def test_record_stops_at_a_size_change_with_a_warning() -> None:
     buf = FrameBuffer()
-
-    def push() -> None:
-        for i in range(3):
-            buf.push(numbered(i))
-        buf.push(numbered(3, h=32))
-
-    threading.Timer(0.05, push).start()
+    task = asyncio.create_task(buf.arecord(n=10, seconds=5))
+    await asyncio.sleep(0)  # registered
+    for i in range(3):
+        buf.push(numbered(i))
+    buf.push(numbered(3, h=32))
     with pytest.warns(RuntimeWarning, match="frame size changed"):
-        arr = buf.record(n=10, seconds=2)
+        arr = await task
     assert indices(arr) == [0, 1, 2]
 
 
@@ -246,6 +251,24 @@ def test_dataframe_and_timeline_share_seq_and_time() -> None:
     joined = tl.merge(df[["seq", "current_prompt"]], on="seq", how="left")
     assert joined.loc[joined["kind"] == "message", "current_prompt"].item() == "a"
     assert (tl["time"].diff().dropna() >= 0).all()
+    buf.add_event("message", "chunk_complete", {"chunk": 1, "frame": 65})  # typed Helios family
+    buf.add_event("message", "event:image_set", {"event": "image_set", "width": 4})
+    assert buf.timeline()["event"].tolist()[-2:] == ["chunk_complete", "image_set"]
+
+
+def test_timeline_stores_long_strings_as_placeholders() -> None:
+    buf = FrameBuffer(timeline_size=3)
+    image = "A" * 1_000_000
+    for _ in range(10):
+        buf.add_event("command", "set_image", {"image_b64": image, "transition": "cut"})
+    buf.add_event("message", "raw", image)
+    entries = buf.timeline_entries()
+    assert len(entries) == 3
+    assert entries[0].data == {"image_b64": "<1000000 chars>", "transition": "cut"}
+    assert entries[-1].data == "<1000000 chars>"
+    small = {"prompt": "short"}
+    buf.add_event("command", "set_prompt", small)
+    assert buf.timeline_entries()[-1].data is small  # nothing copied when nothing is long
 
 
 def test_tables_name_the_extra_when_pandas_is_missing(monkeypatch: pytest.MonkeyPatch) -> None:
