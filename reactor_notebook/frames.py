@@ -39,6 +39,7 @@ if TYPE_CHECKING:  # pragma: no cover
 Frame = NDArray[np.uint8]
 MB = 1024 * 1024
 DEFAULT_FPS = 24.0
+DEFAULT_RECORD_MB = 4096.0  # a recording holds at most this much frame data unless told otherwise
 STATE_COLUMNS = ("current_frame", "current_chunk", "current_prompt", "running", "paused")
 
 
@@ -110,13 +111,22 @@ def _require_pandas() -> Any:
 class _Recorder:
     """Collects every frame of one track pushed between start and a count or time limit."""
 
-    def __init__(self, n: int | None, seconds: float | None, track: str | None, start_mono: float) -> None:
+    def __init__(
+        self,
+        n: int | None,
+        seconds: float | None,
+        track: str | None,
+        start_mono: float,
+        max_bytes: int | None,
+    ) -> None:
         self.n = n
         self.deadline = None if seconds is None else start_mono + seconds
         self.track = track
+        self.max_bytes = max_bytes
+        self.nbytes = 0
         self.items: list[tuple[Frame, FrameMeta]] = []
         self.shape: tuple[int, ...] | None = None
-        self.size_changed: str | None = None
+        self.stopped_early: str | None = None
         self.done = threading.Event()
         self.on_done: Callable[[], None] | None = None
 
@@ -132,9 +142,17 @@ class _Recorder:
         if self.shape is None:
             self.shape, self.track = frame.shape, meta.track
         elif frame.shape != self.shape:
-            self.size_changed = f"frame size changed from {self.shape} to {frame.shape} at seq {meta.seq}"
+            self.stopped_early = f"frame size changed from {self.shape} to {frame.shape} at seq {meta.seq}"
             self.finish()
             return
+        if self.max_bytes is not None and self.nbytes + frame.nbytes > self.max_bytes:
+            self.stopped_early = (
+                f"the recording reached its memory limit of {self.max_bytes / MB:.0f} MB "
+                f"after {len(self.items)} frames (pass max_mb= to allow more)"
+            )
+            self.finish()
+            return
+        self.nbytes += frame.nbytes
         self.items.append((frame, meta))
         if self.n is not None and len(self.items) >= self.n:
             self.finish()
@@ -483,14 +501,16 @@ class FrameBuffer:
         timeout: float | None = None,
         track: str | None = None,
         return_meta: bool = False,
+        max_mb: float | None = DEFAULT_RECORD_MB,
     ) -> Frame | tuple[Frame, list[FrameMeta]]:
         """Capture every live frame from now on: ``n`` frames and/or ``seconds`` of stream → (N, H, W, 3).
 
         Blocks the calling thread (fine in a cell: frames arrive on the SDK's own thread).
-        ``timeout`` (default ``seconds + 10`` or 30 s) bounds the wait for a stalled stream.
+        ``timeout`` (default ``seconds + 10`` or 30 s) bounds the wait for a stalled stream;
+        ``max_mb`` bounds the frames held (the recording stops there with a warning).
         Use :meth:`arecord` inside a coroutine.
         """
-        rec, timeout = self._start_record(n, seconds, timeout, track)
+        rec, timeout = self._start_record(n, seconds, timeout, track, max_mb)
         if self._push_thread == threading.get_ident():
             self._stop_record(rec)
             raise RuntimeError(
@@ -515,10 +535,11 @@ class FrameBuffer:
         timeout: float | None = None,
         track: str | None = None,
         return_meta: bool = False,
+        max_mb: float | None = DEFAULT_RECORD_MB,
     ) -> Frame | tuple[Frame, list[FrameMeta]]:
         """Awaitable :meth:`record` for any event loop; cancelling it stops the recording."""
         loop = asyncio.get_running_loop()
-        rec, timeout = self._start_record(n, seconds, timeout, track, defer=True)
+        rec, timeout = self._start_record(n, seconds, timeout, track, max_mb, defer=True)
         fut: asyncio.Future[None] = loop.create_future()
 
         def wake() -> None:
@@ -549,6 +570,7 @@ class FrameBuffer:
         seconds: float | None,
         timeout: float | None,
         track: str | None,
+        max_mb: float | None,
         defer: bool = False,
     ) -> tuple[_Recorder, float]:
         if n is None and seconds is None:
@@ -559,9 +581,14 @@ class FrameBuffer:
             isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not seconds > 0
         ):
             raise ValueError(f"seconds must be a positive number, got {seconds!r}")
+        if max_mb is not None and (
+            isinstance(max_mb, bool) or not isinstance(max_mb, (int, float)) or max_mb <= 0
+        ):
+            raise ValueError(f"max_mb must be a positive number or None, got {max_mb!r}")
         if timeout is None:
             timeout = (seconds + 10.0) if seconds is not None else 30.0
-        rec = _Recorder(n, seconds, track, time.monotonic())
+        limit = None if max_mb is None else int(max_mb * MB)
+        rec = _Recorder(n, seconds, track, time.monotonic(), limit)
         if not defer:
             with self._cond:
                 self._recorders.append(rec)
@@ -580,13 +607,13 @@ class FrameBuffer:
         if not items:
             window = f"the {seconds:g} s recording window" if seconds is not None else f"{timeout:g} s"
             raise TimeoutError(f"no frame arrived within {window}; is the session connected and streaming?")
-        if n is not None and len(items) < n and rec.deadline is None:
+        if n is not None and len(items) < n and rec.deadline is None and not rec.stopped_early:
             raise TimeoutError(
                 f"recorded only {len(items)} of {n} frames within {timeout:g} s; the stream stalled "
                 "(pass a larger timeout= or record seconds=)"
             )
-        if rec.size_changed:
-            warnings.warn(f"recording stopped early: {rec.size_changed}", RuntimeWarning, stacklevel=3)
+        if rec.stopped_early:
+            warnings.warn(f"recording stopped early: {rec.stopped_early}", RuntimeWarning, stacklevel=3)
         arr = np.stack([f for f, _ in items])
         return (arr, [m for _, m in items]) if return_meta else arr
 

@@ -158,6 +158,20 @@ async def test_record_stops_at_a_size_change_with_a_warning() -> None:
     assert indices(arr) == [0, 1, 2]
 
 
+async def test_record_memory_is_bounded_by_max_mb() -> None:
+    buf = FrameBuffer()
+    per_frame = numbered(0).nbytes
+    task = asyncio.create_task(buf.arecord(n=100, max_mb=3.5 * per_frame / (1024 * 1024)))
+    await asyncio.sleep(0)
+    for i in range(10):
+        buf.push(numbered(i))
+    with pytest.warns(RuntimeWarning, match="memory limit"):
+        arr = await task
+    assert indices(arr) == [0, 1, 2]
+    with pytest.raises(ValueError, match="max_mb"):
+        await buf.arecord(1, max_mb=0)
+
+
 async def test_arecord_from_an_event_loop(feeder: Feeder) -> None:
     feeder.start()
     arr = await feeder.buf.arecord(40)
