@@ -30,7 +30,7 @@ def _image_b64() -> str:
 
 
 def _case(sr: str, image: str | None, frames: int) -> tuple[list[float], tuple[int, ...]]:
-    sim = HeliosSim(seed=1)
+    sim = HeliosSim(seed=1, max_sr_scale="4x")
     sim.apply("set_sr_scale", {"sr_scale": sr})
     for k in range(0, frames // CHUNK_FRAMES + 2, 2):  # a new prompt every other chunk
         sim.apply("schedule_prompt", {"prompt": f"scene number {k}", "chunk": k})
@@ -62,6 +62,7 @@ def main() -> None:
         ("image blend", "off", "blend"),
         ("sr 2x prompts only", "2x", None),
         ("sr 2x image blend", "2x", "blend"),
+        ("sr 4x prompts only", "4x", None),
     ]:
         times, shape = _case(sr, image, args.frames)
         q = statistics.quantiles(times, n=20)

@@ -227,9 +227,11 @@ class Scene:
         rng = _rng_for("scene", seed, prompt)
         lut, h0 = _palette(rng)
         style = int(rng.integers(0, 3))
-        x = np.arange(width, dtype=np.float32) * np.float32(2 * math.pi / width)
-        y = np.arange(height, dtype=np.float32) * np.float32(2 * math.pi / height)
-        v = np.zeros((height, width), dtype=np.float32)
+        rep = max(1, round(s) // 2)  # 4x: texture at 2x, upsampled (the sim's "super-resolution")
+        tw, th = width // rep, height // rep
+        x = np.arange(tw, dtype=np.float32) * np.float32(2 * math.pi / tw)
+        y = np.arange(th, dtype=np.float32) * np.float32(2 * math.pi / th)
+        v = np.zeros((th, tw), dtype=np.float32)
         for _ in range(4):
             kx, ky = 0, 0
             while kx == 0 and ky == 0:
@@ -247,8 +249,10 @@ class Scene:
             v = np.floor(v * levels) / (levels - 1)
         idx = np.clip(v * 255, 0, 255).astype(np.uint8)
         tex = lut[idx]
+        if rep > 1:
+            tex = tex.repeat(rep, axis=0).repeat(rep, axis=1)
         self.width, self.height = width, height
-        self.texture = np.tile(tex, (2, 2, 1))  # windows at any wrapped offset are plain slices
+        self.texture = tex  # periodic: drawn as a wrapped window
         speed = float(rng.uniform(0.8, 2.5)) * s
         angle = float(rng.uniform(0, 2 * math.pi))
         self.vx, self.vy = speed * math.cos(angle), speed * math.sin(angle)
@@ -280,7 +284,14 @@ class Scene:
         h, w = self.height, self.width
         ox = math.floor(self.vx * g) % w
         oy = math.floor(self.vy * g) % h
-        out[...] = self.texture[oy : oy + h, ox : ox + w]
+        tex = self.texture
+        out[: h - oy, : w - ox] = tex[oy:, ox:]
+        if ox:
+            out[: h - oy, w - ox :] = tex[oy:, :ox]
+        if oy:
+            out[h - oy :, : w - ox] = tex[:oy, ox:]
+        if ox and oy:
+            out[h - oy :, w - ox :] = tex[:oy, :ox]
         for sp in self.sprites:
             cx = round(w / 2 + sp.ax * math.sin(sp.wx * g + sp.px))
             cy = round(h / 2 + sp.ay * math.sin(sp.wy * g + sp.py))
