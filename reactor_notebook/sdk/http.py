@@ -16,7 +16,7 @@ import logging
 import time
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit, urlunsplit
 
 import aiohttp
 
@@ -333,6 +333,38 @@ class HttpApi:
         if 200 <= status < 300 or status == 404:
             return
         raise self._fail(status, text, "delete session (DELETE /sessions/{id})", headers)
+
+    # --- uploads (§2.7) ----------------------------------------------------------------------
+    async def create_upload(self, session_id: str, name: str, size: int, mime_type: str) -> dict[str, Any]:
+        """``POST /sessions/{sid}/uploads`` → ``{"presigned_id", "presigned_url", "path"}``."""
+        url = f"{self.base_url}/sessions/{quote(session_id, safe='')}/uploads"
+        body = {"name": name, "size": size, "mime_type": mime_type}
+        status, text, headers = await self._request(
+            "POST", url, self._coordinator_headers(), body, has_body=True
+        )
+        if not 200 <= status < 300:
+            raise self._fail(status, text, "declare upload (POST /sessions/{id}/uploads)", headers)
+        data = self._json(text, "POST uploads")
+        if not isinstance(data, dict) or not data.get("presigned_id") or not data.get("presigned_url"):
+            raise ApiError(SERVER_ERROR, "POST uploads: response lacks presigned_id/presigned_url")
+        return data
+
+    async def put_upload(self, url: str, data: bytes, mime_type: str) -> None:
+        """``PUT`` the bytes to the presigned URL (no credentials: the URL itself is the grant)."""
+        if self.local:  # like PY08: the runtime may have built the URL from another Host
+            parsed, base = urlsplit(url), urlsplit(self.base_url)
+            url = urlunsplit((base.scheme, base.netloc, parsed.path, parsed.query, parsed.fragment))
+        logger.debug("PUT upload (%d bytes)", len(data))
+        try:
+            async with self.http.put(url, data=data, headers={"Content-Type": mime_type}) as resp:
+                text = await resp.text()
+                status, headers = resp.status, dict(resp.headers)
+        except asyncio.TimeoutError:
+            raise ApiError(TIMEOUT, "upload PUT timed out") from None
+        except aiohttp.ClientError as exc:
+            raise ApiError(SERVER_ERROR, self._scrub(f"upload PUT failed: {exc}")) from None
+        if not 200 <= status < 300:
+            raise self._fail(status, text, "upload (PUT presigned URL)", headers)
 
     # --- transport ------------------------------------------------------------------------
     def transport_base(self, session_id: str) -> str:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import mimetypes
 import os
 import time
 from collections.abc import Callable, Coroutine
@@ -56,6 +57,7 @@ from .types import (
     ConnectionStats,
     ErrorComponent,
     EventHandler,
+    FileRef,
     FrameCallback,
     ReactorError,
     ReactorEvent,
@@ -830,13 +832,17 @@ class Reactor:
                 ) from None
         if data is None:
             data = {}
+        uploads: dict[str, Any] = {}
+        if isinstance(data, dict) and any(isinstance(v, FileRef) for v in data.values()):
+            uploads = {k: v.to_wire() for k, v in data.items() if isinstance(v, FileRef)}
+            data = {k: v for k, v in data.items() if not isinstance(v, FileRef)}
         if validate:
             if not self._commands and self._schema_task is not None and not self._schema_task.done():
                 await asyncio.wait([self._schema_task], timeout=SCHEMA_REQUEST_TIMEOUT_S)
             if self._commands or self._commands_known():
-                data = validate_command(self._commands, command, data)
+                data = validate_command(self._commands, command, data, uploads=uploads)
         try:
-            text = P.encode_envelope("application", command, data)
+            text = P.encode_envelope("application", command, data, uploads or None)
         except (TypeError, ValueError) as exc:
             raise CommandValidationError(
                 command, "invalid_value", f"arguments are not JSON-serialisable: {exc}"
@@ -846,11 +852,52 @@ class Reactor:
         except MessageSendError as exc:
             self._error(MESSAGE_SEND_FAILED, f"{command}: {exc.message}", "gpu", True)
             raise MessageSendError(f"{command}: {exc.message}") from None
-        self.frames.add_event("command", command, data)
+        self.frames.add_event("command", command, {**data, **uploads} if uploads else data)
 
     def _commands_known(self) -> bool:
         caps = self._capabilities or {}
         return bool(self._commands_from_schema or caps.get("commands"))
+
+    # =====================================================================================
+    # Uploads
+    # =====================================================================================
+    async def upload_file(
+        self,
+        file: bytes | str | os.PathLike[str] | Any,
+        *,
+        name: str | None = None,
+        mime_type: str | None = None,
+    ) -> FileRef:
+        """Upload bytes, a path or a binary file object; returns a FileRef to use as a command argument."""
+        data, resolved = _read_file(file, name)
+        mime = mime_type or mimetypes.guess_type(resolved)[0] or "application/octet-stream"
+        return await self._sdk.run(self._upload(data, resolved, mime))
+
+    def upload_file_sync(
+        self,
+        file: bytes | str | os.PathLike[str] | Any,
+        *,
+        name: str | None = None,
+        mime_type: str | None = None,
+        timeout: float = 60.0,
+    ) -> FileRef:
+        """Blocking :meth:`upload_file`."""
+        data, resolved = _read_file(file, name)
+        mime = mime_type or mimetypes.guess_type(resolved)[0] or "application/octet-stream"
+        return self._sdk.run_sync(self._upload(data, resolved, mime), timeout)
+
+    async def _upload(self, data: bytes, name: str, mime_type: str) -> FileRef:
+        if self._status != ReactorStatus.READY or self._transport is None or self._api is None:
+            raise NotReadyError(f"upload {name!r}", self._status)
+        if not data:
+            raise ValueError(f"cannot upload {name!r}: the file is empty")
+        assert self._session_id is not None
+        slot = await self._api.create_upload(self._session_id, name, len(data), mime_type)
+        await self._api.put_upload(str(slot["presigned_url"]), data, mime_type)
+        ref = FileRef(upload_id=str(slot["presigned_id"]), name=name, mime_type=mime_type, size=len(data))
+        self._transport.send_raw(P.encode_envelope("runtime", "fileUploaded", ref.to_wire()))
+        self.frames.add_event("event", "file_uploaded", ref.to_wire())
+        return ref
 
     # =====================================================================================
     # Tracks
@@ -960,3 +1007,21 @@ class Reactor:
                 break
             stats = await self._collect_stats()
             self._emit("stats_update", stats)
+
+
+def _read_file(file: Any, name: str | None) -> tuple[bytes, str]:
+    """Bytes and a display name from bytes, a path, or a binary file object."""
+    if isinstance(file, (bytes, bytearray, memoryview)):
+        return bytes(file), name or "upload"
+    if isinstance(file, (str, os.PathLike)):
+        path = os.fspath(file)
+        with open(path, "rb") as fh:
+            return fh.read(), name or os.path.basename(path)
+    read = getattr(file, "read", None)
+    if read is None:
+        raise TypeError(f"upload_file takes bytes, a path or a binary file object, got {type(file).__name__}")
+    data = read()
+    if not isinstance(data, (bytes, bytearray)):
+        raise TypeError("upload_file needs a binary file object (open it with mode 'rb')")
+    fname = name or getattr(file, "name", None) or "upload"
+    return bytes(data), os.path.basename(os.fsdecode(fname)) if not isinstance(fname, int) else "upload"

@@ -108,6 +108,25 @@ class Capabilities(_CapabilitiesRequired, total=False):
     emission_fps: float | None
 
 
+@dataclass(frozen=True)
+class FileRef:
+    """An uploaded file (``Reactor.upload_file``); pass it as a command argument value."""
+
+    upload_id: str
+    name: str
+    mime_type: str
+    size: int
+
+    def to_wire(self) -> dict[str, Any]:
+        """The ``uploads`` entry / ``fileUploaded`` body of protocol.md §2.7 and §4.1."""
+        return {
+            "upload_id": self.upload_id,
+            "name": self.name,
+            "mime_type": self.mime_type,
+            "size": self.size,
+        }
+
+
 FrameCallback = Callable[[NDArray[np.uint8]], None]
 EventHandler = Callable[..., Any]
 
