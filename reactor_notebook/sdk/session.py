@@ -12,11 +12,13 @@ RECONNECTION_FAILED without raising. Every decoded frame lands once, as RGB, in
 from __future__ import annotations
 
 import asyncio
+import atexit
 import json
 import logging
 import mimetypes
 import os
 import time
+import weakref
 from collections.abc import Callable, Coroutine
 from typing import Any, TypeVar
 
@@ -74,6 +76,24 @@ T = TypeVar("T")
 STATS_INTERVAL_S = 2.0
 SCHEMA_REQUEST_TIMEOUT_S = 3.0
 _UNSET: Any = object()
+_LIVE: weakref.WeakSet[Reactor] = weakref.WeakSet()  # every Reactor, for the exit hook
+
+
+def _disconnect_all_at_exit(timeout: float = 3.0) -> None:
+    """Interpreter shutdown: end each live session (bounded), so the runtime frees the model at once."""
+    for reactor in list(_LIVE):
+        if reactor._status is ReactorStatus.DISCONNECTED and reactor._session_id is None:
+            continue
+        thread = reactor._sdk.thread
+        if thread is None or not thread.is_alive():
+            continue
+        try:
+            reactor._sdk.run_sync(reactor._disconnect(False), timeout)
+        except Exception as exc:  # shutting down: an exit hook never raises
+            logger.debug("disconnect at exit failed: %s", exc)
+
+
+atexit.register(_disconnect_all_at_exit)
 
 
 def local_base_url(explicit: str | None = None) -> str:
@@ -158,6 +178,7 @@ class Reactor:
         self._frame_callback: FrameCallback | None = None
         self._extra_frame_callbacks: list[FrameCallback] = []
         self._dispatcher = CallbackDispatcher(self._on_callback_error)
+        _LIVE.add(self)
 
     def __repr__(self) -> str:
         mode = "local" if self.local else "cloud"
