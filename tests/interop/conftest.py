@@ -19,9 +19,11 @@ if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
 from harness import CLIENTS, ClientProcess, port_in_use  # noqa: E402
+from js_env import CHROMIUM, CHROMIUM_ARGS, ensure_bundle, serve_page  # noqa: E402
 from py08_env import ensure_py08_venv  # noqa: E402
 
 PY08_LOCAL_PORT = 8080
+PAGE_TIMEOUT_MS = 20_000
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -103,3 +105,41 @@ def rt_local8080(runtime_factory: Callable[..., Any]) -> Any:
         return runtime_factory(model="testpattern", port=PY08_LOCAL_PORT)
     except OSError as exc:  # lost a race for the port
         pytest.skip(f"could not bind port {PY08_LOCAL_PORT} for PY08 local mode: {exc}")
+
+
+# ---------------------------------------------------------------------------------------------
+# JS29 in headless Chromium
+# ---------------------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium (the system binary, not Playwright's download)."""
+    sync_api = pytest.importorskip("playwright.sync_api")
+    ensure_bundle()
+    with sync_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def page_url() -> Iterator[str]:
+    with serve_page() as url:
+        yield url
+
+
+@pytest.fixture
+def page(browser: Any, page_url: str) -> Iterator[Any]:
+    """A fresh page with the bundled SDK loaded; console errors are kept for failure messages."""
+    context = browser.new_context()
+    page = context.new_page()
+    page.console_errors = []
+    page.on("pageerror", lambda err: page.console_errors.append(f"pageerror: {err}"))
+    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
+    page.goto(page_url)
+    page.wait_for_function("window.js29 !== undefined", timeout=PAGE_TIMEOUT_MS)
+    yield page
+    try:
+        if page.evaluate("js29.status()") not in (None, "disconnected"):
+            page.evaluate("js29.disconnect()")
+    finally:
+        context.close()

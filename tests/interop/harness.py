@@ -27,6 +27,9 @@ Predicate = Callable[[Event], bool]
 CLIENTS = Path(__file__).resolve().parent / "clients"
 
 
+READY_TIMEOUT = 20.0
+
+
 class ClientError(AssertionError):
     """A client subprocess did not produce the expected event in time."""
 
@@ -177,6 +180,19 @@ class ClientProcess:
             thread.join(2)
         return self.proc.returncode
 
+    def statuses(self) -> list[str]:
+        """Status values reported so far, in order."""
+        return [e["status"] for e in self.of("status")]
+
+    def http_trace(self) -> list[tuple[str, str, int]]:
+        """(method, path, status) of every HTTP exchange the client made."""
+        return [(e["method"], e["path"], e["status"]) for e in self.of("http")]
+
+    def connect_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        """connect(), then wait for the READY status (official connect() returns before it, pitfall 4)."""
+        self.call("connect", timeout)
+        self.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", timeout, what="READY")
+
     def describe(self, last: int = 25) -> str:
         """Recent events and stderr, for assertion messages."""
         with self._cond:
@@ -221,6 +237,11 @@ def health(base_url: str) -> dict[str, Any]:
     status, body = http_json("GET", f"{base_url}/health")
     assert status == 200, (status, body)
     return body
+
+
+def wait_runtime_idle(base_url: str, timeout: float = 10.0) -> None:
+    """After a full disconnect the runtime's session machine returns to READY (no session)."""
+    poll_until(lambda: health(base_url).get("state") == "READY", timeout, "runtime state READY")
 
 
 def poll_until(probe: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:

@@ -8,81 +8,15 @@ element's size, the frame index codes and pixels sampled from it, messages and s
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
-from harness import http_json, increasing_run, poll_until
-from js_env import CHROMIUM, CHROMIUM_ARGS, ensure_bundle, serve_page
+from harness import http_json, increasing_run, wait_runtime_idle
+from jspage import connect, events, http_trace, wait_js
 
 W, H = 640, 384
 PROBE = [320, 192]  # centre of the testpattern colour patch (set_color), away from the index code
 COLOR = {"r": 30, "g": 220, "b": 60}
 IDLE_INDEX = 0xFFFF  # frame code of the helios idle card shown before ``start``
-TIMEOUT_MS = 20_000
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium (the system binary, not Playwright's download)."""
-    sync_api = pytest.importorskip("playwright.sync_api")
-    ensure_bundle()
-    with sync_api.sync_playwright() as pw:
-        browser = pw.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture(scope="module")
-def page_url() -> Iterator[str]:
-    with serve_page() as url:
-        yield url
-
-
-@pytest.fixture
-def page(browser: Any, page_url: str) -> Iterator[Any]:
-    """A fresh page with the bundled SDK loaded; console errors are kept for failure messages."""
-    context = browser.new_context()
-    page = context.new_page()
-    page.console_errors = []
-    page.on("pageerror", lambda err: page.console_errors.append(f"pageerror: {err}"))
-    page.on("console", lambda msg: page.console_errors.append(msg.text) if msg.type == "error" else None)
-    page.goto(page_url)
-    page.wait_for_function("window.js29 !== undefined", timeout=TIMEOUT_MS)
-    yield page
-    try:
-        if page.evaluate("js29.status()") not in (None, "disconnected"):
-            page.evaluate("js29.disconnect()")
-    finally:
-        context.close()
-
-
-def events(page: Any, ev: str | None = None) -> list[dict[str, Any]]:
-    return [e for e in page.evaluate("js29.events()") if ev is None or e["ev"] == ev]
-
-
-def describe(page: Any) -> str:
-    lines = [str(e)[:300] for e in events(page) if e["ev"] not in ("stats",)][-30:]
-    return "\n".join(["page events:", *lines, "console errors:", *page.console_errors[-10:]])
-
-
-def wait_js(page: Any, expression: str, what: str, timeout_ms: int = TIMEOUT_MS, arg: Any = None) -> Any:
-    """Wait for a JS predicate (polled by Chromium); fail with the page's event log."""
-    try:
-        return page.wait_for_function(expression, arg=arg, timeout=timeout_ms).json_value()
-    except Exception as exc:
-        raise AssertionError(f"timed out waiting for {what}: {exc}\n{describe(page)}") from None
-
-
-def connect(
-    page: Any, *, api_url: str, local: bool, model: str = "testpattern", jwt: str | None = None
-) -> None:
-    page.evaluate("(o) => js29.create(o)", {"apiUrl": api_url, "local": local, "modelName": model})
-    page.evaluate("(jwt) => js29.connect(jwt === null ? undefined : jwt)", jwt)
-    wait_js(page, "js29.status() === 'ready'", "status ready")
-    statuses = [e["status"] for e in events(page, "status")]
-    assert statuses[:3] == ["connecting", "waiting", "ready"], describe(page)
-    assert not events(page, "connect_failed"), describe(page)
 
 
 def assert_video_plays(page: Any, frames: int = 20) -> list[int]:
@@ -118,14 +52,6 @@ def assert_command_changes_pixels(page: Any) -> None:
         arg=[PROBE, COLOR],
     )
     wait_js(page, "(m) => js29.events(m).some((e) => e.ev === 'message')", "a model message", arg=mark)
-
-
-def http_trace(page: Any) -> list[tuple[str, str, int]]:
-    return [(e["method"], e["path"], e["status"]) for e in events(page, "http")]
-
-
-def wait_runtime_idle(base_url: str) -> None:
-    poll_until(lambda: http_json("GET", f"{base_url}/health")[1].get("state") == "READY", 10, "runtime READY")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -240,3 +166,45 @@ def test_cloud_mode_with_jwt(rt_helios: Any, page: Any) -> None:
     )
     assert status == 404 or after["state"] == "CLOSED", (status, after)
     wait_runtime_idle(url)
+
+
+def test_publish_canvas_track_is_counted_as_implicit_publish(rt_testpattern: Any, page: Any) -> None:
+    """JS29 has no control channel: media on the ``webcam`` m-line alone must count as publishing."""
+    connect(page, api_url=rt_testpattern.url, local=True)
+    mark = len(events(page))
+    page.evaluate("js29.publishCanvas('webcam', [0, 180, 60])")
+    counted = (
+        "([m, above]) => { const e = js29.events(m).filter((e) => e.ev === 'message'"
+        " && e.message.type === 'input_stats' && e.message.data.frames > above); return e.length > 0 && e[0]; }"
+    )
+    first = wait_js(page, counted, "an input_stats message counting webcam frames", arg=[mark, 0])
+    assert first["message"]["data"]["track"] == "webcam", first
+    frames = first["message"]["data"]["frames"]
+    wait_js(page, counted, "a growing webcam frame count", arg=[mark, frames])
+    page.evaluate("js29.unpublish('webcam')")
+    page.evaluate("js29.disconnect()")
+    wait_runtime_idle(rt_testpattern.url)
+
+
+def test_upload_then_set_image_by_reference(rt_helios: Any, page: Any) -> None:
+    """uploadFile (POST …/uploads, PUT to the presigned URL verbatim) and a FileRef in set_image."""
+    connect(page, api_url=rt_helios.url, local=True, model="helios")
+    ref = page.evaluate("js29.uploadPng(800, 480, [20, 200, 220])")
+    assert ref["mimeType"] == "image/png" and ref["size"] > 0, ref
+    trace = http_trace(page)
+    assert ("POST", "/sessions/local/uploads", 201) in trace, trace
+    assert ("PUT", f"/uploads/{ref['uploadId']}", 200) in trace, trace
+
+    mark = len(events(page))
+    page.evaluate("js29.sendWithUpload('set_image', {transition: 'cut'}, 'image')")
+    image_set = wait_js(
+        page,
+        "(m) => { const e = js29.events(m).find((e) => e.ev === 'message' && e.message.type === 'event'"
+        " && ['image_set', 'error'].includes(e.message.data.event)); return e && e.message.data; }",
+        "image_set (or an error) for the uploaded reference",
+        arg=mark,
+    )
+    assert image_set["event"] == "image_set", image_set
+    assert (image_set["width"], image_set["height"]) == (800, 480), image_set
+    page.evaluate("js29.disconnect()")
+    wait_runtime_idle(rt_helios.url)

@@ -12,38 +12,25 @@ from typing import Any
 
 import pytest
 from harness import (
+    READY_TIMEOUT,
     ClientProcess,
     frame_indices,
     health,
     http_json,
     increasing_run,
     poll_until,
+    wait_runtime_idle,
 )
 
 W, H = 640, 384
 PROBE = (320, 192)  # centre of the testpattern colour patch (set_color), away from the index code
 COLOR = {"r": 230, "g": 30, "b": 140}
-READY_TIMEOUT = 20.0
 IDLE_INDEX = 0xFFFF  # frame code of the helios idle card shown before ``start``
 
 
 def close_to(px: list[int], color: dict[str, int], tol: int = 40) -> bool:
     """Lossy video keeps a flat colour within ``tol`` per channel."""
     return all(abs(a - b) <= tol for a, b in zip(px, (color["r"], color["g"], color["b"]), strict=True))
-
-
-def statuses(client: ClientProcess) -> list[str]:
-    return [e["status"] for e in client.of("status")]
-
-
-def http_trace(client: ClientProcess) -> list[tuple[str, str, int]]:
-    return [(e["method"], e["path"], e["status"]) for e in client.of("http")]
-
-
-def wait_ready(client: ClientProcess) -> None:
-    """connect() returns before READY (pitfall 4): wait for the status event itself."""
-    client.call("connect", READY_TIMEOUT)
-    client.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", READY_TIMEOUT, what="READY")
 
 
 def assert_streaming(client: ClientProcess, count: int = 24) -> list[dict[str, Any]]:
@@ -77,11 +64,6 @@ def token(base_url: str, key: str = "interop-key") -> str:
     return body["jwt"]
 
 
-def wait_runtime_idle(base_url: str) -> None:
-    """After a full disconnect the runtime's session machine returns to READY (no session)."""
-    poll_until(lambda: health(base_url).get("state") == "READY", 10, "runtime state READY")
-
-
 def probe_args() -> list[str]:
     return ["--probe", f"{PROBE[0]},{PROBE[1]}"]
 
@@ -91,9 +73,9 @@ def probe_args() -> list[str]:
 # ---------------------------------------------------------------------------------------------
 def test_local_mode_streams_commands_and_stops(rt_local8080: Any, py08: Any) -> None:
     client = py08("--mode", "local", *probe_args())
-    wait_ready(client)
-    assert statuses(client)[:3] == ["connecting", "waiting", "ready"]
-    trace = http_trace(client)
+    client.connect_ready()
+    assert client.statuses()[:3] == ["connecting", "waiting", "ready"]
+    trace = client.http_trace()
     assert trace[0] == ("POST", "/start_session", 200), trace
     base = "/sessions/local/transport/webrtc"
     assert ("GET", f"{base}/ice_servers", 200) in trace
@@ -110,13 +92,13 @@ def test_local_mode_streams_commands_and_stops(rt_local8080: Any, py08: Any) -> 
     assert health(rt_local8080.url)["state"] == "STREAMING"
 
     client.call("disconnect", 10)
-    assert ("POST", "/stop_session", 200) in http_trace(client)
+    assert ("POST", "/stop_session", 200) in client.http_trace()
     wait_runtime_idle(rt_local8080.url)
 
 
 def test_local_mode_publish_webcam_is_counted(rt_local8080: Any, py08: Any) -> None:
     client = py08("--mode", "local", "--frame-every", "6")
-    wait_ready(client)
+    client.connect_ready()
     mark = client.mark()
     result = client.call("publish", 15, name="webcam", color=[0, 180, 60])
     assert result["status"] == "ready"
@@ -154,7 +136,7 @@ def _input_frames(message: dict[str, Any]) -> int:
 
 def test_local_mode_pause_resume_and_reconnect(rt_local8080: Any, py08: Any) -> None:
     client = py08("--mode", "local")
-    wait_ready(client)
+    client.connect_ready()
     assert_streaming(client, 12)
 
     # pause_track: frames for this connection stop (PY08 also sets its transceiver inactive).
@@ -208,7 +190,7 @@ def test_cloud_mode_full_lifecycle_with_pending_phase(rt_testpattern: Any, py08:
     assert status == 200
     client.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", READY_TIMEOUT, what="READY")
 
-    trace = http_trace(client)
+    trace = client.http_trace()
     sid = pending["path"].rsplit("/", 1)[-1]
     assert trace[0] == ("POST", "/tokens", 200), trace
     assert trace[1] == ("POST", "/sessions", 201), trace
@@ -219,7 +201,7 @@ def test_cloud_mode_full_lifecycle_with_pending_phase(rt_testpattern: Any, py08:
     assert [p["body"]["state"] for p in polls][-1] in ("WAITING", "ACTIVE")
     assert {"selected_transport", "capabilities"} <= set(polls[-1]["keys"])
     assert ("POST", f"/sessions/{sid}/transport/webrtc/connections", 201) in trace
-    assert statuses(client)[:3] == ["connecting", "waiting", "ready"]
+    assert client.statuses()[:3] == ["connecting", "waiting", "ready"]
 
     assert_streaming(client)
     assert_color_command(client)
@@ -228,7 +210,7 @@ def test_cloud_mode_full_lifecycle_with_pending_phase(rt_testpattern: Any, py08:
     assert status == 200 and info["state"] == "ACTIVE", (status, info)
 
     client.call("disconnect", 10)
-    assert ("DELETE", f"/sessions/{sid}", 200) in http_trace(client)
+    assert ("DELETE", f"/sessions/{sid}", 200) in client.http_trace()
     status, after = http_json("GET", f"{url}/sessions/{sid}", headers={"Authorization": f"Bearer {jwt}"})
     assert status == 404 or (status == 200 and after["state"] == "CLOSED"), (status, after)
     wait_runtime_idle(url)
@@ -238,7 +220,7 @@ def test_cloud_mode_simulated_assignment_delay(runtime_factory: Any, py08: Any) 
     """With a simulated GPU assignment delay PY08 polls through PENDING and still reaches READY."""
     rt = runtime_factory(model="testpattern", assignment_delay=1.0)
     client = py08("--mode", "cloud", "--api-url", rt.url, "--api-key", "k", "--frame-every", "8")
-    wait_ready(client)
+    client.connect_ready()
     sid = client.of("session_id")[0]["session_id"]
     polls = [
         e["body"]["state"]
@@ -249,7 +231,7 @@ def test_cloud_mode_simulated_assignment_delay(runtime_factory: Any, py08: Any) 
     assert set(polls[:-1]) == {"PENDING"}, polls
     assert client.wait_frames(2, 10, start=client.mark())
     client.call("disconnect", 10)
-    assert ("DELETE", f"/sessions/{sid}", 200) in http_trace(client)
+    assert ("DELETE", f"/sessions/{sid}", 200) in client.http_trace()
     wait_runtime_idle(rt.url)
 
 
@@ -258,13 +240,13 @@ def test_cloud_mode_wrong_key_gets_401(runtime_factory: Any, py08: Any) -> None:
     wrong = py08("--mode", "cloud", "--api-url", rt.url, "--api-key", "a-wrong-key")
     failed = wrong.call("connect", 15, allow_fail=True)
     assert failed["ev"] == "op_failed" and "401" in failed["error"], failed
-    assert http_trace(wrong) == [("POST", "/tokens", 401)]
+    assert wrong.http_trace() == [("POST", "/tokens", 401)]
     assert [e["code"] for e in wrong.of("error")] == ["CONNECTION_FAILED"]
-    assert statuses(wrong)[-1] == "disconnected"
+    assert wrong.statuses()[-1] == "disconnected"
 
     right = py08("--mode", "cloud", "--api-url", rt.url, "--api-key", "the-right-key")
-    wait_ready(right)
-    assert http_trace(right)[0] == ("POST", "/tokens", 200)
+    right.connect_ready()
+    assert right.http_trace()[0] == ("POST", "/tokens", 200)
     right.call("disconnect", 10)
     wait_runtime_idle(rt.url)
 
@@ -284,7 +266,7 @@ def test_cloud_mode_version_negotiation(
     client = py08("--mode", "cloud", "--api-url", rt_testpattern.url, "--api-key", "k", flag, value)
     failed = client.call("connect", 15, allow_fail=True)
     assert failed["ev"] == "op_failed" and failed["code"] == code, failed
-    assert any(s == status for _, _, s in http_trace(client)), http_trace(client)
+    assert any(s == status for _, _, s in client.http_trace()), client.http_trace()
     # The session PY08 created before the transport refused it is deleted again.
     wait_runtime_idle(rt_testpattern.url)
 
@@ -302,7 +284,7 @@ def test_cloud_mode_helios_commands_state_and_errors(rt_helios: Any, py08: Any) 
         "--frame-every",
         "4",
     )
-    wait_ready(client)
+    client.connect_ready()
     caps = client.of("capabilities")[-1]
     assert [t["name"] for t in caps["tracks"]] == ["main_video"]
     assert {"set_prompt", "schedule_prompt", "start", "pause", "resume", "reset"} <= set(caps["commands"])

@@ -1,13 +1,15 @@
 // JS29 interop page: drives the official @reactor-team/js-sdk 2.9.0 `Reactor` class in a plain page.
 // The Python test calls window.js29.* through Playwright and reads the event log it keeps; nothing
 // here re-implements the SDK, it only observes it (events, the <video> element, fetch statuses).
-import { Reactor } from "@reactor-team/js-sdk";
+import { FileRef, Reactor } from "@reactor-team/js-sdk";
 
 const BITS = 16;
 const BLOCK = 16;
 const log = [];
 let reactor = null;
 let video = null;
+let fileRef = null; // the FileRef of the last upload, passed back into sendCommand
+let webcam = null; // {canvas, timer} of a published canvas track
 const frames = []; // {t, index, w, h} per presented video frame (bounded)
 
 function push(ev, fields = {}) {
@@ -117,6 +119,53 @@ window.js29 = {
   async reconnect() {
     await reactor.reconnect();
     push("reconnect_returned", { status: reactor.getStatus() });
+  },
+
+  // publishTrack with a canvas-captured track (solid colour + frame code, redrawn at 15 fps).
+  async publishCanvas(name, color) {
+    const canvas = document.createElement("canvas");
+    canvas.width = 320;
+    canvas.height = 240;
+    const ctx = canvas.getContext("2d");
+    let n = 0;
+    const draw = () => {
+      ctx.fillStyle = `rgb(${color[0]},${color[1]},${color[2]})`;
+      ctx.fillRect(0, 0, canvas.width, canvas.height);
+      ctx.fillStyle = n % 2 ? "#fff" : "#000";
+      ctx.fillRect(0, 0, 16, 16);
+      n += 1;
+    };
+    draw();
+    const stream = canvas.captureStream(15);
+    webcam = { canvas, timer: setInterval(draw, 66) };
+    await reactor.publishTrack(name, stream.getVideoTracks()[0]);
+    push("published", { name });
+  },
+
+  async unpublish(name) {
+    if (webcam) clearInterval(webcam.timer);
+    webcam = null;
+    await reactor.unpublishTrack(name);
+  },
+
+  // uploadFile with a PNG drawn on a canvas; returns the FileRef's fields.
+  async uploadPng(width, height, color) {
+    const canvas = document.createElement("canvas");
+    canvas.width = width;
+    canvas.height = height;
+    const ctx = canvas.getContext("2d");
+    ctx.fillStyle = `rgb(${color[0]},${color[1]},${color[2]})`;
+    ctx.fillRect(0, 0, width, height);
+    const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+    const file = new File([blob], "reference.png", { type: "image/png" });
+    fileRef = await reactor.uploadFile(file);
+    if (!(fileRef instanceof FileRef)) throw new Error("uploadFile did not return a FileRef");
+    return { uploadId: fileRef.uploadId, name: fileRef.name, mimeType: fileRef.mimeType, size: fileRef.size };
+  },
+
+  // sendCommand with the last FileRef under `key` (the SDK moves it into the `uploads` envelope).
+  async sendWithUpload(command, data, key) {
+    await reactor.sendCommand(command, { ...data, [key]: fileRef });
   },
 
   status() {
