@@ -212,12 +212,13 @@ class HttpApi:
         err = error_for_status(status, self._scrub(text), what, parse_retry_after(headers.get("Retry-After")))
         return err
 
-    @staticmethod
-    def _json(text: str, what: str) -> Any:
+    def _json(self, text: str, what: str) -> Any:
         try:
             return json.loads(text) if text else None
         except ValueError:
-            raise ApiError(SERVER_ERROR, f"{what}: response is not JSON: {text[:120]!r}") from None
+            raise ApiError(
+                SERVER_ERROR, f"{what}: response is not JSON: {self._scrub(text[:120])!r}"
+            ) from None
 
     async def _backoff_sleep(self, delay: float, headers: dict[str, str] | None) -> None:
         retry_after = parse_retry_after((headers or {}).get("Retry-After"))

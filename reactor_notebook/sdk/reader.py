@@ -174,7 +174,11 @@ class FrameReader:
 
 
 class CallbackDispatcher:
-    """Runs frame callbacks on a dedicated thread, latest frame wins."""
+    """Runs frame callbacks on a dedicated thread, latest frame wins.
+
+    ``stop()`` never blocks the caller (it runs on the SDK loop): a callback still running
+    finishes on its own and its thread then exits; a later ``submit`` starts a fresh thread.
+    """
 
     def __init__(self, on_error: Callable[[BaseException, Callable[..., Any]], None]) -> None:
         self._on_error = on_error
@@ -182,7 +186,7 @@ class CallbackDispatcher:
         self._cond = threading.Condition()
         self._slot: Frame | None = None
         self._thread: threading.Thread | None = None
-        self._stopped = False
+        self._generation = 0
         self.dropped = 0  # frames replaced before a slow callback took them
         self.delivered = 0
 
@@ -193,22 +197,24 @@ class CallbackDispatcher:
     def submit(self, frame: Frame) -> None:
         """Offer a frame (any thread); a frame not yet taken is replaced and counted as dropped."""
         with self._cond:
-            if not self._callbacks or self._stopped:
+            if not self._callbacks:
                 return
             if self._slot is not None:
                 self.dropped += 1
             self._slot = frame
             if self._thread is None:
-                self._thread = threading.Thread(target=self._run, name="reactor-frame-callbacks", daemon=True)
+                self._thread = threading.Thread(
+                    target=self._run, args=(self._generation,), name="reactor-frame-callbacks", daemon=True
+                )
                 self._thread.start()
             self._cond.notify()
 
-    def _run(self) -> None:
+    def _run(self, generation: int) -> None:
         while True:
             with self._cond:
-                while self._slot is None and not self._stopped:
+                while self._slot is None and generation == self._generation:
                     self._cond.wait()
-                if self._stopped:
+                if generation != self._generation:
                     return
                 frame, self._slot = self._slot, None
                 callbacks = list(self._callbacks)
@@ -222,17 +228,10 @@ class CallbackDispatcher:
                         logger.exception("frame callback error handler failed")
             self.delivered += 1
 
-    def stop(self, timeout: float = 2.0) -> None:
-        """Stop the thread (a callback still running is left to finish on its own)."""
+    def stop(self) -> None:
+        """Drop any waiting frame and retire the current thread (without waiting for it)."""
         with self._cond:
-            self._stopped = True
+            self._generation += 1
             self._slot = None
+            self._thread = None
             self._cond.notify_all()
-            thread, self._thread = self._thread, None
-        if thread is not None and thread is not threading.current_thread():
-            thread.join(timeout)
-
-    def restart(self) -> None:
-        """Allow use again after :meth:`stop` (a new thread starts with the next frame)."""
-        with self._cond:
-            self._stopped = False

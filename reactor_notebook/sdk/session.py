@@ -690,7 +690,6 @@ class Reactor:
                 self._remote_tracks = {}
                 self._created_session = False
                 self._dispatcher.stop()
-                self._dispatcher.restart()
 
     # =====================================================================================
     # Transport events

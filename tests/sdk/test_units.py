@@ -208,3 +208,33 @@ def test_events_and_decorators_register() -> None:
     r._emit("message", {"type": "x"})
     assert len(calls) == 5
     assert [e.kind for e in r.frames.timeline_entries()] == ["error"]
+
+
+def test_dispatcher_stop_never_blocks_and_restarts_cleanly() -> None:
+    gate = threading.Event()
+    seen: list[tuple[str, int]] = []
+
+    def blocking(frame: int) -> None:
+        seen.append((threading.current_thread().name, frame))
+        gate.wait(5)
+
+    d = CallbackDispatcher(lambda exc, cb: None)
+    d.set_callbacks([blocking])
+    d.submit(1)
+    deadline = time.monotonic() + 5
+    while not seen and time.monotonic() < deadline:
+        time.sleep(0.001)
+    old = d._thread
+    t0 = time.monotonic()
+    d.stop()  # the callback is still blocked in frame 1
+    assert time.monotonic() - t0 < 0.1
+    d.submit(2)  # a fresh thread serves the new generation
+    deadline = time.monotonic() + 5
+    while len(seen) < 2 and time.monotonic() < deadline:
+        time.sleep(0.001)
+    assert [f for _, f in seen] == [1, 2] and d._thread is not old
+    gate.set()
+    assert old is not None
+    old.join(5)
+    assert not old.is_alive()  # the retired thread exits once its callback returns
+    d.stop()
