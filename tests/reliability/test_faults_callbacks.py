@@ -1,0 +1,117 @@
+"""Kernel-side faults: a raising frame callback, a slow one (1 s per frame), a "user cell" that blocks
+the main thread for 10 s. Through the real runtime over aiortc, with the widget pump and a fake
+front end attached. Each must leave the stream, the memory and the runtime healthy, and
+latest-frame-wins must hold everywhere: ``reactor.frames`` keeps receiving the newest frames,
+callbacks get the newest frame when they are free, and every skipped frame is counted.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Iterator
+from itertools import pairwise
+from typing import Any
+
+import numpy as np
+import pytest
+from support import FakeFrontEnd, frame_index, health_state, record_figure, rss_mb, wait_until
+
+from reactor_notebook.frames import FrameBuffer
+from reactor_notebook.runtime import LocalRuntime
+from reactor_notebook.sdk import Reactor, ReactorStatus
+from reactor_notebook.widget import ReactorWidget
+
+FPS = 30
+
+
+@pytest.fixture(scope="module")
+def runtime() -> Iterator[LocalRuntime]:
+    with LocalRuntime(model="testpattern", port=0, fps=FPS, model_options={"width": 320, "height": 192}) as rt:
+        yield rt
+
+
+@pytest.fixture
+def reactor(runtime: LocalRuntime) -> Iterator[Reactor]:
+    r = Reactor("testpattern", local=True, local_url=runtime.url, frames=FrameBuffer(max_frames=60))
+    r.connect_sync()
+    try:
+        yield r
+    finally:
+        r.disconnect_sync()
+
+
+def test_raising_frame_callback_is_reported_and_the_stream_continues(
+    reactor: Reactor, runtime: LocalRuntime
+) -> None:
+    errors: list[Any] = []
+    reactor.on("error", errors.append)
+
+    def broken(frame: np.ndarray) -> None:
+        raise ValueError("user bug in the frame callback")
+
+    reactor.set_frame_callback(broken)
+    seq = reactor.frames.seq
+    wait_until(lambda: reactor.frames.seq >= seq + 60, 10, "60 more frames while the callback raises")
+    assert reactor.get_status() is ReactorStatus.READY
+    assert errors and all(e.code == "CALLBACK_ERROR" for e in errors)
+    assert "user bug in the frame callback" in errors[0].message and "broken" in errors[0].message
+    assert health_state(runtime.url) == "STREAMING"
+    record_figure("raising_callback", frames=reactor.frames.seq - seq, callback_errors=len(errors))
+
+
+def test_slow_callback_gets_the_latest_frame_and_counts_drops(reactor: Reactor, runtime: LocalRuntime) -> None:
+    calls: list[tuple[int | None, int]] = []  # (index in the frame given, newest index in frames then)
+    done = threading.Event()
+
+    def slow(frame: np.ndarray) -> None:
+        latest = reactor.frames.latest()
+        calls.append((frame_index(frame), frame_index(latest) if latest is not None else -1))
+        if len(calls) >= 4:
+            done.set()
+        time.sleep(1.0)  # the slow user code under test
+
+    seq = reactor.frames.seq
+    reactor.set_frame_callback(slow)
+    wait_until(done.is_set, 15, "4 slow callback calls")
+    reactor.set_frame_callback(None)
+    got = reactor.frames.seq - seq
+    assert got >= 2 * FPS, f"only {got} frames reached reactor.frames during ~3 s of slow callbacks"
+    # Latest wins: each call gets a frame no older than a few frames behind the newest at that time.
+    assert all(i is not None and (latest - i) % 65536 < 8 for i, latest in calls), calls
+    # ...and consecutive calls skip ahead by about a second of video, the skipped ones counted.
+    skips = [(b[0] - a[0]) % 65536 for a, b in pairwise(calls)]
+    assert all(s >= FPS // 2 for s in skips), skips
+    stats = reactor.get_stats()
+    assert stats["callback_frames_dropped"] >= sum(skips) // 2, stats
+    assert reactor.get_status() is ReactorStatus.READY and health_state(runtime.url) == "STREAMING"
+    record_figure("slow_callback", calls=len(calls), frames_meanwhile=got,
+                  callback_frames_dropped=stats["callback_frames_dropped"], index_skips=skips)
+
+
+def test_blocked_main_thread_for_10_s_keeps_everything_streaming(reactor: Reactor, runtime: LocalRuntime) -> None:
+    assert threading.current_thread() is threading.main_thread()
+    widget = ReactorWidget(reactor, subshell=False)
+    front = FakeFrontEnd(widget)
+    try:
+        wait_until(lambda: front.frames >= 5, 10, "the widget delivering frames")
+        rss0, seq0, shown0, dropped0 = rss_mb(), reactor.frames.seq, front.frames, reactor.frames.dropped
+        time.sleep(10.0)  # the "user cell" blocking the main (kernel) thread: the fault under test
+        seq1, shown1 = reactor.frames.seq, front.frames
+        rss1 = rss_mb()
+        received = seq1 - seq0
+        assert received >= 5 * FPS, f"only {received} frames arrived while the main thread was blocked"
+        assert shown1 - shown0 >= 5 * FPS // 2, "the widget pump stalled with the main thread"
+        assert reactor.get_status() is ReactorStatus.READY and health_state(runtime.url) == "STREAMING"
+        # Bounded: the buffer kept its 60 newest frames and counted the rest as dropped.
+        assert len(reactor.frames.metas()) <= 60 and reactor.frames.dropped - dropped0 >= received - 60
+        newest = reactor.frames.metas()[-1].seq
+        assert newest >= seq1 - 1  # latest wins: the newest frame is the one kept
+        pump = widget.get_stats()
+        record_figure("blocked_main_thread_10s", frames_received=received, frames_shown=shown1 - shown0,
+                      buffer_dropped=reactor.frames.dropped - dropped0, pump_dropped=pump.get("dropped"),
+                      rss_growth_mb=round(rss1 - rss0, 1))
+        assert rss1 - rss0 < 50, f"RSS grew {rss1 - rss0:.1f} MB during the block"
+    finally:
+        front.close()
+        widget.close()
