@@ -32,9 +32,17 @@ Cell magic ``%%reactor [--timeout 30] [--quiet]`` runs a little script, one line
     @sleep 0.5        # plain pause
     pause
 
-Waits read the model's ``state`` messages (``reactor.frames.state``); a failing line stops the
-script with ``line N: <reason>`` (earlier lines have been sent). Tab completion offers verbs,
-command names and field names from the session's capabilities, in line and cell magics.
+Rules: every line is a ``%reactor`` line without the prefix (``%reactor @chunk 3`` works on its own
+too). Values of ``key=value`` parse as JSON, then as Python literals, else stay text
+(``prompt="42"`` is the string "42"). Commands are validated against the session's schema before
+anything is sent, and the whole cell is parsed before its first line runs; a failing line stops the
+script with ``line N: <reason>`` (earlier lines have been sent). ``@chunk``/``@frame`` wait on the
+model's ``state`` messages (``reactor.frames.state``): Helios sends one at every chunk start and
+after each command, so ``@frame N`` returns at the first such report with ``current_frame >= N``,
+and the video shows that frame a few frames later (state travels ahead of video). Every call
+returns after its own round trip; only ``record`` and the ``@`` waits block for longer, bounded
+by their timeouts. Tab completion offers verbs, command names and field names from the session's
+capabilities, in line and cell magics.
 """
 
 from __future__ import annotations
@@ -238,7 +246,7 @@ class ReactorMagics(Magics):
     def reactor(self, line: str, cell: str | None = None) -> Any:
         """Drive a Reactor session: connect, status, show, commands, record, prompt, start/pause/resume/reset,
         seed, image, any model command as ``COMMAND key=value``; ``%%reactor`` runs one such line per line
-        with ``@chunk N`` / ``@frame N`` waits. See ``reactor_notebook.magic`` for the full reference.
+        with ``@chunk N`` / ``@frame N`` waits. ``%reactor help`` prints the full reference.
         """
         if cell is not None:
             opts = parse_argstring(self.reactor, line)
