@@ -18,6 +18,7 @@ from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.schema import CommandValidationError
 from reactor_notebook.sdk import (
     ApiError,
+    MessageSendError,
     NotReadyError,
     Reactor,
     ReactorStatus,
@@ -397,3 +398,15 @@ async def test_sync_call_from_a_handler_on_the_sdk_thread_is_refused(
     await r.send_command("set_color", {"r": 3, "g": 3, "b": 3})
     await rec.await_(lambda: bool(got), what="handler ran")
     assert "SDK event-loop thread" in got[0]
+
+
+async def test_oversized_message_is_refused_with_message_send_failed(
+    local_reactor: tuple[Reactor, Recorder],
+) -> None:
+    r, rec = local_reactor
+    with pytest.raises(MessageSendError, match="262144"):
+        await r.send_command("set_color", {"r": 1, "g": 2, "b": 3, "pad": "x" * 300_000}, validate=False)
+    assert [e.code for e in rec.of("error")] == ["MESSAGE_SEND_FAILED"]
+    assert not [e for e in r.frames.timeline_entries() if e.kind == "command"]
+    await r.send_command("set_color", {"r": 1, "g": 2, "b": 3})  # the channel still works
+    await rec.await_(lambda: any(m.get("type") == "color_set" for m in rec.of("message")))

@@ -1,0 +1,171 @@
+"""Less common server behaviours, through real runtimes: a legacy runtime without connection routes
+(flat ``sdp_params`` fallback, §2.8), a cloud coordinator that keeps the session PENDING, refused keys."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Iterator
+
+import aiohttp
+import pytest
+from aiohttp import web
+from sdk_support import NumpyTrack, Recorder, next_frames
+
+from reactor_notebook import framecode
+from reactor_notebook.runtime import LocalRuntime
+from reactor_notebook.sdk import ApiError, Reactor, ReactorStatus
+
+S = ReactorStatus
+
+
+@pytest.fixture
+async def legacy_proxy(runtime: LocalRuntime) -> AsyncIterator[tuple[str, list[tuple[str, str]]]]:
+    """A reverse proxy in front of the runtime that behaves like RT20: no ``…/connections`` routes."""
+    seen: list[tuple[str, str]] = []
+    http = aiohttp.ClientSession()
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        seen.append((request.method, request.path))
+        if "/connections" in request.path:
+            return web.json_response({"detail": "Not Found"}, status=404)
+        body = await request.read()
+        headers = {k: v for k, v in request.headers.items() if k.lower() not in ("host", "content-length")}
+        async with http.request(
+            request.method, runtime.url + request.path_qs, data=body or None, headers=headers
+        ) as upstream:
+            payload = await upstream.read()
+            return web.Response(
+                body=payload, status=upstream.status, content_type=upstream.content_type or "application/json"
+            )
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        await runner.cleanup()
+        await http.close()
+
+
+async def test_flat_route_fallback_connects_publishes_and_reconnects(
+    legacy_proxy: tuple[str, list[tuple[str, str]]],
+) -> None:
+    url, seen = legacy_proxy
+    r = Reactor("testpattern", local=True, local_url=url)
+    rec = Recorder().attach(r)
+    await r.connect()
+    try:
+        assert r._api is not None and r._api.flat_routes
+        base = "/sessions/local/transport/webrtc"
+        assert ("POST", f"{base}/connections") in seen and ("POST", f"{base}/sdp_params") in seen
+        frames = await next_frames(r, 3)
+        assert framecode.read_index(frames[-1][0]) is not None
+        # Flat mode: no control handshake, the track is attached at once (implicit publish).
+        await r.publish_track("webcam", NumpyTrack())
+        await rec.await_(
+            lambda: any(m.get("type") == "input_stats" for m in rec.of("message")),
+            timeout=15,
+            what="input_stats",
+        )
+        await r.disconnect(recoverable=True)
+        await r.reconnect()
+        assert r.get_status() is S.READY
+        assert ("PUT", f"{base}/sdp_params") in seen
+        await next_frames(r, 2)
+    finally:
+        await r.disconnect()
+
+
+@pytest.fixture(scope="module")
+def slow_coordinator() -> Iterator[LocalRuntime]:
+    with LocalRuntime(model="testpattern", port=0, assignment_delay=0.6, api_key="rk_good_key_0001") as rt:
+        yield rt
+
+
+async def test_cloud_pending_phase_is_polled_through(slow_coordinator: LocalRuntime) -> None:
+    r = Reactor("testpattern", api_key="rk_good_key_0001", api_url=slow_coordinator.url)
+    rec = Recorder().attach(r)
+    await r.connect()
+    try:
+        assert rec.of("status_changed") == [S.CONNECTING, S.WAITING, S.READY]
+        info = r.get_session_info()
+        assert info is not None and info["capabilities"]["tracks"][0]["name"] == "main_video"
+        await next_frames(r, 2)
+    finally:
+        await r.disconnect()
+
+
+async def test_refused_api_key_is_unauthorized_and_never_echoed(slow_coordinator: LocalRuntime) -> None:
+    r = Reactor("testpattern", api_key="rk_wrong_key_9999", api_url=slow_coordinator.url)
+    rec = Recorder().attach(r)
+    with pytest.raises(ApiError) as info:
+        await r.connect()
+    assert info.value.code == "UNAUTHORIZED" and info.value.status == 401
+    assert "rk_wrong_key_9999" not in str(info.value)
+    assert [e.code for e in rec.of("error")] == ["CONNECTION_FAILED"]
+    assert all("rk_wrong_key_9999" not in e.message for e in rec.of("error"))
+    assert rec.of("status_changed") == [S.CONNECTING, S.DISCONNECTED]
+
+
+@pytest.fixture
+async def stuck_runtime() -> AsyncIterator[tuple[str, list[tuple[str, str]]]]:
+    """A fake local runtime that accepts the offer but never produces an answer."""
+    seen: list[tuple[str, str]] = []
+    descriptor = {
+        "session_id": "local",
+        "state": "WAITING",
+        "cluster": "local",
+        "model": {"name": "testpattern"},
+        "server_info": {"server_version": "fake"},
+        "selected_transport": {"protocol": "webrtc", "version": "1.0"},
+        "capabilities": {
+            "protocol_version": "1.1",
+            "tracks": [{"name": "main_video", "kind": "video", "direction": "recvonly"}],
+        },
+    }
+
+    async def handle(request: web.Request) -> web.StreamResponse:
+        seen.append((request.method, request.path))
+        path = request.path
+        if path == "/start_session":
+            return web.json_response(descriptor)
+        if path == "/stop_session":
+            return web.json_response(None)
+        if path.endswith("/ice_servers"):
+            return web.json_response({"ice_servers": []})
+        if path.endswith("/connections"):
+            return web.json_response({"connection_id": 1002}, status=201)
+        if path.endswith("/sdp_params"):
+            return web.json_response({"connection_id": 1002} if request.method != "GET" else None, status=202)
+        return web.json_response({"detail": "Not Found"}, status=404)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handle)
+    runner = web.AppRunner(app)
+    await runner.setup()
+    site = web.TCPSite(runner, "127.0.0.1", 0)
+    await site.start()
+    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
+    try:
+        yield f"http://127.0.0.1:{port}", seen
+    finally:
+        await runner.cleanup()
+
+
+async def test_connect_timeout_bounds_a_stuck_handshake(
+    stuck_runtime: tuple[str, list[tuple[str, str]]],
+) -> None:
+    url, seen = stuck_runtime
+    r = Reactor("testpattern", local=True, local_url=url, connect_timeout=1.0)
+    rec = Recorder().attach(r)
+    with pytest.raises(Exception, match="connect timeout") as info:
+        await r.connect()
+    assert getattr(info.value, "code", None) == "TIMEOUT"
+    assert rec.of("status_changed") == [S.CONNECTING, S.WAITING, S.DISCONNECTED]
+    assert [e.code for e in rec.of("error")] == ["CONNECTION_FAILED"]
+    assert ("POST", "/stop_session") in seen  # cleanup ended the session it started
+    assert r.get_session_id() is None
