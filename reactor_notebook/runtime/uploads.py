@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import time
 import uuid
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from .config import MAX_UPLOAD_BYTES, UPLOAD_TTL_S
 from .models.base import Upload
@@ -28,7 +29,7 @@ class UploadRecord:
     name: str
     size: int
     mime_type: str
-    created: float = field(default_factory=time.monotonic)
+    created: float
     data: bytes | None = None
     announced: bool = False
 
@@ -39,9 +40,12 @@ class UploadRecord:
 class UploadStore:
     """All uploads of a runtime, keyed by id, expiring after 15 minutes or with their session."""
 
-    def __init__(self, max_bytes: int = MAX_UPLOAD_BYTES, ttl: float = UPLOAD_TTL_S) -> None:
+    def __init__(
+        self, max_bytes: int = MAX_UPLOAD_BYTES, ttl: float = UPLOAD_TTL_S, clock: Callable[[], float] = time.monotonic
+    ) -> None:
         self.max_bytes = max_bytes
         self.ttl = ttl
+        self._clock = clock
         self._records: dict[str, UploadRecord] = {}
 
     def declare(self, session_id: str, body: object) -> UploadRecord:
@@ -58,7 +62,7 @@ class UploadStore:
         if not isinstance(mime, str) or not mime:
             raise UploadError(400, "Upload 'mime_type' must be a non-empty string")
         self.expire()
-        rec = UploadRecord(str(uuid.uuid4()), session_id, name, size, mime)
+        rec = UploadRecord(str(uuid.uuid4()), session_id, name, size, mime, self._clock())
         self._records[rec.upload_id] = rec
         return rec
 
@@ -80,7 +84,7 @@ class UploadStore:
         rec = self._records.get(upload_id) if isinstance(upload_id, str) else None
         if rec is None or rec.data is None or rec.session_id != session_id:
             return None
-        if time.monotonic() - rec.created > self.ttl:
+        if self._clock() - rec.created > self.ttl:
             return None
         return rec
 
@@ -97,6 +101,6 @@ class UploadStore:
             del self._records[uid]
 
     def expire(self) -> None:
-        now = time.monotonic()
+        now = self._clock()
         for uid in [u for u, r in self._records.items() if now - r.created > self.ttl]:
             del self._records[uid]
