@@ -27,6 +27,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MANAGER = web.AppKey("manager", SessionManager)
 AUTH = web.AppKey("auth", Authenticator)
 TRANSPORT = "/sessions/{sid}/transport/webrtc"
+MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600  # bounded: no infinite (or float-overflowing) tokens
 
 
 def _detail(status: int, detail: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -73,6 +74,9 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
         response = _detail(exc.status, exc.detail)
     except AuthError as exc:
         response = _detail(401, str(exc))
+    except Exception as exc:  # a bug must still answer with a JSON detail, never a bare 500 page
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        response = _detail(500, f"Internal error while handling {request.method} {request.path}: {type(exc).__name__}")
     for key, value in _cors_headers(request).items():
         response.headers.setdefault(key, value)
     return response
@@ -101,9 +105,16 @@ async def _json_body(request: web.Request, *, status: int = 400) -> Any:
     if not raw.strip():
         return None
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise SessionError(status, "Request body is not valid JSON") from None
+        return json.loads(raw, parse_constant=_reject_constant)
+    except RecursionError:
+        raise SessionError(status, "Request body is nested too deeply") from None
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise SessionError(status, f"Request body is not valid JSON: {exc}") from None
+
+
+def _reject_constant(name: str) -> Any:
+    """NaN and Infinity are not JSON: refuse them instead of letting them reach handlers."""
+    raise ValueError(f"{name} is not allowed in JSON")
 
 
 def _manager(request: web.Request) -> SessionManager:
@@ -171,9 +182,13 @@ async def tokens(request: web.Request) -> web.Response:
     if isinstance(body, dict):
         expires_after = body.get("expires_after")
         if expires_after is not None and (
-            isinstance(expires_after, bool) or not isinstance(expires_after, (int, float)) or expires_after <= 0
+            isinstance(expires_after, bool)
+            or not isinstance(expires_after, (int, float))
+            or not 0 < expires_after <= MAX_TOKEN_LIFETIME_S
         ):
-            return _detail(400, f"'expires_after' must be a positive number of seconds, got {expires_after!r}")
+            return _detail(
+                400, f"'expires_after' must be a number of seconds in (0, {MAX_TOKEN_LIFETIME_S}], got {expires_after!r}"
+            )
         sid = body.get("session_id") if isinstance(body.get("session_id"), str) else None
     jwt, exp = auth.mint(expires_after, sid)
     return web.json_response({"jwt": jwt, "expires_at": int(exp)})

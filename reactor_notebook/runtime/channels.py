@@ -155,7 +155,7 @@ class Dispatcher:
         peer.touch()
         try:
             msg = json.loads(raw)
-        except (ValueError, UnicodeDecodeError):
+        except (ValueError, UnicodeDecodeError, RecursionError):
             log.warning("connection %s: dropping malformed control message", peer.connection_id)
             return
         if not isinstance(msg, dict):
