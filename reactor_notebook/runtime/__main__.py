@@ -96,12 +96,20 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, EncoderSettingsError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.host not in LOOPBACK_HOSTS and not args.api_key:
-        print(
-            f"warning: binding {args.host} without --api-key: anyone who can reach this port can use the runtime",
-            file=sys.stderr,
-            flush=True,
-        )
+    if args.host not in LOOPBACK_HOSTS:
+        if not args.api_key:
+            print(
+                f"warning: binding {args.host} without --api-key: anyone who can reach this port can use the runtime",
+                file=sys.stderr,
+                flush=True,
+            )
+        else:
+            print(
+                f"warning: binding {args.host}: --api-key protects /tokens and cloud sessions only; the local routes "
+                "(/start_session, session 'local') never check auth",
+                file=sys.stderr,
+                flush=True,
+            )
     try:
         asyncio.run(serve(RuntimeServer(model, config)))
     except OSError as exc:
