@@ -35,6 +35,7 @@ class ReaderStats:
 
     frames_received: int = 0  # frames converted and delivered
     frames_dropped: int = 0  # decoded frames skipped because a newer one was already waiting
+    convert_errors: int = 0
     last_convert_ms: float | None = None
     avg_convert_ms: float | None = None
     last_age_ms: float | None = None  # decoder output → delivered to the consumer
@@ -141,7 +142,19 @@ class FrameReader:
                 frame, ended = self._newest(frame)
                 stamp = getattr(getattr(self.track, "_queue", None), "last_stamp", None)
                 released = self._released_at(frame.pts) if self._released_at is not None else None
-                arr, ms = await loop.run_in_executor(self._executor, to_rgb, frame)
+                try:
+                    arr, ms = await loop.run_in_executor(self._executor, to_rgb, frame)
+                except Exception as exc:  # one bad frame must not end the stream
+                    self.stats.convert_errors += 1
+                    if self.stats.convert_errors == 1 or self.stats.convert_errors % 100 == 0:
+                        logger.warning(
+                            "track %r: frame conversion failed (%d so far): %s",
+                            self.name,
+                            self.stats.convert_errors,
+                            exc,
+                        )
+                    continue
+                arr.flags.writeable = False  # shared by reactor.frames and every callback: copy to modify
                 st = self.stats
                 st.frames_received += 1
                 st.last_convert_ms = ms

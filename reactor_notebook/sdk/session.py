@@ -207,7 +207,10 @@ class Reactor:
         self._listeners[event] = [h for h in self._listeners[event] if h != callback]
 
     def on_frame(self, func: F) -> F:
-        """Decorator: receive each video frame as an (H, W, 3) RGB uint8 array (own thread, latest wins)."""
+        """Decorator: receive each video frame as an (H, W, 3) RGB uint8 array (own thread, latest wins).
+
+        The array is shared with ``reactor.frames`` and is read-only: ``frame.copy()`` to modify it.
+        """
         if func not in self._extra_frame_callbacks:
             self._extra_frame_callbacks.append(func)
         self._sync_frame_callbacks()
