@@ -20,6 +20,7 @@ function newDebug() {
     lastSeq: null,
     latencies: [],
     frames: [], // recent {id, seq, index, sent_at, drawn_at, decode_ms}
+    hook: null, // optional (canvas, msg, drawnAtMs) => void, set by benchmarks and tests
     webcamSent: 0,
     webcamAcked: 0,
     onDrawn(msg, now, decodeMs) {

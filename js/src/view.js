@@ -72,6 +72,7 @@ export function createView(model, root, debug) {
         drawTimes.push(performance.now());
         while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
         debug.onDrawn(msg, now, decodeMs, received);
+        if (debug.hook) debug.hook(canvas, msg, now); // benchmarks read the frame index code here
       } catch (err) {
         debug.decodeErrors += 1;
         debug.lastDecodeError = String(err);

@@ -57,15 +57,32 @@ def _on_shell_thread(kernel: Any, fn: Any, timeout: float = 2.0) -> Any:
     return box.get("value")
 
 
+def pin_to_main_shell(comm: Any) -> None:
+    """Handle this comm's messages on the main shell, whatever thread last sent on it.
+
+    ipykernel 7.4 routes a comm's incoming messages to the subshell that last *sent* on
+    it; the pump sends from its own thread, whose parent header can be any recent
+    request, so without pinning the acks could land on an unrelated (or deleted) subshell.
+    """
+    if comm is not None and hasattr(comm, "_reply_subshell_for"):
+
+        def reply_subshell_for(data: Any, default: Any) -> Any:
+            return default
+
+        comm._reply_subshell_for = reply_subshell_for
+
+
 def route_to_subshell(comm: Any) -> str | None:
     """Create a subshell and send every message of ``comm`` there; return its id or None."""
     if not supports_subshells(comm):
+        pin_to_main_shell(comm)
         return None
     kernel = _kernel()
     try:
         sid = _on_shell_thread(kernel, kernel.shell_channel_thread.manager._create_subshell)
     except Exception as exc:
         log.info("no subshell for the widget (%s); acks will wait for running cells", exc)
+        pin_to_main_shell(comm)
         return None
 
     def reply_subshell_for(data: Any, default: Any) -> Any:

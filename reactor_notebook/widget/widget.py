@@ -37,14 +37,13 @@ from ..schema import CommandSpec, validate_command
 from .encode import decode_image
 from .forms import form_spec, handle_command, model_error
 from .pump import FramePump, PumpConfig
-from .subshell import release_subshell, route_to_subshell
+from .subshell import pin_to_main_shell, release_subshell, route_to_subshell
 
 log = logging.getLogger(__name__)
 
 STATIC = pathlib.Path(__file__).parent / "static"
 FITS = ("contain", "cover", "fill", "none", "scale-down")
 _LOG_SIZE = 40
-_SECRET_ATTRS = ("api_key", "_api_key", "jwt", "_jwt", "token", "_token")
 
 
 def _status_str(status: Any) -> str:
@@ -146,6 +145,7 @@ class ReactorWidget(anywidget.AnyWidget):
         )
         self.reactor = reactor
         self._owns_reactor = owns_reactor
+        self.runtime: Any = None  # the LocalRuntime started by ReactorWidget.local(), if any
         self._closed = False
         self._lock = threading.RLock()
         self._specs: list[CommandSpec] = []
@@ -171,6 +171,8 @@ class ReactorWidget(anywidget.AnyWidget):
         self._subscribe()
         self._refresh_all()
         self._subshell_id = route_to_subshell(self.comm) if subshell else None
+        if not subshell:
+            pin_to_main_shell(self.comm)
         self.kernel_subshells = self._subshell_id is not None
         self.pump.start()
 
@@ -199,7 +201,7 @@ class ReactorWidget(anywidget.AnyWidget):
         url = getattr(rt, "url", None) or f"http://{host}:{port}"
         reactor = Reactor(model_name=model, local=True, local_url=url)
         widget = cls(reactor, owns_reactor=True, **widget_kwargs)
-        widget._runtime = rt
+        widget.runtime = rt  # None when another runtime already listened there
         if connect:
             reactor.connect_sync()
             widget._refresh_all()
@@ -530,13 +532,3 @@ class ReactorWidget(anywidget.AnyWidget):
             except ValueError as exc:
                 error = str(exc)
         self._reply({"type": "webcam_ack", "id": fid, "error": error})
-
-    # --- secrets -------------------------------------------------------------------------------
-    def _secret_values(self) -> list[str]:
-        """Values that must never reach the front end (used by tests and as a last guard)."""
-        out = []
-        for attr in _SECRET_ATTRS:
-            v = getattr(self.reactor, attr, None)
-            if isinstance(v, str) and len(v) >= 4:
-                out.append(v)
-        return out

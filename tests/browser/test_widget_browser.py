@@ -9,7 +9,9 @@ from __future__ import annotations
 import time
 from typing import Any
 
+import numpy as np
 from browser_support import ARTIFACTS, Lab, canvas, kernel_ready, kexec, run_all, wait_drawn, write_notebook
+from PIL import Image
 
 SETUP = """\
 from reactor_notebook.runtime import LocalRuntime
@@ -163,6 +165,22 @@ def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> No
         )
         assert "past" in page.locator(".rn-model-error").inner_text()
         shot(page, "helios")
+
+        # a reference image from a file: picked in the browser, sent as image_b64, accepted by the model
+        img = lab.root / "ref.png"
+        Image.fromarray(np.tile(np.linspace(0, 255, 320, dtype=np.uint8)[None, :, None], (200, 1, 3))).save(img)
+        si = page.locator('form[data-command="set_image"]')
+        si.locator('input[type=file][name="image_b64"]').set_input_files(str(img))
+        page.wait_for_function("() => document.querySelector('form[data-command=set_image] .rn-thumb')?.src?.startsWith('data:')")
+        si.locator("button[type=submit]").click()
+        page.wait_for_function(
+            "() => document.querySelector('form[data-command=set_image] .rn-form-result').textContent.includes('sent')",
+            timeout=10000,
+        )
+        deadline = time.monotonic() + 10
+        while kexec(page, "print(w.model_state.get('image_set'))").strip() != "True":
+            assert time.monotonic() < deadline, "image_set never became true"
+            page.wait_for_timeout(200)
 
         # pause takes effect at the chunk end; the button state follows
         page.locator('button[data-command="pause"]').click()

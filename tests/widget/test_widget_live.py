@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -143,3 +145,42 @@ def test_live_helios_state_and_model_errors(sent: list[Any]) -> None:
             assert "past" in w.model_error["message"]
         finally:
             w.close()
+
+
+def test_live_api_key_never_reaches_the_front_end(sent: list[Any]) -> None:
+    key = "rk_live_widget_secret_0123456789"
+    with LocalRuntime(model="testpattern", port=0, api_key=key) as rt:
+        reactor = Reactor("testpattern", api_key=key, api_url=rt.url)
+        reactor.connect_sync()
+        w = ReactorWidget(reactor, owns_reactor=True)
+        try:
+            wait_for(lambda: len(frames_sent(sent)) >= 1, what="a frame")
+            w.send("set_color", r=1, g=2, b=3)
+            w.stats = w.get_stats()
+            state = json.dumps(w.get_state(), default=str)
+            assert w.status == "ready" and key not in state
+            assert key not in repr(w)
+            assert all(key not in json.dumps(c, default=str) for c, _ in sent)
+        finally:
+            w.close()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def test_local_starts_runtime_once_and_connects(sent: list[Any]) -> None:
+    port = _free_port()
+    w = ReactorWidget.local("testpattern", port=port)
+    try:
+        assert w.status == "ready" and w.runtime is not None and w.runtime.port == port
+        w2 = ReactorWidget.local("testpattern", port=port)  # something listens now: reuse it
+        try:
+            assert w2.status == "ready" and w2.runtime is None
+        finally:
+            w2.close()
+    finally:
+        w.close()
+        w.runtime.stop()

@@ -62,7 +62,6 @@ def test_no_secret_in_state_or_messages(widget: ReactorWidget, reactor: FakeReac
     assert "token" not in widget.capabilities
     assert SECRET not in repr(widget)
     assert all(SECRET not in json.dumps(c, default=str) for c, _ in sent)
-    assert widget._secret_values() == [SECRET]
 
 
 def test_status_error_and_session_events(widget: ReactorWidget, reactor: FakeReactor) -> None:

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 8badc2026b24b8d3b88fd5f29d6b151583b77d73503c22aba662faf8b1daf83c | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 50bdc497e19e0ea9b0ce683db2e6efa1c0b7a13dac499d76a822c760b2efc32b | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -742,6 +742,7 @@ function createView(model, root, debug) {
         drawTimes.push(performance.now());
         while (drawTimes.length && drawTimes[0] < performance.now() - 2e3) drawTimes.shift();
         debug.onDrawn(msg, now, decodeMs, received);
+        if (debug.hook) debug.hook(canvas, msg, now);
       } catch (err) {
         debug.decodeErrors += 1;
         debug.lastDecodeError = String(err);
@@ -895,6 +896,8 @@ function newDebug() {
     latencies: [],
     frames: [],
     // recent {id, seq, index, sent_at, drawn_at, decode_ms}
+    hook: null,
+    // optional (canvas, msg, drawnAtMs) => void, set by benchmarks and tests
     webcamSent: 0,
     webcamAcked: 0,
     onDrawn(msg, now, decodeMs) {
