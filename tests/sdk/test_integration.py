@@ -39,6 +39,7 @@ async def test_local_lifecycle_frames_and_clean_disconnect(runtime: LocalRuntime
     rec = Recorder().attach(r)
     assert r.get_status() is S.DISCONNECTED
     tasks_before = set(sdk_tasks())  # other tests' Reactors may share the SDK loop
+    peers_before = {id(o) for o in gc.get_objects() if isinstance(o, RTCPeerConnection)}
     await r.connect()  # awaited from pytest's loop: the work runs on the SDK thread
     assert r.get_status() is S.READY
     assert rec.of("status_changed") == [S.CONNECTING, S.WAITING, S.READY]
@@ -77,8 +78,12 @@ async def test_local_lifecycle_frames_and_clean_disconnect(runtime: LocalRuntime
     assert set(sdk_tasks()) <= tasks_before
     assert (await health(runtime.url))["state"] == "READY"  # stop_session ended it
     gc.collect()
-    live = [o for o in gc.get_objects() if isinstance(o, RTCPeerConnection) and o.connectionState != "closed"]
-    assert live == []
+    live = [
+        o
+        for o in gc.get_objects()
+        if isinstance(o, RTCPeerConnection) and id(o) not in peers_before and o.connectionState != "closed"
+    ]
+    assert live == []  # neither our peer nor the runtime's end of it
     await r.disconnect()  # idempotent
 
 
