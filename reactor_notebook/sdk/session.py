@@ -510,6 +510,8 @@ class Reactor:
         if self._session_id is not None:
             # A session kept by a recoverable disconnect: connect() starts afresh (the old one is ended).
             await self._disconnect(recoverable=False)
+            if self._status != ReactorStatus.DISCONNECTED:  # another connect() won the race meanwhile
+                raise RuntimeError(f"connect() needs status 'disconnected', status is {self._status.value!r}")
         self._set_status(ReactorStatus.CONNECTING)
         self._connect_task = asyncio.current_task()
         self._aborting = False
