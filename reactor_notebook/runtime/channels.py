@@ -186,7 +186,7 @@ class Dispatcher:
         inputs = {t.name for t in self.manager.info.tracks if t.direction == "in"}
         outputs = {t.name for t in self.manager.info.tracks if t.direction == "out"}
         if method in ("publish_track", "unpublish_track"):
-            if name not in inputs:
+            if not isinstance(name, str) or name not in inputs:
                 return {"code": "UNKNOWN_TRACK", "message": f"{name!r} is not an input track (inputs: {sorted(inputs)})"}
             if method == "unpublish_track":
                 self.manager.release_input(s, peer, name)
@@ -195,7 +195,7 @@ class Dispatcher:
                 return {"code": "PUBLISHER_SLOT_TAKEN", "message": f"another connection already publishes {name!r}"}
             return None
         if method in ("pause_track", "resume_track"):
-            if name not in outputs:
+            if not isinstance(name, str) or name not in outputs:
                 return {"code": "UNKNOWN_TRACK", "message": f"{name!r} is not an output track (outputs: {sorted(outputs)})"}
             (peer.pause_output if method == "pause_track" else peer.resume_output)(name)
             return None
