@@ -5,8 +5,8 @@ runs on its own thread so a busy cell does not freeze the view: it waits until t
 window has room, then takes the *newest* frame from the FrameBuffer (latest wins, never a
 queue), encodes it and sends it. Frames that arrive while the window is full are skipped
 before encoding. Acks may arrive on any thread (main shell, a subshell), so all state sits
-behind one lock. A frame not acked within ``ack_timeout`` counts as lost and frees its
-slot, which keeps frames flowing when acks stall (e.g. a cell blocks the shell without
+behind one lock. A frame not acked within an RTT-adaptive deadline (at most ``ack_timeout``)
+counts as lost and frees its slot, which keeps frames flowing when acks stall (e.g. a cell blocks the shell without
 subshells). :class:`FlowWindow` and :class:`AdaptiveQuality` are pure state machines with
 the clock passed in, so tests step them without sleeping.
 """
@@ -16,7 +16,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -47,7 +47,8 @@ class PumpConfig:
     """Tunables of the pump; the defaults suit 640x384..1280x720 at 24-30 fps on loopback."""
 
     window: int = 4  # max frames in flight (sent, not yet acked)
-    ack_timeout: float = 1.0  # seconds before an unacked frame counts as lost
+    ack_timeout: float = 1.0  # upper bound (s) before an unacked frame counts as lost
+    min_ack_timeout: float = 0.25  # lower bound of the RTT-adaptive deadline
     adaptive: bool = True
     level: int = DEFAULT_LEVEL  # start index into LEVELS
     max_fps: float | None = None  # cap on frames sent per second (None: source rate)
@@ -68,22 +69,44 @@ class PumpConfig:
 
 
 class FlowWindow:
-    """Frames in flight keyed by id; capacity frees on ack or after ``timeout`` (counted as lost)."""
+    """Frames in flight keyed by id; a slot frees on ack, or when the frame is overdue (counted as lost).
 
-    def __init__(self, size: int = 4, timeout: float = 1.0) -> None:
+    "Overdue" adapts to the measured round trip: 3x the recent p90, clamped to
+    ``[min_timeout, timeout]``, so a stall (e.g. a cell blocking the shell) costs a few
+    hundred ms per window instead of a full second, while a slow browser, whose acks
+    come back late, pushes the deadline up again (late acks still feed the estimate).
+    """
+
+    def __init__(self, size: int = 4, timeout: float = 1.0, min_timeout: float = 0.25) -> None:
         self.size = size
-        self.timeout = timeout
+        self.max_timeout = timeout
+        self.min_timeout = min(min_timeout, timeout)
         self.in_flight: dict[int, float] = {}
         self.next_id = 1
         self.lost = 0
         self.acked = 0
+        self.late_acks = 0
         self.duplicate_acks = 0
+        self._expired: OrderedDict[int, float] = OrderedDict()
+        self._rtts: deque[float] = deque(maxlen=32)
+
+    @property
+    def timeout(self) -> float:
+        """Current overdue threshold in seconds."""
+        if len(self._rtts) < 4:
+            return self.max_timeout
+        ordered = sorted(self._rtts)
+        p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
+        return min(self.max_timeout, max(self.min_timeout, 3.0 * p90))
 
     def expire(self, now: float) -> int:
-        """Drop frames older than the timeout; return how many were declared lost."""
-        old = [i for i, t in self.in_flight.items() if now - t >= self.timeout]
+        """Free the slots of overdue frames; return how many were declared lost."""
+        timeout = self.timeout
+        old = [i for i, t in self.in_flight.items() if now - t >= timeout]
         for i in old:
-            del self.in_flight[i]
+            self._expired[i] = self.in_flight.pop(i)
+        while len(self._expired) > 256:
+            self._expired.popitem(last=False)
         self.lost += len(old)
         return len(old)
 
@@ -92,7 +115,7 @@ class FlowWindow:
         return len(self.in_flight) < self.size
 
     def time_to_room(self, now: float) -> float:
-        """Seconds until the oldest frame times out (0 if there is room already)."""
+        """Seconds until the oldest frame is overdue (0 if there is room already)."""
         if len(self.in_flight) < self.size:
             return 0.0
         oldest = min(self.in_flight.values())
@@ -106,12 +129,18 @@ class FlowWindow:
         return fid
 
     def ack(self, fid: int, now: float) -> float | None:
-        """Acknowledge ``fid``; return its round trip in seconds, or None if unknown/late/duplicate."""
+        """Acknowledge ``fid``; return its round trip in seconds, or None if unknown or a duplicate."""
         sent = self.in_flight.pop(fid, None)
         if sent is None:
-            self.duplicate_acks += 1
-            return None
+            late = self._expired.pop(fid, None)
+            if late is None:
+                self.duplicate_acks += 1
+                return None
+            self.late_acks += 1  # drawn after all, just slower than the deadline
+            self._rtts.append(now - late)
+            return now - late
         self.acked += 1
+        self._rtts.append(now - sent)
         # Frames sent before an acked one were delivered or dropped by the browser: free them too.
         for older in [i for i in self.in_flight if i < fid]:
             del self.in_flight[older]
@@ -120,6 +149,7 @@ class FlowWindow:
     def reset(self) -> None:
         """Forget everything in flight (a view (re)connected)."""
         self.in_flight.clear()
+        self._expired.clear()
 
 
 class AdaptiveQuality:
@@ -207,7 +237,9 @@ class FramePump:
         self.clock = clock
         self.on_stats = on_stats
         self._lock = threading.Condition()
-        self.window = FlowWindow(int(self.config.window), float(self.config.ack_timeout))
+        self.window = FlowWindow(
+            int(self.config.window), float(self.config.ack_timeout), float(self.config.min_ack_timeout)
+        )
         self.adapt = AdaptiveQuality(self.config.level)
         self._thread: threading.Thread | None = None
         self._stop = threading.Event()
@@ -232,6 +264,7 @@ class FramePump:
         self._created = self._period_start
         self._period_acked = 0
         self._period_lost0 = 0
+        self._period_late0 = 0
         self._period_rtts: list[float] = []
 
     # --- lifecycle ---------------------------------------------------------------------------
@@ -419,7 +452,8 @@ class FramePump:
         if now - self._period_start < self.config.period:
             return None
         span = now - self._period_start
-        lost = self.window.lost - self._period_lost0
+        late = self.window.late_acks - self._period_late0
+        lost = max(0, self.window.lost - self._period_lost0 - late)  # late acks were not really lost
         rtt_ms = _percentile(self._period_rtts, 50)
         if self.config.adaptive:
             self.adapt.evaluate(
@@ -431,6 +465,7 @@ class FramePump:
         self._period_start = now
         self._period_acked = 0
         self._period_lost0 = self.window.lost
+        self._period_late0 = self.window.late_acks
         self._period_rtts = []
         self._full_time = 0.0
         return self._stats_locked(now) if self.on_stats is not None else None
@@ -457,6 +492,8 @@ class FramePump:
             "sent": self.sent,
             "acked": self.window.acked,
             "lost": self.window.lost,
+            "late_acks": self.window.late_acks,
+            "ack_timeout_ms": round(self.window.timeout * 1000.0),
             "skipped": self.skipped,
             "unchanged": self.unchanged,
             "dropped": self.skipped + self.window.lost,

@@ -288,3 +288,40 @@ def test_static_stream_gets_one_lossless_still() -> None:
     mimes = [c["mime"] for c, _ in sink.msgs]
     assert mimes == ["image/jpeg", "image/png"]
     assert pump.unchanged == 10
+
+
+def test_deadline_adapts_to_round_trip_and_late_acks_push_it_up() -> None:
+    w = FlowWindow(size=4, timeout=1.0, min_timeout=0.25)
+    assert w.timeout == 1.0  # no samples yet: the configured bound
+    t = 0.0
+    for _ in range(8):  # fast browser: 20 ms round trips
+        fid = w.sent(t)
+        w.ack(fid, t + 0.02)
+        t += 0.05
+    assert w.timeout == pytest.approx(0.25)  # 3 x 20 ms clamped up to the floor
+    stalled = [w.sent(t) for _ in range(4)]
+    assert not w.has_room(t + 0.2)
+    assert w.has_room(t + 0.26) and w.lost == 4  # a stall costs 250 ms, not a second
+    for fid in stalled:  # the acks come after all: late, but they show the browser is slow
+        assert w.ack(fid, t + 0.6) == pytest.approx(0.6)
+    assert w.late_acks == 4 and w.duplicate_acks == 0
+    assert w.timeout == pytest.approx(1.0)  # p90 0.6 s x 3, clamped to the upper bound
+    assert w.ack(stalled[0], t + 0.7) is None and w.duplicate_acks == 1
+
+
+def test_pump_keeps_a_quarter_second_deadline_when_acks_stall() -> None:
+    pump, fb, sink, clock = make_pump(window=2, ack_timeout=1.0, min_ack_timeout=0.25)
+    for i in range(6):  # healthy phase: acks after 10 ms
+        fb.push(frame(i))
+        assert pump.step(0)
+        clock.advance(0.01)
+        pump.on_ack(sink.ids[-1])
+        clock.advance(0.03)
+    n = len(sink.msgs)
+    for i in range(6, 46):  # the shell blocks: no acks for 2 s while frames keep coming at 20 fps
+        fb.push(frame(i))
+        pump.step(0)
+        clock.advance(0.05)
+    sent_while_stalled = len(sink.msgs) - n
+    assert 14 <= sent_while_stalled <= 18  # window 2 per 250 ms ≈ 8 fps, vs 2 fps with a fixed 1 s
+    assert pump.get_stats()["ack_timeout_ms"] == 250
