@@ -1,6 +1,8 @@
 """Drive the official reactor-sdk 0.8.0 (PY08) from a test over stdin/stdout JSON lines.
 
-Runs inside the PY08 venv (never the project's interpreter). The test writes operations as JSON
+Runs inside the PY08 venv (never the project's interpreter); ``--sdk ours`` drives
+``reactor_notebook.sdk.Reactor`` (same public API) with the project's interpreter instead, so
+bench/sdk_receive.py compares both clients through one identical harness. The test writes operations as JSON
 lines on stdin (``{"op": "connect"}``, ``{"op": "send_command", ...}``, ...) and reads events as
 JSON lines on stdout: status changes, every received frame (decoded frame index, shape, probe
 pixels, arrival time on CLOCK_MONOTONIC), application and runtime messages, errors, and a trace of
@@ -18,6 +20,7 @@ import json
 import os
 import resource
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -43,12 +46,17 @@ def _load_framecode() -> Any:
 framecode = _load_framecode()
 
 
+_emit_lock = threading.Lock()
+
+
 def emit(ev: str, **fields: Any) -> None:
-    """Write one event line (with CLOCK_MONOTONIC time) to stdout."""
+    """Write one event line (with CLOCK_MONOTONIC time) to stdout; callable from any thread."""
     fields["ev"] = ev
     fields.setdefault("t", time.monotonic())
-    sys.stdout.write(json.dumps(fields, default=str) + "\n")
-    sys.stdout.flush()
+    line = json.dumps(fields, default=str) + "\n"
+    with _emit_lock:
+        sys.stdout.write(line)
+        sys.stdout.flush()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -118,6 +126,33 @@ class Driver:
     """Owns one PY08 Reactor and executes operations read from stdin."""
 
     def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.probes = [tuple(int(v) for v in p.split(",")) for p in args.probe]
+        self.frames = 0
+        self.tracks: dict[str, NumpyTrack] = {}
+        if args.sdk == "ours":
+            self.reactor = self._ours(args)
+        else:
+            self.reactor = self._py08(args)
+        self._wire()
+
+    def _ours(self, args: argparse.Namespace) -> Any:
+        """reactor_notebook.sdk.Reactor with the same arguments (explicit local base URL)."""
+        sys.path.insert(0, str(REPO))
+        from reactor_notebook.sdk import Reactor
+
+        self.sdk = None
+        kwargs: dict[str, Any] = {"model_name": args.model, "local": args.mode == "local"}
+        if args.api_key is not None:
+            kwargs["api_key"] = args.api_key
+        if args.mode == "cloud":
+            kwargs["api_url"] = args.api_url
+        else:
+            kwargs["local_url"] = args.local_url or "http://localhost:8080"
+        return Reactor(**kwargs)
+
+    def _py08(self, args: argparse.Namespace) -> Any:
+        """The official PY08 Reactor, optionally with forged version headers or a local base URL."""
         import reactor_sdk
         import reactor_sdk.reactor
 
@@ -134,17 +169,12 @@ class Driver:
         if args.forge_webrtc_version is not None:
             reactor_sdk.reactor.REACTOR_WEBRTC_VERSION = args.forge_webrtc_version
         self.sdk = reactor_sdk
-        self.args = args
-        self.probes = [tuple(int(v) for v in p.split(",")) for p in args.probe]
         kwargs: dict[str, Any] = {"model_name": args.model, "local": args.mode == "local"}
         if args.api_key is not None:
             kwargs["api_key"] = args.api_key
         if args.mode == "cloud":
             kwargs["api_url"] = args.api_url
-        self.reactor = reactor_sdk.Reactor(**kwargs)
-        self.frames = 0
-        self.tracks: dict[str, NumpyTrack] = {}
-        self._wire()
+        return reactor_sdk.Reactor(**kwargs)
 
     def _wire(self) -> None:
         r = self.reactor
@@ -203,6 +233,9 @@ class Driver:
             await r.connect()
             return {"status": r.get_status().value, "session_id": r.get_session_id()}
         if name == "send_command":
+            if self.sdk is None:  # ours: application scope only
+                await r.send_command(op["command"], op.get("data", {}))
+                return None
             scope = self.sdk.MessageScope(op.get("scope", "application"))
             await r.send_command(op["command"], op.get("data", {}), scope)
             return None
@@ -256,6 +289,7 @@ def _current_rss_kb() -> int:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--mode", choices=["local", "cloud"], required=True)
+    parser.add_argument("--sdk", choices=["py08", "ours"], default="py08")
     parser.add_argument("--model", default="testpattern")
     parser.add_argument("--api-url", default=None)
     parser.add_argument("--api-key", default=None)
@@ -269,9 +303,12 @@ async def main() -> None:
     if not args.no_trace:
         install_http_trace()
 
-    import reactor_sdk
+    if args.sdk == "py08":
+        import reactor_sdk
 
-    emit("hello", version=reactor_sdk.__version__, pid=os.getpid())
+        emit("hello", sdk="py08", version=reactor_sdk.__version__, pid=os.getpid())
+    else:
+        emit("hello", sdk="ours", pid=os.getpid())
     driver = Driver(args)
 
     loop = asyncio.get_running_loop()
