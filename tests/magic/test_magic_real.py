@@ -66,8 +66,10 @@ def test_helios_session_driven_by_magics(shell: InteractiveShell, capsys: pytest
     arr = shell.user_ns["frames"]
     assert arr.shape[0] == 24 and arr.shape[1:] == (384, 640, 3) and arr.dtype == np.uint8
     idx = [read_index(f) for f in arr]
-    # generated frames (not the idle card), strictly in order; the chunk-1 state may overtake a frame or two
-    assert 20 <= idx[0] < 0xFFFF and all(b > a for a, b in itertools.pairwise(idx)), idx
+    # generated frames (not the idle card), in order; the chunk-1 state may overtake a frame or two, and
+    # the runtime repeats its last frame when the model falls behind on a loaded machine
+    assert 20 <= idx[0] < 0xFFFF and all(b >= a for a, b in itertools.pairwise(idx)), idx
+    assert len(set(idx)) >= 12, idx
     assert list(shell.user_ns["meta"]["seq"]) == sorted(shell.user_ns["meta"]["seq"])
 
     with pytest.raises(UsageError, match="schedule_prompt: field 'chunk': value -1 is out of range"):
