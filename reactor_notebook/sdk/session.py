@@ -808,6 +808,8 @@ class Reactor:
         try:
             self._transport.send_raw(P.encode_envelope("runtime", request, {}))
             return await asyncio.wait_for(fut, timeout)
+        except asyncio.TimeoutError:
+            raise ReactorException(TIMEOUT, f"no {reply!r} reply to {request!r} within {timeout} s") from None
         finally:
             waiters = self._runtime_waiters.get(reply, [])
             if fut in waiters:
@@ -817,8 +819,8 @@ class Reactor:
         """No schema in the descriptor: ask with ``requestSchema`` (3 s), else keep the capabilities' commands."""
         try:
             await self._await_runtime_reply("requestSchema", "modelSchema", SCHEMA_REQUEST_TIMEOUT_S)
-        except (asyncio.TimeoutError, ReactorException) as exc:
-            logger.debug("no modelSchema reply (%s); using the capabilities' commands", type(exc).__name__)
+        except ReactorException as exc:
+            logger.debug("no modelSchema reply (%s); using the capabilities' commands", exc.code)
 
     async def request_capabilities(self, timeout: float = 5.0) -> Capabilities:
         """Ask the runtime for its capabilities (``requestCapabilities`` → ``modelCapabilities``)."""
