@@ -416,3 +416,24 @@ async def test_oversized_message_is_refused_with_message_send_failed(
     assert not [e for e in r.frames.timeline_entries() if e.kind == "command"]
     await r.send_command("set_color", {"r": 1, "g": 2, "b": 3})  # the channel still works
     await rec.await_(lambda: any(m.get("type") == "color_set" for m in rec.of("message")))
+
+
+async def test_pause_and_resume_output_track(local_reactor: tuple[Reactor, Recorder]) -> None:
+    r, _ = local_reactor
+    await next_frames(r, 2)
+    with pytest.raises(ValueError, match="not an output track"):
+        await r.pause_track("webcam")
+    await r.pause_track("main_video")
+
+    def quiet_for(seconds: float) -> bool:
+        """True once no frame arrived for ``seconds`` (frames in flight at the pause may still land)."""
+        for _ in range(10):
+            if r.frames.wait_next(r.frames.seq, seconds) is None:
+                return True
+        return False
+
+    assert await asyncio.to_thread(quiet_for, 0.5)
+    await r.resume_track("main_video")
+    resumed = await next_frames(r, 3, timeout=5)
+    idx = [framecode.read_index(f) for f, _ in resumed]
+    assert idx == sorted(idx)
