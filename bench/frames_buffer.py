@@ -85,7 +85,9 @@ def main() -> None:
             path = fn(os.path.join(d, name))
             ms = (time.perf_counter() - t) * 1e3
             count = 48 if name == "save_gif" else n
-            rows.append((name, f"{ms / count:.2f} ms/frame, {os.path.getsize(path) / count / 1024:.0f} KiB/frame"))
+            rows.append(
+                (name, f"{ms / count:.2f} ms/frame, {os.path.getsize(path) / count / 1024:.0f} KiB/frame")
+            )
 
     width = max(len(a) for a, _ in rows)
     print(f"frame buffer at {W}x{H} ({H * W * 3 / MB:.2f} MB/frame)")
