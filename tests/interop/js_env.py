@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from harness import file_lock
+
 JS_DIR = Path(__file__).resolve().parent / "js"
 BUNDLE = JS_DIR / "dist" / "js29.bundle.mjs"
 SDK_PACKAGE = JS_DIR / "node_modules" / "@reactor-team" / "js-sdk" / "package.json"
@@ -49,6 +51,14 @@ def ensure_bundle(timeout: float = 300.0) -> Path:
     """Build dist/js29.bundle.mjs (npm ci + esbuild) if missing or stale; return its path."""
     if not _stale():
         return BUNDLE
+    with file_lock(JS_DIR / ".build.lock"):
+        if _stale():  # another run may have built it while we waited
+            _build(timeout)
+    return BUNDLE
+
+
+def _build(timeout: float) -> None:
+    """npm ci + esbuild in JS_DIR; the caller holds the build lock."""
     npm = shutil.which("npm")
     node = shutil.which("node")
     if not npm or not node:
@@ -58,7 +68,6 @@ def ensure_bundle(timeout: float = 300.0) -> Path:
         done = subprocess.run(cmd, cwd=JS_DIR, capture_output=True, text=True, timeout=timeout)
         if done.returncode != 0:
             raise RuntimeError(f"{' '.join(cmd[:2])} failed in {JS_DIR}:\n{done.stderr[-2000:]}")
-    return BUNDLE
 
 
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):

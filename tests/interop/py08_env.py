@@ -12,6 +12,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from harness import file_lock
+
 PY08_VERSION = "0.8.0"
 PY08_REQUIREMENT = f"reactor-sdk=={PY08_VERSION}"
 
@@ -47,7 +49,14 @@ def ensure_py08_venv(venv: Path | None = None, *, timeout: float = 600.0) -> Pat
     venv = venv or default_venv_dir()
     if installed_version(venv) == PY08_VERSION:
         return venv_python(venv)
-    venv.parent.mkdir(parents=True, exist_ok=True)
+    with file_lock(venv.parent / f".{venv.name}.lock"):
+        return _create(venv, timeout)
+
+
+def _create(venv: Path, timeout: float) -> Path:
+    """Create (or repair) the venv; the caller holds the lock."""
+    if installed_version(venv) == PY08_VERSION:  # another run finished it while we waited
+        return venv_python(venv)
     if not venv_python(venv).exists():
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=timeout)
     pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
