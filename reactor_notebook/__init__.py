@@ -27,6 +27,9 @@ _EXPORTS = {
     "LocalRuntime": "runtime",
     "FrameBuffer": "frames",
     "CommandValidationError": "schema",
+    "ArrayTrack": "sources",
+    "VideoFileTrack": "sources",
+    "FramesTrack": "sources",
 }
 
 __all__ = [*sorted(_EXPORTS), "load_ipython_extension", "unload_ipython_extension"]
