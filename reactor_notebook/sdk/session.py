@@ -395,17 +395,37 @@ class Reactor:
     # =====================================================================================
     # Connect / reconnect / disconnect
     # =====================================================================================
-    async def connect(self, timeout: float | None = _UNSET) -> None:
+    async def connect(
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        session_id: str | None = None,
+        extra_configs: dict[str, Any] | None = None,
+    ) -> None:
         """Create (or start) the session and connect; returns at READY, raises on failure.
 
         ``timeout`` (default ``connect_timeout``, 15 s) bounds the whole call except the wait
         for a GPU while polling the coordinator, which has its own budget (§2.6).
+        ``session_id`` adopts an existing cloud session instead of creating one (it is then
+        never deleted by this client); ``extra_configs`` is passed to session creation.
         """
-        await self._sdk.run(self._connect(self.connect_timeout if timeout is _UNSET else timeout))
+        coro = self._connect(
+            self.connect_timeout if timeout is _UNSET else timeout, session_id, extra_configs
+        )
+        await self._sdk.run(coro)
 
-    def connect_sync(self, timeout: float | None = _UNSET) -> None:
+    def connect_sync(
+        self,
+        timeout: float | None = _UNSET,
+        *,
+        session_id: str | None = None,
+        extra_configs: dict[str, Any] | None = None,
+    ) -> None:
         """Blocking :meth:`connect` for plain threads and notebook cells."""
-        self._sdk.run_sync(self._connect(self.connect_timeout if timeout is _UNSET else timeout))
+        coro = self._connect(
+            self.connect_timeout if timeout is _UNSET else timeout, session_id, extra_configs
+        )
+        self._sdk.run_sync(coro)
 
     async def reconnect(self, timeout: float | None = _UNSET) -> None:
         """Reconnect to the kept session (new connection + PUT offer); errors reported, not raised.
@@ -501,7 +521,16 @@ class Reactor:
         except asyncio.TimeoutError:
             raise ReactorException(TIMEOUT, f"{what} did not finish within the connect timeout") from None
 
-    async def _connect(self, timeout: float | None) -> None:
+    async def _connect(
+        self,
+        timeout: float | None,
+        adopt: str | None = None,
+        extra_configs: dict[str, Any] | None = None,
+    ) -> None:
+        if adopt is not None and self.local:
+            raise ValueError("adopting an existing session (session_id=...) is not supported in local mode")
+        if adopt is not None and (not isinstance(adopt, str) or not adopt):
+            raise ValueError(f"session_id must be a non-empty string, got {adopt!r}")
         if self._status != ReactorStatus.DISCONNECTED:
             raise RuntimeError(
                 f"connect() needs status 'disconnected', status is {self._status.value!r} "
@@ -523,8 +552,12 @@ class Reactor:
             api = self._api = self._new_api()
             if not self.local:
                 await self._bounded(api.fetch_token(), deadline, "token exchange")
-            desc = await self._bounded(api.create_session(), deadline, "session creation")
-            self._created_session = True
+            if adopt is not None:  # only the creator ends a session: never DELETEd by us
+                desc: dict[str, Any] = {"session_id": adopt}
+                self._created_session = False
+            else:
+                desc = await self._bounded(api.create_session(extra_configs), deadline, "session creation")
+                self._created_session = True
             session_id = desc["session_id"]
             self._set_session_id(session_id)
             self._set_status(ReactorStatus.WAITING)

@@ -169,3 +169,28 @@ async def test_connect_timeout_bounds_a_stuck_handshake(
     assert [e.code for e in rec.of("error")] == ["CONNECTION_FAILED"]
     assert ("POST", "/stop_session") in seen  # cleanup ended the session it started
     assert r.get_session_id() is None
+
+
+async def test_adopting_a_cloud_session_never_ends_it(runtime: LocalRuntime) -> None:
+    owner = Reactor("testpattern", api_key="rk_owner_key", api_url=runtime.url)
+    owner_rec = Recorder().attach(owner)
+    await owner.connect()
+    try:
+        sid = owner.get_session_id()
+        assert sid is not None
+        guest = Reactor("testpattern", api_key="rk_guest_key", api_url=runtime.url)
+        guest_rec = Recorder().attach(guest)
+        await guest.connect(session_id=sid)
+        assert guest.get_session_id() == sid
+        assert guest_rec.of("status_changed") == [S.CONNECTING, S.WAITING, S.READY]
+        await next_frames(guest, 2)
+        await guest.send_command("set_color", {"r": 7, "g": 8, "b": 9})
+        want = {"type": "color_set", "data": {"r": 7, "g": 8, "b": 9}}
+        await owner_rec.await_(lambda: want in owner_rec.of("message"), what="broadcast to the owner")
+        await guest.disconnect()  # an adopter leaves the session running
+        assert owner.get_status() is S.READY
+        await next_frames(owner, 3)
+    finally:
+        await owner.disconnect()
+    with pytest.raises(ValueError, match="not supported in local mode"):
+        await Reactor("testpattern", local=True, local_url=runtime.url).connect(session_id="local")
