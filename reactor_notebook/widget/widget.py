@@ -383,7 +383,8 @@ class ReactorWidget(anywidget.AnyWidget):
             entry["data"] = {
                 k: v for k, v in data.items() if isinstance(v, (str, int, float, bool, type(None)))
             }
-        self.events = [*self.events[-(_LOG_SIZE - 1) :], entry]
+        with self._lock:  # called from the SDK loop, the command worker and the shell
+            self.events = [*self.events[-(_LOG_SIZE - 1) :], entry]
 
     # --- stats ------------------------------------------------------------------------------------
     def _merged_stats(self, pump: dict[str, Any]) -> dict[str, Any]:

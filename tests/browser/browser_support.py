@@ -144,15 +144,15 @@ JS_EXEC = """async (code) => {
   const w = window.jupyterapp.shell.currentWidget;
   const k = w.sessionContext.session.kernel;
   const fut = k.requestExecute({code, stop_on_error: true, store_history: false});
-  const out = [];
+  const out = [], err = [];
   fut.onIOPub = (msg) => {
     const t = msg.header.msg_type, c = msg.content;
-    if (t === 'stream') out.push(c.text);
-    else if (t === 'error') out.push(`${c.ename}: ${c.evalue}\\n${(c.traceback || []).join('\\n')}`);
+    if (t === 'stream') (c.name === 'stderr' ? err : out).push(c.text);
+    else if (t === 'error') err.push(`${c.ename}: ${c.evalue}\\n${(c.traceback || []).join('\\n')}`);
     else if (t === 'execute_result' && c.data && c.data['text/plain']) out.push(c.data['text/plain']);
   };
   const reply = await fut.done;
-  return {status: reply.content.status, out: out.join('')};
+  return {status: reply.content.status, out: out.join(''), err: err.join('')};
 }"""
 
 JS_CANVAS = """(n) => {
@@ -176,6 +176,9 @@ JS_CANVAS = """(n) => {
 }"""
 
 
+KERNEL_STDERR: list[str] = []  # stderr of kexec() calls (warnings), kept for diagnostics
+
+
 def kernel_ready(page: Any, timeout_ms: float = 60000) -> None:
     page.wait_for_function(JS_KERNEL_READY, timeout=timeout_ms)
 
@@ -185,10 +188,12 @@ def run_all(page: Any) -> None:
 
 
 def kexec(page: Any, code: str) -> str:
-    """Run ``code`` in the notebook's kernel; return its output, raise on error."""
+    """Run ``code`` in the notebook's kernel; return its stdout (stderr kept in KERNEL_STDERR), raise on error."""
     res = page.evaluate(JS_EXEC, code)
     if res["status"] != "ok":
-        raise AssertionError(f"kernel code failed:\n{code}\n---\n{res['out']}")
+        raise AssertionError(f"kernel code failed:\n{code}\n---\n{res['out']}{res['err']}")
+    if res["err"]:
+        KERNEL_STDERR.append(res["err"])
     return str(res["out"])
 
 

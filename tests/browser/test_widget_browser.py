@@ -168,10 +168,14 @@ def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> No
 
         # a reference image from a file: picked in the browser, sent as image_b64, accepted by the model
         img = lab.root / "ref.png"
-        Image.fromarray(np.tile(np.linspace(0, 255, 320, dtype=np.uint8)[None, :, None], (200, 1, 3))).save(img)
+        Image.fromarray(np.tile(np.linspace(0, 255, 320, dtype=np.uint8)[None, :, None], (200, 1, 3))).save(
+            img
+        )
         si = page.locator('form[data-command="set_image"]')
         si.locator('input[type=file][name="image_b64"]').set_input_files(str(img))
-        page.wait_for_function("() => document.querySelector('form[data-command=set_image] .rn-thumb')?.src?.startsWith('data:')")
+        page.wait_for_function(
+            "() => document.querySelector('form[data-command=set_image] .rn-thumb')?.src?.startsWith('data:')"
+        )
         si.locator("button[type=submit]").click()
         page.wait_for_function(
             "() => document.querySelector('form[data-command=set_image] .rn-form-result').textContent.includes('sent')",
