@@ -75,6 +75,7 @@ T = TypeVar("T")
 
 STATS_INTERVAL_S = 2.0
 SCHEMA_REQUEST_TIMEOUT_S = 3.0
+CALLBACK_ERROR_INTERVAL_S = 1.0
 _UNSET: Any = object()
 _LIVE: weakref.WeakSet[Reactor] = weakref.WeakSet()  # every Reactor, for the exit hook
 
@@ -177,6 +178,7 @@ class Reactor:
         self._listeners: dict[str, list[EventHandler]] = {e: [] for e in REACTOR_EVENTS}
         self._frame_callback: FrameCallback | None = None
         self._extra_frame_callbacks: list[FrameCallback] = []
+        self._callback_errors: dict[int, tuple[float, int]] = {}  # id(callback) -> (last report, suppressed)
         self._dispatcher = CallbackDispatcher(self._on_callback_error)
         _LIVE.add(self)
 
@@ -307,9 +309,16 @@ class Reactor:
             self._error(CALLBACK_ERROR, f"{event} handler {name} raised {type(exc).__name__}: {exc}", "api")
 
     def _on_callback_error(self, exc: BaseException, cb: Any) -> None:
-        """From the dispatcher thread: report on the SDK loop."""
+        """From the dispatcher thread: report on the SDK loop, at most once a second per callback."""
         name = getattr(cb, "__name__", repr(cb))
-        msg = f"frame callback {name} raised {type(exc).__name__}: {exc}"
+        now = time.monotonic()
+        last, suppressed = self._callback_errors.get(id(cb), (-CALLBACK_ERROR_INTERVAL_S, 0))
+        if now - last < CALLBACK_ERROR_INTERVAL_S:  # a callback failing on every frame must not flood
+            self._callback_errors[id(cb)] = (last, suppressed + 1)
+            return
+        self._callback_errors[id(cb)] = (now, 0)
+        more = f" (and {suppressed} more times since the last report)" if suppressed else ""
+        msg = f"frame callback {name} raised {type(exc).__name__}: {exc}{more}"
         logger.warning("%s", msg)
         self._sdk.call_soon(self._error, CALLBACK_ERROR, msg, "api")
 

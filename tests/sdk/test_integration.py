@@ -305,6 +305,8 @@ async def test_frame_callbacks_slow_and_raising_never_stall_the_stream(
     err = next(e for e in rec.of("error") if e.code == "CALLBACK_ERROR")
     assert "boom" in err.message and "ValueError" in err.message
     await next_frames(r, 20, timeout=10)  # the reader keeps going while callbacks block
+    # boom fails on every frame it sees; reports are throttled to about one a second
+    assert len([e for e in rec.of("error") if e.code == "CALLBACK_ERROR"]) <= 3
     assert r.frames.seq - start >= 20
     assert len(seen) < r.frames.seq - start  # latest wins: the slow callback skipped frames
     assert seen[0] == (384, 640, 3)

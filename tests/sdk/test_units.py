@@ -238,3 +238,30 @@ def test_dispatcher_stop_never_blocks_and_restarts_cleanly() -> None:
     old.join(5)
     assert not old.is_alive()  # the retired thread exits once its callback returns
     d.stop()
+
+
+def test_failing_frame_callback_reports_are_throttled() -> None:
+    from reactor_notebook.sdk.loop import get_sdk_loop
+
+    r = Reactor("helios", local=True)
+    errors: list[ReactorError] = []
+    r.on("error", errors.append)
+
+    def cb(frame: Any) -> None: ...
+
+    for _ in range(50):  # as the dispatcher thread would, for a callback failing on every frame
+        r._on_callback_error(ValueError("bad pixel"), cb)
+
+    async def flush() -> None:
+        await asyncio.sleep(0)
+
+    get_sdk_loop().run_sync(flush(), timeout=5)
+    assert (
+        len(errors) == 1
+        and errors[0].code == "CALLBACK_ERROR"
+        and "cb raised ValueError" in errors[0].message
+    )
+    r._callback_errors[id(cb)] = (time.monotonic() - 2, 49)  # a second later the next one reports the count
+    r._on_callback_error(ValueError("bad pixel"), cb)
+    get_sdk_loop().run_sync(flush(), timeout=5)
+    assert len(errors) == 2 and "49 more times" in errors[1].message
