@@ -50,11 +50,14 @@ export function createStatus(model, root, send) {
       retry.style.display = err.recoverable ? "" : "none";
     } else if (status === "disconnected" && name) {
       error.style.display = "";
-      errText.textContent = "Disconnected.";
+      errText.textContent = sid
+        ? `Disconnected; session ${sid} is kept for a while, Retry reconnects to it (or starts a new one).`
+        : "Disconnected. Retry connects a new session.";
       retry.style.display = "";
     } else {
       error.style.display = "none";
     }
+    root.classList.toggle("rn-not-ready", status !== "ready");
     notice.textContent = model.get("kernel_subshells")
       ? ""
       : "This kernel has no subshells: frame acks and form replies may lag while a cell runs (frames keep flowing at a reduced rate).";

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 50bdc497e19e0ea9b0ce683db2e6efa1c0b7a13dac499d76a822c760b2efc32b | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 20a913799136b588ae07b0947eaca16be9c3691adf9b7b8471bcab656c583a41 | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -531,11 +531,12 @@ function createStatus(model, root, send) {
       retry.style.display = err.recoverable ? "" : "none";
     } else if (status === "disconnected" && name) {
       error.style.display = "";
-      errText.textContent = "Disconnected.";
+      errText.textContent = sid ? `Disconnected; session ${sid} is kept for a while, Retry reconnects to it (or starts a new one).` : "Disconnected. Retry connects a new session.";
       retry.style.display = "";
     } else {
       error.style.display = "none";
     }
+    root.classList.toggle("rn-not-ready", status !== "ready");
     notice.textContent = model.get("kernel_subshells") ? "" : "This kernel has no subshells: frame acks and form replies may lag while a cell runs (frames keep flowing at a reduced rate).";
     notice.style.display = model.get("kernel_subshells") ? "none" : "";
   }
