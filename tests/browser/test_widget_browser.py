@@ -25,6 +25,15 @@ w"""
 
 TEARDOWN = "w.close(); rt.stop()"
 
+FORGED_COMMAND = """() => new Promise((resolve) => {
+  const m = window.__reactorWidgets[0].model;
+  const h = (msg) => {
+    if (msg.type === 'command_result' && msg.id === 'forged') { m.off('msg:custom', h); resolve(msg); }
+  };
+  m.on('msg:custom', h);
+  m.send({type: 'command', id: 'forged', name: 'set_color', args: {r: '300', g: 0, b: 0}});
+})"""
+
 
 def open_widget(page: Any, lab: Lab, model: str, name: str) -> None:
     write_notebook(lab.root, name, [SETUP.format(model=model)])
@@ -69,6 +78,12 @@ def test_testpattern_live_view_form_errors_webcam_and_reconnect(page: Any, lab: 
         assert errors.nth(0).inner_text() == "set_color: field 'r': value 300 is out of range (0 to 255)"
         assert errors.nth(2).inner_text() == "set_color: field 'b': required field is missing (integer)"
         assert "sent" not in form.locator(".rn-form-result").inner_text()
+
+        # the kernel validates again: a forged message that skips the browser's checks is refused by field
+        reply = page.evaluate(FORGED_COMMAND)
+        assert reply["ok"] is False
+        assert (reply["error"]["field"], reply["error"]["reason"]) == ("r", "wrong_type")
+        assert reply["error"]["message"] == "set_color: field 'r': expected integer, got str '300'"
 
         # a valid submit changes the stream: the centre patch turns green
         form.locator('input[type=number][name="r"]').fill("0")
