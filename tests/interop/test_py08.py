@@ -135,9 +135,10 @@ def _input_frames(message: dict[str, Any]) -> int:
 
 
 def test_local_mode_pause_resume_and_reconnect(rt_local8080: Any, py08: Any) -> None:
-    client = py08("--mode", "local")
+    client = py08("--mode", "local", *probe_args())
     client.connect_ready()
     assert_streaming(client, 12)
+    assert_color_command(client)  # model state that must survive the reconnect below
 
     # pause_track: frames for this connection stop (PY08 also sets its transceiver inactive).
     client.call("pause_track", 5, name="main_video")
@@ -146,16 +147,30 @@ def test_local_mode_pause_resume_and_reconnect(rt_local8080: Any, py08: Any) -> 
     resumed = client.wait_frames(12, 10, start=quiet_since)
     assert increasing_run(frame_indices(resumed))
 
-    # Recoverable disconnect keeps the session; reconnect registers a new connection and PUTs an offer.
+    # Recoverable disconnect keeps the session (ORPHANED); reconnect registers a new connection and
+    # PUTs an offer, and the model was not told: its colour is still the one set before.
     client.call("disconnect", 10, recoverable=True)
     assert client.call("state", 5)["session_id"] == "local"
+    poll_until(lambda: health(rt_local8080.url)["state"] == "ORPHANED", 10, "runtime state ORPHANED")
     mark = client.mark()
     client.call("reconnect", READY_TIMEOUT)
     client.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", READY_TIMEOUT, start=mark)
     after = [(e["method"], e["path"].rsplit("/", 1)[-1], e["status"]) for e in client.since(mark, "http")]
     assert ("POST", "connections", 201) in after, after
     assert ("PUT", "sdp_params", 202) in after, after
-    assert_streaming(client, 12)
+    frames = assert_streaming(client, 12)
+    assert all(close_to(f["px"][0], COLOR) for f in frames), [f["px"][0] for f in frames]
+    assert health(rt_local8080.url)["state"] == "STREAMING"
+    client.call("disconnect", 10)
+    wait_runtime_idle(rt_local8080.url)
+
+
+def test_local_mode_with_api_key_posts_tokens_to_the_local_base(rt_local8080: Any, py08: Any) -> None:
+    """Pitfall (§2.3): PY08 given an api_key with local=True first POSTs /tokens to :8080."""
+    client = py08("--mode", "local", "--api-key", "some-key", "--frame-every", "8")
+    client.connect_ready()
+    assert client.http_trace()[:2] == [("POST", "/tokens", 200), ("POST", "/start_session", 200)]
+    assert client.wait_frames(2, 10, start=client.mark())
     client.call("disconnect", 10)
     wait_runtime_idle(rt_local8080.url)
 
@@ -327,5 +342,14 @@ def test_cloud_mode_helios_commands_state_and_errors(rt_helios: Any, py08: Any) 
         start=mark,
     )["message"]["data"]
     assert caps_msg["commands"] and all(isinstance(c.get("description"), str) for c in caps_msg["commands"])
+
+    mark = client.mark()
+    client.call("send_command", 5, command="requestSchema", data={}, scope="runtime")
+    schema = client.wait_for(
+        lambda e: e.get("ev") == "runtime_message" and e["message"].get("type") == "modelSchema",
+        10,
+        start=mark,
+    )["message"]["data"]
+    assert schema["openapi"].startswith("3.1") and "/events/set_prompt" in schema["paths"], sorted(schema)
     client.call("disconnect", 10)
     wait_runtime_idle(rt_helios.url)
