@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from harness import http_json, increasing_run, wait_runtime_idle
-from jspage import connect, events, http_trace, wait_js
+from jspage import connect, describe, events, http_trace, wait_js
 
 W, H = 640, 384
 PROBE = [320, 192]  # centre of the testpattern colour patch (set_color), away from the index code
@@ -208,3 +208,17 @@ def test_upload_then_set_image_by_reference(rt_helios: Any, page: Any) -> None:
     assert (image_set["width"], image_set["height"]) == (800, 480), image_set
     page.evaluate("js29.disconnect()")
     wait_runtime_idle(rt_helios.url)
+
+
+def test_cloud_mode_bad_jwt_is_a_visible_401(rt_testpattern: Any, page: Any) -> None:
+    """Error responses carry CORS headers too, so the browser sees the 401 (not a network error)."""
+    page.evaluate(
+        "(o) => js29.create(o)", {"apiUrl": rt_testpattern.url, "local": False, "modelName": "testpattern"}
+    )
+    page.evaluate("js29.connect('not-a-token')")
+    failed = wait_js(page, "() => js29.events().find((e) => e.ev === 'connect_failed')", "connect() to throw")
+    assert "401" in failed["error"], failed
+    assert http_trace(page) == [("POST", "/sessions", 401)], describe(page)
+    errors = [e["error"]["code"] for e in events(page, "error")]
+    assert errors == ["CONNECTION_FAILED"], errors
+    assert page.evaluate("js29.status()") == "disconnected"
