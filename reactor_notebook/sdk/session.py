@@ -19,7 +19,7 @@ import mimetypes
 import os
 import time
 import weakref
-from collections.abc import Callable, Coroutine
+from collections.abc import Coroutine
 from typing import Any, TypeVar
 
 from aiortc.mediastreams import MediaStreamTrack
@@ -34,7 +34,6 @@ from ..schema import (
     validate_command,
 )
 from .errors import (
-    CALLBACK_ERROR,
     CONNECTION_FAILED,
     GPU_CONNECTION_ERROR,
     MESSAGE_SEND_FAILED,
@@ -48,21 +47,18 @@ from .errors import (
     TrackPublishError,
     scrub,
 )
+from .events import EventsMixin
 from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
-from .reader import CallbackDispatcher, Frame, FrameTiming
+from .reader import Frame, FrameTiming
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
 from .transport import LINK_TIMEOUT_S, TransportCallbacks, TransportError, WebRTCTransport
 from .types import (
-    REACTOR_EVENTS,
     Capabilities,
     ConnectionStats,
     ErrorComponent,
-    EventHandler,
     FileRef,
-    FrameCallback,
     ReactorError,
-    ReactorEvent,
     ReactorState,
     ReactorStatus,
     TrackCapability,
@@ -70,12 +66,10 @@ from .types import (
 
 logger = logging.getLogger(__name__)
 
-F = TypeVar("F", bound=Callable[..., Any])
 T = TypeVar("T")
 
 STATS_INTERVAL_S = 2.0
 SCHEMA_REQUEST_TIMEOUT_S = 3.0
-CALLBACK_ERROR_INTERVAL_S = 1.0
 _UNSET: Any = object()
 _LIVE: weakref.WeakSet[Reactor] = weakref.WeakSet()  # every Reactor, for the exit hook
 
@@ -102,7 +96,7 @@ def local_base_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
 
 
-class Reactor:
+class Reactor(EventsMixin):
     """Client for one Reactor model session (cloud coordinator or local runtime)."""
 
     def __init__(
@@ -175,11 +169,7 @@ class Reactor:
         self._decode_ms: float | None = None
         self._frame_age_ms: float | None = None
         self._convert_ms: float | None = None
-        self._listeners: dict[str, list[EventHandler]] = {e: [] for e in REACTOR_EVENTS}
-        self._frame_callback: FrameCallback | None = None
-        self._extra_frame_callbacks: list[FrameCallback] = []
-        self._callback_errors: dict[int, tuple[float, int]] = {}  # id(callback) -> (last report, suppressed)
-        self._dispatcher = CallbackDispatcher(self._on_callback_error)
+        self._init_events()
         _LIVE.add(self)
 
     def __repr__(self) -> str:
@@ -188,145 +178,6 @@ class Reactor:
             f"Reactor(model_name={self.model_name!r}, mode={mode!r}, url={self.base_url!r}, "
             f"status={self._status.value!r}, session_id={self._session_id!r})"
         )
-
-    # =====================================================================================
-    # Events and decorators
-    # =====================================================================================
-    def on(self, event: ReactorEvent, callback: EventHandler) -> None:
-        """Register an event handler (runs on the SDK loop thread; coroutine functions are scheduled there)."""
-        if event not in self._listeners:
-            raise ValueError(f"unknown event {event!r}; events: {', '.join(REACTOR_EVENTS)}")
-        if not callable(callback):
-            raise TypeError(f"callback for {event!r} must be callable, got {type(callback).__name__}")
-        handlers = self._listeners[event]
-        if callback not in handlers:
-            self._listeners[event] = [*handlers, callback]
-
-    def off(self, event: ReactorEvent, callback: EventHandler) -> None:
-        """Remove an event handler (no-op if it was not registered)."""
-        if event not in self._listeners:
-            raise ValueError(f"unknown event {event!r}; events: {', '.join(REACTOR_EVENTS)}")
-        self._listeners[event] = [h for h in self._listeners[event] if h != callback]
-
-    def on_frame(self, func: F) -> F:
-        """Decorator: receive each video frame as an (H, W, 3) RGB uint8 array (own thread, latest wins).
-
-        The array is shared with ``reactor.frames`` and is read-only: ``frame.copy()`` to modify it.
-        """
-        if func not in self._extra_frame_callbacks:
-            self._extra_frame_callbacks.append(func)
-        self._sync_frame_callbacks()
-        return func
-
-    def on_message(self, func: F) -> F:
-        """Decorator: application messages from the model (``{"type", "data"}``)."""
-        self.on("message", func)
-        return func
-
-    def on_internal_message(self, func: F) -> F:
-        """Decorator: runtime (platform) messages."""
-        self.on("runtime_message", func)
-        return func
-
-    def on_status(self, func_or_filter: Any = None) -> Any:
-        """Decorator: status changes, optionally only some: ``@on_status(ReactorStatus.READY)``."""
-        if callable(func_or_filter) and not isinstance(func_or_filter, ReactorStatus):
-            self.on("status_changed", func_or_filter)
-            return func_or_filter
-        if func_or_filter is None:
-            allowed = None
-        elif isinstance(func_or_filter, (list, tuple, set, frozenset)):
-            allowed = {ReactorStatus(s) for s in func_or_filter}
-        else:
-            allowed = {ReactorStatus(func_or_filter)}
-
-        def decorator(func: F) -> F:
-            if allowed is None:
-                self.on("status_changed", func)
-                return func
-
-            def filtered(status: ReactorStatus) -> Any:
-                if status in allowed:
-                    return func(status)
-                return None
-
-            filtered.__wrapped__ = func  # type: ignore[attr-defined]
-            self.on("status_changed", filtered)
-            return func
-
-        return decorator
-
-    def on_error(self, func: F) -> F:
-        """Decorator: errors (:class:`ReactorError`)."""
-        self.on("error", func)
-        return func
-
-    def on_track(self, track_name: str) -> Callable[[F], F]:
-        """Decorator: the raw aiortc MediaStreamTrack received under ``track_name``."""
-
-        def decorator(func: F) -> F:
-            def filtered(name: str, track: MediaStreamTrack) -> Any:
-                if name == track_name:
-                    return func(track)
-                return None
-
-            filtered.__wrapped__ = func  # type: ignore[attr-defined]
-            self.on("track_received", filtered)
-            return func
-
-        return decorator
-
-    def set_frame_callback(self, callback: FrameCallback | None) -> None:
-        """Set (or clear with None) the frame callback; ``@on_frame`` callbacks are kept."""
-        if callback is not None and not callable(callback):
-            raise TypeError(f"frame callback must be callable or None, got {type(callback).__name__}")
-        self._frame_callback = callback
-        self._sync_frame_callbacks()
-
-    def _sync_frame_callbacks(self) -> None:
-        cbs = ([self._frame_callback] if self._frame_callback else []) + self._extra_frame_callbacks
-        self._dispatcher.set_callbacks(cbs)
-
-    def _emit(self, event: str, *args: Any) -> None:
-        for handler in list(self._listeners.get(event, ())):
-            try:
-                result = handler(*args)
-                if asyncio.iscoroutine(result):
-                    self._spawn(self._await_handler(event, handler, result))
-            except Exception as exc:
-                self._handler_failed(event, handler, exc)
-
-    async def _await_handler(self, event: str, handler: Any, coro: Coroutine[Any, Any, Any]) -> None:
-        try:
-            await coro
-        except Exception as exc:
-            self._handler_failed(event, handler, exc)
-
-    def _handler_failed(self, event: str, handler: Any, exc: BaseException) -> None:
-        name = getattr(handler, "__name__", repr(handler))
-        logger.warning("%r handler %s raised %s: %s", event, name, type(exc).__name__, exc)
-        if event != "error":  # an error handler that fails is only logged (no loop)
-            self._error(CALLBACK_ERROR, f"{event} handler {name} raised {type(exc).__name__}: {exc}", "api")
-
-    def _on_callback_error(self, exc: BaseException, cb: Any) -> None:
-        """From the dispatcher thread: report on the SDK loop, at most once a second per callback."""
-        name = getattr(cb, "__name__", repr(cb))
-        now = time.monotonic()
-        last, suppressed = self._callback_errors.get(id(cb), (-CALLBACK_ERROR_INTERVAL_S, 0))
-        if now - last < CALLBACK_ERROR_INTERVAL_S:  # a callback failing on every frame must not flood
-            self._callback_errors[id(cb)] = (last, suppressed + 1)
-            return
-        self._callback_errors[id(cb)] = (now, 0)
-        more = f" (and {suppressed} more times since the last report)" if suppressed else ""
-        msg = f"frame callback {name} raised {type(exc).__name__}: {exc}{more}"
-        logger.warning("%s", msg)
-        self._sdk.call_soon(self._error, CALLBACK_ERROR, msg, "api")
-
-    def _spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        task = asyncio.get_running_loop().create_task(coro)
-        self._bg.add(task)
-        task.add_done_callback(self._bg.discard)
-        return task
 
     # =====================================================================================
     # Getters
