@@ -82,18 +82,20 @@ def test_cli_warns_when_binding_all_interfaces_without_key(procs: list) -> None:
     assert "without --api-key" in p.stderr.read()
 
 
-def _threads() -> set[str]:
-    return {t.name for t in threading.enumerate() if t.name.startswith("reactor-")}
+def _threads() -> set[threading.Thread]:
+    """The runtime's threads (event loop and model threads) alive now."""
+    return {t for t in threading.enumerate() if t.name.startswith(("reactor-runtime", "reactor-model"))}
 
 
 def test_handle_start_stop_leaves_nothing_behind() -> None:
+    before = _threads()  # other tests' runtimes may be alive in this process
     rt = LocalRuntime(model="testpattern", port=0, api_key="hidden-key", model_options={"width": 256, "height": 64})
     assert "hidden-key" not in repr(rt)
     with rt:
         assert rt.running and rt.port > 0 and rt.url == f"http://127.0.0.1:{rt.port}"
         assert _get(rt.url + "/health")["model"] == "testpattern"
         assert rt.model.width == 256
-    assert not rt.running and not _threads()
+    assert not rt.running and _threads() <= before
     rt.stop()  # idempotent
     with pytest.raises(OSError):  # the socket is released
         socket.create_connection(("127.0.0.1", rt.port), timeout=1).close()
