@@ -239,11 +239,13 @@ class ReactorWidget(anywidget.AnyWidget):
         """Stop the pump and webcam, detach from the reactor; disconnect it if ``disconnect`` (default: if owned)."""
         if getattr(self, "_closed", False):
             return
+        pump = getattr(self, "pump", None)
+        if pump is not None:
+            pump.stop()  # first, so a frame send in flight never meets a closed widget (no error log)
         self._closed = True
-        if getattr(self, "pump", None) is None:  # construction failed half-way
+        if pump is None:  # construction failed half-way
             super().close()
             return
-        self.pump.stop()
         self._stop_webcam(reply=False)
         for event, handler in self._handlers:
             try:
