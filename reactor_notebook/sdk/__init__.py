@@ -1,7 +1,14 @@
 """Reactor client SDK on aiortc (reactor-docs.md "Python SDK"), notebook-grade.
 
 ``Reactor`` runs all its asyncio work on its own loop thread, so it streams while cells
-block; every coroutine can be awaited from any loop and has a blocking ``*_sync`` twin.
+block; every coroutine can be awaited from any loop and has a blocking ``*_sync`` twin::
+
+    r = Reactor("helios", local=True)          # or Reactor("helios", api_key=...)
+    await r.connect()                            # returns at READY, raises on failure
+    await r.send_command("set_prompt", {"prompt": "a foggy harbour"})   # validated first
+    frame = r.frames.latest()                    # (H, W, 3) RGB uint8, every frame decoded once
+    r.get_stats()["frame_age_ms"]
+    await r.disconnect()
 """
 
 from __future__ import annotations

@@ -70,7 +70,16 @@ T = TypeVar("T")
 
 STATS_INTERVAL_S = 2.0
 SCHEMA_REQUEST_TIMEOUT_S = 3.0
-_UNSET: Any = object()
+
+
+class _Default:
+    """Sentinel shown as ``timeout=connect_timeout`` in signatures: use the constructor's value."""
+
+    def __repr__(self) -> str:
+        return "connect_timeout"
+
+
+_UNSET: Any = _Default()
 _LIVE: weakref.WeakSet[Reactor] = weakref.WeakSet()  # every Reactor, for the exit hook
 
 
