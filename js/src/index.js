@@ -110,9 +110,29 @@ function render({ model, el }) {
   registry.push(entry);
   root.__reactor = entry;
 
-  send({ type: "ready" });
+  // Tell the kernel when this view can be seen, so it encodes nothing for hidden tabs or cleared outputs.
+  const viewId = Math.random().toString(36).slice(2, 10);
+  send({ type: "ready", view: viewId });
+  let visible = true;
+  const io =
+    typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+          const now = entries[entries.length - 1].isIntersecting;
+          if (now !== visible) {
+            visible = now;
+            send({ type: "visibility", view: viewId, visible });
+          }
+        })
+      : null;
+  if (io) io.observe(root);
 
   return () => {
+    if (io) io.disconnect();
+    try {
+      send({ type: "view_closed", view: viewId });
+    } catch (e) {
+      // the widget itself is closing: nobody to tell
+    }
     for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.off(ev, fn);
     view.close();
     stats.close();

@@ -56,6 +56,8 @@ class PumpConfig:
     still_after: float | None = 0.5  # idle seconds before sending a lossless PNG still
     track: str | None = None  # only show this track (None: any)
     period: float = 1.0  # adaptation/stats period (s)
+    stall_after: float | None = 5.0  # no ack for this long with a full window sent: probe only
+    probe_interval: float = 2.0  # one frame per this many seconds while stalled
 
     def __post_init__(self) -> None:
         if int(self.window) < 1:
@@ -249,6 +251,9 @@ class FramePump:
         self._last_sent_png = False
         self._last_send_time = 0.0
         self._force = False
+        self._paused = False  # every view is hidden (or closed): encode nothing
+        self._last_progress = clock()  # last ack or view (re)render
+        self._sent_since_progress = 0
         self.sent = 0
         self.skipped = 0  # frames superseded before they could be sent (latest wins)
         self.unchanged = 0  # identical frames not resent
@@ -309,6 +314,8 @@ class FramePump:
             now = self.clock()
             rtt = self.window.ack(fid, now)
             if rtt is not None:
+                self._last_progress = now
+                self._sent_since_progress = 0
                 self._rtts.append(rtt)
                 self._period_rtts.append(rtt)
                 self._ack_log.append(now)
@@ -320,7 +327,29 @@ class FramePump:
         with self._lock:
             self.window.reset()
             self._force = True
+            self._last_progress = self.clock()
+            self._sent_since_progress = 0
             self._lock.notify_all()
+
+    def set_paused(self, paused: bool) -> None:
+        """Pause while no view can be seen (hidden tab, scrolled away, output cleared); resume at once."""
+        with self._lock:
+            if self._paused and not paused:
+                self._force = True
+                self._last_progress = self.clock()
+                self._sent_since_progress = 0
+            self._paused = bool(paused)
+            self._lock.notify_all()
+
+    @property
+    def stalled(self) -> bool:
+        """No ack for ``stall_after`` s although a full window went out (view gone or shell blocked)."""
+        cfg = self.config
+        return (
+            cfg.stall_after is not None
+            and self._sent_since_progress >= self.window.size
+            and self.clock() - self._last_progress > cfg.stall_after
+        )
 
     def set_track(self, track: str | None) -> None:
         with self._lock:
@@ -342,6 +371,14 @@ class FramePump:
                 log.exception("widget stats callback failed")
         with self._lock:
             now = self.clock()
+            if self._paused:
+                self._lock.wait(timeout)
+                return False
+            if self.stalled and not self._force:
+                wait = self.config.probe_interval - (now - self._last_send_time)
+                if wait > 1e-6:
+                    self._lock.wait(min(timeout, wait))
+                    return False
             if not self.window.has_room(now):
                 wait = min(timeout, max(0.001, self.window.time_to_room(now)))
                 t0 = self.clock()
@@ -355,9 +392,10 @@ class FramePump:
                     return False
             force = self._force
             after = self._last_seq
-        if force and self._last_sent is not None:
-            item: tuple[Any, FrameMeta] | None = self._last_sent
-        else:
+        item: tuple[Any, FrameMeta] | None = None
+        if force:  # a view appeared or came back: show the newest frame now, changed or not
+            item = self.frames.latest_ref() or self._last_sent
+        if item is None:  # (also when forced before any frame exists: wait, never spin)
             item = self.frames.wait_next(after, timeout)
         if item is None:
             return self._maybe_send_still()
@@ -420,6 +458,7 @@ class FramePump:
             now = self.clock()
             fid = self.window.sent(now)
             self.sent += 1
+            self._sent_since_progress += 1
             self._sent_log.append((now, len(enc.data)))
             self._encode_ms.append(encode_ms)
             self._last_sent = (frame, meta)
@@ -445,6 +484,7 @@ class FramePump:
             with self._lock:  # nothing went out: free the slot again
                 self.window.in_flight.pop(fid, None)
                 self.sent -= 1
+                self._sent_since_progress -= 1
             raise
 
     def _maybe_end_period(self, now: float) -> dict[str, Any] | None:
@@ -511,4 +551,6 @@ class FramePump:
             "level": self.adapt.level,
             "encoder": self.encoder.backend,
             "errors": self.errors,
+            "paused": self._paused,
+            "stalled": self.stalled,
         }

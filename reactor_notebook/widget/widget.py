@@ -6,7 +6,9 @@ answers the front end's requests; the bundled ESM (``static/widget.js``, built f
 buffers, never base64):
 
 browser → kernel
-  ``{"type":"ready"}``                             a view rendered (resend the current frame)
+  ``{"type":"ready","view"}``                      a view rendered (resend the current frame)
+  ``{"type":"visibility","view","visible"}``       a view scrolled/tabbed in or out of sight
+  ``{"type":"view_closed","view"}``                a view was removed (no visible view left: pump pauses)
   ``{"type":"ack","id"}``                          frame ``id`` was drawn (or dropped for a newer one)
   ``{"type":"command","id","name","args"}``        form submission → ``command_result``
   ``{"type":"retry"}``                             reconnect after a recoverable error → ``retry_result``
@@ -166,6 +168,7 @@ class ReactorWidget(anywidget.AnyWidget):
             on_stats=self._on_pump_stats,
         )
         self._handlers: list[tuple[str, Any]] = []
+        self._views: dict[str, bool] = {}  # view id -> visible, as reported by the front end
         self.on_msg(self._on_custom)
         self.observe(self._on_track_change, names=["track"])
         self._subscribe()
@@ -425,7 +428,12 @@ class ReactorWidget(anywidget.AnyWidget):
         if kind == "ack":
             self.pump.on_ack(content.get("id"))
         elif kind == "ready":
+            self._set_view(content.get("view"), True)
             self.pump.on_view_ready()
+        elif kind == "visibility":
+            self._set_view(content.get("view"), bool(content.get("visible")))
+        elif kind == "view_closed":
+            self._set_view(content.get("view"), None)
         elif kind == "command":
             self._executor.submit(self._run_command, content)
         elif kind == "retry":
@@ -438,6 +446,18 @@ class ReactorWidget(anywidget.AnyWidget):
             self._executor.submit(self._stop_webcam)
         else:
             log.debug("ignoring unknown widget message type %r", kind)
+
+    def _set_view(self, view: Any, visible: bool | None) -> None:
+        """Track each view's visibility (None: closed); pause the pump while none can be seen."""
+        if not isinstance(view, str):
+            return
+        with self._lock:
+            if visible is None:
+                self._views.pop(view, None)
+            else:
+                self._views[view] = visible
+            paused = not any(self._views.values())
+        self.pump.set_paused(paused)
 
     def _run_command(self, msg: dict[str, Any]) -> None:
         if self.model_error is not None and self.model_error.get("command") == msg.get("name"):

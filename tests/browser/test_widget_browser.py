@@ -52,6 +52,18 @@ def wait_canvas(page: Any, pred: str, timeout_ms: float = 15000) -> None:
     )
 
 
+def wait_kernel_value(page: Any, code: str, expected: str, timeout: float = 10.0) -> None:
+    """Poll a kernel expression's printed value until it equals ``expected``."""
+    deadline = time.monotonic() + timeout
+    got = None
+    while time.monotonic() < deadline:
+        got = kexec(page, code).strip()
+        if got == expected:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError(f"{code!r} printed {got!r}, expected {expected!r}")
+
+
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"widget-{name}.png"), full_page=True)
@@ -101,18 +113,21 @@ def test_testpattern_live_view_form_errors_webcam_and_reconnect(page: Any, lab: 
         page.wait_for_function(
             "() => document.querySelector('.rn-webcam-note').textContent.includes('publishing to')"
         )
-        deadline = time.monotonic() + 20
-        n = 0
-        while time.monotonic() < deadline:
-            n = int(kexec(page, "print(rt.model.input_frames.get('webcam', 0))").strip() or 0)
-            if n >= 5:
-                break
-            page.wait_for_timeout(250)
-        assert n >= 5, "webcam frames did not reach the model"
+        wait_kernel_value(page, "print(rt.model.input_frames.get('webcam', 0) >= 5)", "True", timeout=20)
         page.locator(".rn-webcam-toggle").click()
         page.wait_for_function(
             "() => !document.querySelector('.rn-webcam-toggle').textContent.includes('stop')"
         )
+
+        # a hidden output pauses the pump (nothing encoded); showing it again resumes with fresh frames
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:hide-all-cell-outputs')")
+        wait_kernel_value(page, "print(w.pump.get_stats()['paused'])", "True")
+        sent = int(kexec(page, "print(w.pump.get_stats()['sent'])"))
+        page.wait_for_timeout(500)
+        assert int(kexec(page, "print(w.pump.get_stats()['sent'])")) == sent
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:show-all-cell-outputs')")
+        wait_kernel_value(page, "print(w.pump.get_stats()['paused'])", "False")
+        wait_drawn(page, canvas(page)["drawn"] + 5)
 
         # status follows a runtime stop; Retry reconnects to a runtime on the same port
         kexec(page, "port = rt.port; rt.stop()")
@@ -196,10 +211,7 @@ def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> No
             "() => document.querySelector('form[data-command=set_image] .rn-form-result').textContent.includes('sent')",
             timeout=10000,
         )
-        deadline = time.monotonic() + 10
-        while kexec(page, "print(w.model_state.get('image_set'))").strip() != "True":
-            assert time.monotonic() < deadline, "image_set never became true"
-            page.wait_for_timeout(200)
+        wait_kernel_value(page, "print(w.model_state.get('image_set'))", "True")
 
         # pause takes effect at the chunk end; the button state follows
         page.locator('button[data-command="pause"]').click()

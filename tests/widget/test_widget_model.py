@@ -260,3 +260,14 @@ def test_repr_makes_sense(widget: ReactorWidget) -> None:
     assert (
         repr(widget) == "ReactorWidget(model='helios', status='ready', session='local', fps_shown=23.5/24.0)"
     )
+
+
+def test_views_visibility_pauses_and_resumes_the_pump(widget: ReactorWidget) -> None:
+    widget._on_custom(widget, {"type": "ready", "view": "a"}, [])
+    widget._on_custom(widget, {"type": "ready", "view": "b"}, [])
+    widget._on_custom(widget, {"type": "visibility", "view": "a", "visible": False}, [])
+    assert widget.pump.get_stats()["paused"] is False  # b is still visible
+    widget._on_custom(widget, {"type": "view_closed", "view": "b"}, [])
+    assert widget.pump.get_stats()["paused"] is True  # a is hidden, b is gone
+    widget._on_custom(widget, {"type": "visibility", "view": "a", "visible": True}, [])
+    assert widget.pump.get_stats()["paused"] is False

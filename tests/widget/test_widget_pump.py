@@ -135,7 +135,7 @@ def test_unchanged_frame_not_resent_until_view_ready() -> None:
     assert pump.unchanged == 1
     pump.on_view_ready()  # a new view must get the current picture at once
     assert pump.step(0)
-    assert len(sink.msgs) == 2 and sink.msgs[1][0]["seq"] == 0
+    assert len(sink.msgs) == 2 and sink.msgs[1][0]["seq"] == 1
 
 
 def test_lossless_png_still_after_idle() -> None:
@@ -325,3 +325,50 @@ def test_pump_keeps_a_quarter_second_deadline_when_acks_stall() -> None:
     sent_while_stalled = len(sink.msgs) - n
     assert 14 <= sent_while_stalled <= 18  # window 2 per 250 ms ≈ 8 fps, vs 2 fps with a fixed 1 s
     assert pump.get_stats()["ack_timeout_ms"] == 250
+
+
+def test_paused_pump_encodes_nothing_and_resumes_with_the_current_frame() -> None:
+    pump, fb, sink, _clock = make_pump()
+    fb.push(frame(0))
+    assert pump.step(0)
+    pump.set_paused(True)
+    for i in range(1, 5):
+        fb.push(frame(i))
+        assert not pump.step(0)
+    assert len(sink.msgs) == 1 and pump.get_stats()["paused"] is True
+    pump.set_paused(False)
+    assert pump.step(0)
+    assert sink.msgs[-1][0]["seq"] == 4  # straight to the newest frame
+
+
+def test_stalled_view_gets_only_probe_frames_until_an_ack() -> None:
+    pump, fb, sink, clock = make_pump(window=2, ack_timeout=0.5, stall_after=5.0, probe_interval=2.0)
+    for i in range(200):  # 10 s at 20 fps and nobody acks (output cleared, page gone)
+        fb.push(frame(i))
+        pump.step(0)
+        clock.advance(0.05)
+    st = pump.get_stats()
+    assert st["stalled"] is True
+    # 5 s of fallback (2 frames per 0.5 s) then about one probe per 2 s
+    assert 20 <= st["sent"] <= 26
+    pump.on_ack(sink.ids[-1])  # someone is watching again
+    fb.push(frame(300))
+    assert pump.step(0) and not pump.get_stats()["stalled"]
+
+
+def test_view_ready_before_any_frame_waits_instead_of_spinning() -> None:
+    pump, fb, sink, _ = make_pump()
+    waits: list[float | None] = []
+    real_wait = fb.wait_next
+
+    def spy(after: int, timeout: float | None = None) -> Any:
+        waits.append(timeout)
+        return real_wait(after, timeout)
+
+    fb.wait_next = spy  # type: ignore[method-assign]
+    pump.on_view_ready()
+    assert not pump.step(0.01)  # no frame yet: it blocks in wait_next (bounded), it does not spin
+    assert waits == [0.01]
+    fb.push(frame(1))
+    assert pump.step(0)
+    assert sink.msgs[0][0]["seq"] == 0

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 20a913799136b588ae07b0947eaca16be9c3691adf9b7b8471bcab656c583a41 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 194191d5006f7261eb33b1673079e60869fba10e37de668e6b30f3718c64bb98 | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -981,8 +981,23 @@ function render({ model, el }) {
   const entry = { el: root, canvas: view.canvas, debug, model };
   registry.push(entry);
   root.__reactor = entry;
-  send({ type: "ready" });
+  const viewId = Math.random().toString(36).slice(2, 10);
+  send({ type: "ready", view: viewId });
+  let visible = true;
+  const io = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
+    const now = entries[entries.length - 1].isIntersecting;
+    if (now !== visible) {
+      visible = now;
+      send({ type: "visibility", view: viewId, visible });
+    }
+  }) : null;
+  if (io) io.observe(root);
   return () => {
+    if (io) io.disconnect();
+    try {
+      send({ type: "view_closed", view: viewId });
+    } catch (e) {
+    }
     for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.off(ev, fn);
     view.close();
     stats.close();
