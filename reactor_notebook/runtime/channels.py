@@ -120,8 +120,8 @@ class Dispatcher:
                 model.emit(msg)
         except Exception as exc:
             log.exception("model failed on command %r", command)
-            err = CommandValidationError(command, "invalid_state", f"the model failed: {type(exc).__name__}: {exc}")
-            for msg in model.error_messages(err):
+            failure = CommandValidationError(command, "invalid_state", f"the model failed: {type(exc).__name__}: {exc}")
+            for msg in model.error_messages(failure):
                 model.emit(msg)
 
     def _reject(self, s: Session, err: CommandValidationError) -> None:
@@ -161,8 +161,8 @@ class Dispatcher:
         if not isinstance(msg, dict):
             return
         kind = msg.get("type")
-        data = msg.get("data") if isinstance(msg.get("data"), dict) else {}
-        name = data.get("name")
+        raw_data = msg.get("data")
+        name = raw_data.get("name") if isinstance(raw_data, dict) else None
         if kind == "request":
             method = str(msg.get("method"))
             rid = str(msg.get("request_id"))

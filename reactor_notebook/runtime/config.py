@@ -73,8 +73,7 @@ def normalize_ice_servers(servers: Sequence[Any] | None) -> tuple[dict[str, Any]
     for s in servers or ():
         if isinstance(s, str):
             out.append({"uris": [s]})
-        elif isinstance(s, dict) and isinstance(s.get("uris") or s.get("urls"), (list, str)):
-            uris = s.get("uris") or s.get("urls")
+        elif isinstance(s, dict) and isinstance(uris := s.get("uris") or s.get("urls"), (list, str)):
             entry: dict[str, Any] = {"uris": [uris] if isinstance(uris, str) else list(uris)}
             creds = s.get("credentials")
             if creds is None and ("username" in s or "credential" in s):

@@ -220,7 +220,8 @@ class ModelWorker:
                 log.error("model on_input_frame(%r) failed: %s: %s", track, type(exc).__name__, exc)
 
     def _deliver_input(self, track: str, frame: VideoFrame) -> None:
-        self.model.on_input_frame(track, frame.to_ndarray(format="rgb24"))
+        rgb: np.ndarray = frame.to_ndarray(format="rgb24")
+        self.model.on_input_frame(track, rgb)
 
     # --- shutdown -------------------------------------------------------------------------------
     async def close(self, final: Callable[[], Any] | None = None) -> None:

@@ -247,11 +247,9 @@ class SessionManager:
     def machine_state(self) -> str:
         """The runtime machine state for ``/health``."""
         h = self.holder
-        if h is None or h.state in (State.CLOSED,):
-            return State.READY.value
-        if h.state == State.PENDING:
-            return State.READY.value
-        return h.state.value
+        if h is None or h.state in (State.CLOSED, State.PENDING):
+            return State.READY.name
+        return h.state.name
 
     def descriptor(self, s: Session, *, initial: bool = False) -> dict[str, Any]:
         """The session descriptor (§2.5); the initial cloud create response has only five keys."""
