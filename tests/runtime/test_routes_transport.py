@@ -233,3 +233,25 @@ async def test_raw_client_over_flat_route_without_control(started: str, runtime:
         await client.wait_frames(3)
     finally:
         await client.close()
+
+
+async def test_answer_that_misses_its_budget_is_a_400_with_reason(http: aiohttp.ClientSession, offer: tuple[str, list]) -> None:
+    from .conftest import make_runtime
+
+    sdp, mapping = offer
+    with make_runtime(answer_timeout=1e-6) as rt:  # no ICE gathering fits in a microsecond
+        async with http.post(rt.url + "/start_session") as r:
+            assert r.status == 200
+        url = rt.url + BASE + "/sdp_params"
+        async with http.post(url, json={"sdp_offer": sdp, "track_mapping": mapping}, headers=HDR) as r:
+            assert r.status == 202
+        loop = asyncio.get_running_loop()
+        end = loop.time() + 10
+        while True:
+            async with http.get(url, headers=HDR) as r:
+                if r.status != 202:
+                    assert r.status == 400
+                    assert "ICE gathering took longer than" in (await r.json())["detail"]
+                    break
+            assert loop.time() < end, "the failure never showed"
+            await asyncio.sleep(0.05)
