@@ -127,7 +127,7 @@ class ModelWorker:
         self._producer: asyncio.Task[None] | None = None
         self._pending_input: dict[str, VideoFrame] = {}
         self._input_pumps: dict[str, asyncio.Task[None]] = {}
-        self._render_errors = 0
+        self._error_counts: dict[str, int] = {}
         self.frames_rendered = 0
         self.closed = False
 
@@ -166,20 +166,25 @@ class ModelWorker:
     def unsubscribe(self, track: OutputTrack) -> None:
         self._outputs.get(track.name, set()).discard(track)
 
+    def _log_limited(self, key: str, message: str) -> None:
+        """Log a repeating per-frame error on its 1st, 100th, 200th... occurrence only."""
+        n = self._error_counts.get(key, 0) + 1
+        self._error_counts[key] = n
+        if n == 1 or n % 100 == 0:
+            log.error("%s (%d times so far)", message, n)
+
     def _render(self) -> dict[str, np.ndarray]:
         try:
             frames = self.model.render()
         except Exception as exc:
-            self._render_errors += 1
-            if self._render_errors == 1 or self._render_errors % 100 == 0:
-                log.error("model render failed (%d times): %s: %s", self._render_errors, type(exc).__name__, exc)
+            self._log_limited("render", f"model render failed: {type(exc).__name__}: {exc}")
             return {}
         out = {}
         for name, frame in frames.items():
             try:
-                out[name] = to_yuv420(frame)
+                out[name] = to_yuv420(np.asarray(frame))
             except ValueError as exc:
-                log.error("model output %r: %s", name, exc)
+                self._log_limited(f"output:{name}", f"model output {name!r}: {exc}")
         return out
 
     async def _produce(self) -> None:
@@ -217,7 +222,7 @@ class ModelWorker:
             except RuntimeError:  # executor shut down
                 return
             except Exception as exc:
-                log.error("model on_input_frame(%r) failed: %s: %s", track, type(exc).__name__, exc)
+                self._log_limited(f"input:{track}", f"model on_input_frame({track!r}) failed: {type(exc).__name__}: {exc}")
 
     def _deliver_input(self, track: str, frame: VideoFrame) -> None:
         rgb: np.ndarray = frame.to_ndarray(format="rgb24")

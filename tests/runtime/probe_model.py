@@ -75,3 +75,30 @@ class LegacyProbe(ProbeModel):
     """Reports rejections in the legacy Helios event family."""
 
     error_style: ClassVar[Any] = "legacy"
+
+
+class FlakyProbe(ProbeModel):
+    """Render fails (or returns garbage) while ``broken`` is set by the ``toggle`` command."""
+
+    def __init__(self, **options: Any) -> None:
+        super().__init__(**options)
+        self.broken = False
+        self.garbage = False
+
+    def commands(self) -> list[CommandSpec]:
+        return [*super().commands(), CommandSpec("toggle", "Break or heal rendering", (ParamSpec("garbage", "boolean", required=False, default=False),))]
+
+    def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> None:
+        if command == "toggle":
+            self.broken = not self.broken
+            self.garbage = bool(args.get("garbage"))
+            self.emit({"type": "toggled", "data": {"broken": self.broken}})
+        else:
+            super().handle_command(command, args, uploads)
+
+    def render(self) -> dict[str, Frame]:
+        if self.broken:
+            if self.garbage:
+                return {"main_video": np.zeros((4, 4), dtype=np.float32)}
+            raise RuntimeError("render exploded")
+        return super().render()

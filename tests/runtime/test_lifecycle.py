@@ -215,3 +215,33 @@ async def test_max_session_duration_closes_the_session(http: aiohttp.ClientSessi
         await wait_until(lambda: rt.server.manager.machine_state() == "READY", 10, "session closed by max duration")
         async with http.get(rt.url + "/session") as r:
             assert r.status == 404
+
+
+async def test_failing_render_repeats_the_last_frame_until_the_model_recovers(http: aiohttp.ClientSession) -> None:
+    from .probe_model import FlakyProbe
+
+    model = FlakyProbe()
+    with LocalRuntime(model=model, port=0) as rt:
+        await start_local(http, rt.url)
+        client = RawClient(rt.url, tracks=ONE_TRACK)
+        try:
+            await client.connect()
+            await client.wait_frames(3)
+            for garbage in (False, True):
+                start = len(client.messages)
+                client.command("toggle", {"garbage": garbage})
+                assert (await client.app_message("toggled", start=start))["data"] == {"broken": True}
+                # frames rendered before the toggle drain out; then the last good one repeats
+                await wait_until(
+                    lambda: len({read_index(f) for f in client.frames[-3:]}) == 1, 10, "a repeated frame"
+                )
+                held = read_index(client.frames[-1])
+                frozen = {read_index(f) for f in (await client.wait_frames(5))[-5:]}
+                assert frozen == {held}, frozen
+                start = len(client.messages)
+                client.command("toggle", {})
+                await client.app_message("toggled", start=start)
+                await client.wait_frames(3)
+                assert read_index(client.frames[-1]) > max(frozen)
+        finally:
+            await client.close()
