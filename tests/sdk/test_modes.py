@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Iterator
 
 import aiohttp
@@ -194,3 +195,33 @@ async def test_adopting_a_cloud_session_never_ends_it(runtime: LocalRuntime) -> 
         await owner.disconnect()
     with pytest.raises(ValueError, match="not supported in local mode"):
         await Reactor("testpattern", local=True, local_url=runtime.url).connect(session_id="local")
+
+
+@pytest.fixture(scope="module")
+def short_tokens() -> Iterator[LocalRuntime]:
+    with LocalRuntime(model="testpattern", port=0, token_lifetime=1.0) as rt:
+        yield rt
+
+
+async def test_disconnect_renews_an_expired_token_to_delete_the_session(short_tokens: LocalRuntime) -> None:
+    r = Reactor("testpattern", api_key="rk_short_lived", api_url=short_tokens.url)
+    await r.connect()
+    sid, jwt = r.get_session_id(), r._api.jwt.reveal()  # type: ignore[union-attr]
+    url = f"{short_tokens.url}/sessions/{sid}"
+    async with aiohttp.ClientSession() as http:
+
+        async def status_with(token: str) -> tuple[int, dict]:
+            async with http.get(url, headers={"Authorization": f"Bearer {token}"}) as resp:
+                return resp.status, (await resp.json() if resp.status == 200 else {})
+
+        for _ in range(200):  # until the runtime refuses the connect-time token
+            if (await status_with(jwt))[0] == 401:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("token never expired")
+        await r.disconnect()  # DELETE gets 401 first, renews the token, and deletes
+        async with http.post(f"{short_tokens.url}/tokens", headers={"Reactor-API-Key": "x"}) as resp:
+            fresh = (await resp.json())["jwt"]
+        status, body = await status_with(fresh)
+    assert status == 404 or body.get("state") == "CLOSED", (status, body)
