@@ -114,9 +114,27 @@ def peer_connections() -> int:
     )
 
 
+def sdk_tasks() -> int:
+    """Pending asyncio tasks on the SDK's loop thread (0 when the loop has not started)."""
+    import asyncio
+
+    from reactor_notebook.sdk.loop import get_sdk_loop
+
+    sdk = get_sdk_loop()
+    if sdk.thread is None or not sdk.thread.is_alive():
+        return 0
+
+    async def count() -> int:
+        me = asyncio.current_task()
+        return sum(1 for t in asyncio.all_tasks() if t is not me and not t.done())
+
+    return int(sdk.submit(count()).result(5))
+
+
 def snapshot() -> dict[str, int]:
     """Counts that must not grow across connect/disconnect cycles."""
     return {
+        "sdk_tasks": sdk_tasks(),
         "fds": fd_count(),
         "sockets": socket_count(),
         "threads": thread_count(),

@@ -33,7 +33,14 @@ def rt() -> Iterator[RuntimeProcess]:
 
 def _frames(r: Reactor, n: int, timeout: float = 15.0) -> None:
     seq = r.frames.seq
-    wait_until(lambda: r.frames.seq >= seq + n, timeout, f"{n} frames")
+    try:
+        wait_until(lambda: r.frames.seq >= seq + n, timeout, f"{n} frames")
+    except AssertionError as exc:
+        transport = r._transport
+        detail = {"status": r.get_status().value, "stats": r.get_stats(),
+                  "rx_packets": transport.rx_packets() if transport else None,
+                  "tracks": list(transport.remote_tracks) if transport else None}
+        raise AssertionError(f"{exc}; {detail}") from None
 
 
 def test_sequential_connect_stream_disconnect_cycles(rt: RuntimeProcess) -> None:
