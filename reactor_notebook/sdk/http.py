@@ -14,6 +14,7 @@ import email.utils
 import json
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote, urlsplit, urlunsplit
@@ -208,6 +209,24 @@ class HttpApi:
         except aiohttp.ClientError as exc:
             raise ApiError(SERVER_ERROR, self._scrub(f"{method} {url} failed: {exc}")) from None
 
+    async def _authed(
+        self,
+        method: str,
+        url: str,
+        headers: Callable[[], dict[str, str]],
+        body: Any = None,
+        *,
+        has_body: bool = False,
+    ) -> tuple[int, str, dict[str, str]]:
+        """A call carrying the JWT: on 401 in cloud mode the token is renewed once and the call retried
+        (notebook sessions outlive the 1 h token; reconnects, uploads and DELETE come much later)."""
+        result = await self._request(method, url, headers(), body, has_body=has_body)
+        if result[0] == 401 and not self.local and self._api_key and self.jwt is not None:
+            logger.info("%s %s: 401, renewing the token once", method, url)
+            await self.fetch_token()
+            result = await self._request(method, url, headers(), body, has_body=has_body)
+        return result
+
     def _fail(self, status: int, text: str, what: str, headers: dict[str, str]) -> ApiError:
         err = error_for_status(status, self._scrub(text), what, parse_retry_after(headers.get("Retry-After")))
         return err
@@ -254,8 +273,8 @@ class HttpApi:
         }
         if extra_configs:
             body["extra_configs"] = extra_configs
-        status, text, headers = await self._request(
-            "POST", f"{self.base_url}/sessions", self._coordinator_headers(), body, has_body=True
+        status, text, headers = await self._authed(
+            "POST", f"{self.base_url}/sessions", self._coordinator_headers, body, has_body=True
         )
         if not 200 <= status < 300:
             raise self._fail(status, text, "create session (POST /sessions)", headers)
@@ -299,7 +318,7 @@ class HttpApi:
         delay = policy.first_s
         url = f"{self.base_url}/sessions/{quote(session_id, safe='')}"
         for attempt in range(1, policy.attempts + 1):
-            status, text, headers = await self._request("GET", url, self._coordinator_headers())
+            status, text, headers = await self._authed("GET", url, self._coordinator_headers)
             if 200 <= status < 300:
                 data = self._json(text, "GET /sessions/{id}")
                 if not isinstance(data, dict):
@@ -330,7 +349,7 @@ class HttpApi:
                 raise self._fail(status, text, "stop local session (POST /stop_session)", headers)
             return
         url = f"{self.base_url}/sessions/{quote(session_id, safe='')}"
-        status, text, headers = await self._request("DELETE", url, self._coordinator_headers())
+        status, text, headers = await self._authed("DELETE", url, self._coordinator_headers)
         if 200 <= status < 300 or status == 404:
             return
         raise self._fail(status, text, "delete session (DELETE /sessions/{id})", headers)
@@ -340,8 +359,8 @@ class HttpApi:
         """``POST /sessions/{sid}/uploads`` → ``{"presigned_id", "presigned_url", "path"}``."""
         url = f"{self.base_url}/sessions/{quote(session_id, safe='')}/uploads"
         body = {"name": name, "size": size, "mime_type": mime_type}
-        status, text, headers = await self._request(
-            "POST", url, self._coordinator_headers(), body, has_body=True
+        status, text, headers = await self._authed(
+            "POST", url, self._coordinator_headers, body, has_body=True
         )
         if not 200 <= status < 300:
             raise self._fail(status, text, "declare upload (POST /sessions/{id}/uploads)", headers)
@@ -379,8 +398,8 @@ class HttpApi:
 
     async def get_ice_servers(self, session_id: str) -> list[dict[str, Any]]:
         """``GET …/ice_servers`` → the raw ``ice_servers`` list (may be empty)."""
-        status, text, headers = await self._request(
-            "GET", f"{self.transport_base(session_id)}/ice_servers", self._transport_headers()
+        status, text, headers = await self._authed(
+            "GET", f"{self.transport_base(session_id)}/ice_servers", self._transport_headers
         )
         if status != 200:
             raise self._fail(status, text, "get ICE servers", headers)
@@ -390,8 +409,8 @@ class HttpApi:
 
     async def register_connection(self, session_id: str) -> int | None:
         """``POST …/connections`` → id; None (and flat mode) when the route is missing (404/405)."""
-        status, text, headers = await self._request(
-            "POST", f"{self.transport_base(session_id)}/connections", self._transport_headers()
+        status, text, headers = await self._authed(
+            "POST", f"{self.transport_base(session_id)}/connections", self._transport_headers
         )
         if status in (404, 405) and "session not found" not in text.lower():
             logger.info(
@@ -423,8 +442,8 @@ class HttpApi:
             "track_mapping": track_mapping,
         }
         method = "PUT" if reconnect else "POST"
-        status, text, headers = await self._request(
-            method, self._sdp_url(session_id, connection_id), self._transport_headers(), body, has_body=True
+        status, text, headers = await self._authed(
+            method, self._sdp_url(session_id, connection_id), self._transport_headers, body, has_body=True
         )
         if status != 202:
             raise self._fail(status, text, f"send SDP offer ({method} sdp_params)", headers)
@@ -438,7 +457,7 @@ class HttpApi:
             url += f"?connection_id={connection_id}"
         for attempt in range(1, policy.attempts + 1):
             self.sdp_poll_attempts = attempt
-            status, text, headers = await self._request("GET", url, self._transport_headers())
+            status, text, headers = await self._authed("GET", url, self._transport_headers)
             if status == 200:
                 data = self._json(text, "GET sdp_params")
                 answer = data.get("sdp_answer") if isinstance(data, dict) else None

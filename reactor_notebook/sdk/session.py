@@ -40,8 +40,6 @@ from .errors import (
     RECONNECTION_FAILED,
     TIMEOUT,
     TRACK_PUBLISH_FAILED,
-    UNAUTHORIZED,
-    ApiError,
     ControlRequestError,
     MessageSendError,
     NotReadyError,
@@ -580,7 +578,7 @@ class Reactor(EventsMixin):
                 if api is not None:
                     if self._created_session and self._session_id is not None:
                         try:
-                            await asyncio.wait_for(self._end_session(api, self._session_id), 8.0)
+                            await asyncio.wait_for(api.terminate_session(self._session_id), 8.0)
                         except Exception as exc:
                             logger.info("ending session %s failed (ignored): %s", self._session_id, exc)
                     await api.close()
@@ -599,16 +597,6 @@ class Reactor(EventsMixin):
                 self._remote_tracks = {}
                 self._created_session = False
                 self._dispatcher.stop()
-
-    async def _end_session(self, api: HttpApi, session_id: str) -> None:
-        """DELETE (cloud) or stop (local) the session; a JWT that expired meanwhile is renewed once."""
-        try:
-            await api.terminate_session(session_id)
-        except ApiError as exc:
-            if self.local or exc.code != UNAUTHORIZED:
-                raise
-            await api.fetch_token()
-            await api.terminate_session(session_id)
 
     # =====================================================================================
     # Transport events

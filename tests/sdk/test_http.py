@@ -277,6 +277,7 @@ async def test_status_mapping_on_create_session(
 ) -> None:
     script, url = server
     script.on("POST", "/sessions", reply(status, {"detail": "nope"}, {"Retry-After": "7"}))
+    script.on("POST", "/tokens", reply(200, {"jwt": JWT}))  # a 401 renews the token once, then fails
     api = HttpApi(url, model="m", local=False, api_key=Secret(KEY))
     api.jwt = Secret(JWT)
     try:
@@ -357,3 +358,29 @@ def test_retry_after_parsing() -> None:
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT") == 0.0
     err = error_for_status(418, "<html>teapot</html>", "x")
     assert err.code == "BAD_REQUEST" and "teapot" in str(err)
+
+
+async def test_expired_token_is_renewed_once_on_401(server: tuple[Script, str]) -> None:
+    script, url = server
+    tokens = iter(["jwt-one-aaaa", "jwt-two-bbbb", "jwt-three-cccc"])
+    script.on("POST", "/tokens", lambda _r: web.json_response({"jwt": next(tokens)}))
+
+    def delete(request: web.Request) -> web.Response:
+        ok = request.headers.get("Authorization") == "Bearer jwt-two-bbbb"
+        return web.json_response(
+            {"state": "CLOSED"} if ok else {"detail": "token expired"}, status=200 if ok else 401
+        )
+
+    script.on("DELETE", "/sessions/s1", delete)
+    script.on("GET", "/sessions/s2", reply(401, {"detail": "no access"}))
+    api = HttpApi(url, model="m", local=False, api_key=Secret(KEY), session_poll=FAST)
+    try:
+        await api.fetch_token()
+        await api.terminate_session("s1")  # 401 with jwt-one, renewed, 200 with jwt-two
+        with pytest.raises(ApiError) as info:  # still 401 after one renewal: reported, no loop
+            await api.poll_session_ready("s2")
+    finally:
+        await api.close()
+    assert info.value.code == "UNAUTHORIZED"
+    assert len(script.calls("DELETE", "/sessions/s1")) == 2
+    assert len(script.calls("POST", "/tokens")) == 3 and len(script.calls("GET", "/sessions/s2")) == 2
