@@ -10,6 +10,7 @@ import argparse
 import asyncio
 import json
 import logging
+import os
 import signal
 import sys
 from typing import Any
@@ -37,6 +38,8 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8080, help="port (0 = pick a free one; default 8080)")
     p.add_argument("--model", default="helios", choices=model_names(), help="model to host (default helios)")
     p.add_argument("--api-key", action="append", default=None, help="accept only this API key at /tokens (repeatable)")
+    p.add_argument("--api-key-env", default=None, metavar="VAR",
+                   help="read the accepted API key from this environment variable (keeps it out of `ps`)")
     p.add_argument("--fps", type=float, default=None, help="model frame rate (default: the model's)")
     p.add_argument("--model-option", action="append", type=_option, default=[], metavar="KEY=VALUE",
                    help="model option, e.g. width=1280 (repeatable)")
@@ -74,6 +77,12 @@ async def serve(server: RuntimeServer) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    if args.api_key_env:
+        env_key = os.environ.get(args.api_key_env)
+        if not env_key:
+            print(f"error: --api-key-env: environment variable {args.api_key_env} is not set or empty", file=sys.stderr)
+            return 2
+        args.api_key = [*(args.api_key or []), env_key]
     logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = build_config(

@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import threading
+import urllib.error
 import urllib.request
 from collections.abc import Iterator
 
@@ -126,3 +127,34 @@ def test_unknown_model_name() -> None:
 def test_unknown_runtime_option_is_refused_with_a_hint() -> None:
     with pytest.raises(TypeError, match=r"'keepalive_timout' \(did you mean 'keepalive_timeout'\?\)"):
         LocalRuntime(model="testpattern", keepalive_timout=3)
+
+
+def test_cli_reads_api_key_from_environment(procs: list) -> None:
+    p = subprocess.Popen(
+        [sys.executable, "-m", "reactor_notebook.runtime", "--port", "0", "--model", "testpattern",
+         "--api-key-env", "RT_TEST_KEY"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True,
+        env={**os.environ, "RT_TEST_KEY": "env-secret"},
+    )
+    procs.append(p)
+    m = LINE.match(p.stdout.readline().strip())
+    assert m
+    url = f"http://127.0.0.1:{m['port']}/tokens"
+    for key, status in (("wrong", 401), ("env-secret", 200)):
+        req = urllib.request.Request(url, data=b"", method="POST", headers={"Reactor-API-Key": key})
+        try:
+            with urllib.request.urlopen(req, timeout=5) as r:
+                got = r.status
+        except urllib.error.HTTPError as exc:
+            got = exc.code
+        assert got == status, key
+    os.kill(p.pid, signal.SIGTERM)
+    assert p.wait(15) == 0
+    assert "env-secret" not in p.stderr.read()
+
+
+def test_cli_api_key_env_must_be_set(procs: list) -> None:
+    p = _spawn("--port", "0", "--model", "testpattern", "--api-key-env", "RT_TEST_KEY_UNSET_XYZ")
+    procs.append(p)
+    assert p.wait(30) == 2
+    assert "RT_TEST_KEY_UNSET_XYZ is not set" in p.stderr.read()
