@@ -177,6 +177,9 @@ class ReactorWidget(anywidget.AnyWidget):
         if not subshell:
             pin_to_main_shell(self.comm)
         self.kernel_subshells = self._subshell_id is not None
+        if not self.kernel_subshells and self.pump.config.stall_after is not None:
+            # acks may wait for a long cell on the main shell: that is not a vanished view
+            self.pump.config.stall_after = max(self.pump.config.stall_after, 60.0)
         self.pump.start()
 
     # --- construction helpers ---------------------------------------------------------------------
