@@ -98,6 +98,7 @@ class Connection:
     answer: str | None = None
     error: str | None = None
     task: asyncio.Task[None] | None = None
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one offer at a time per connection
 
 
 @dataclass
@@ -310,18 +311,21 @@ class SessionManager:
         if raw_mapping is None:
             mapping = fallback_mapping(sdp, self.info.tracks)
         conn = self.connection(s, cid, create=True)
-        if conn.task is not None and not conn.task.done():
-            conn.task.cancel()
-            await asyncio.gather(conn.task, return_exceptions=True)
-        if conn.peer is not None:
-            old, conn.peer = conn.peer, None
-            await old.close()
-        peer = Peer(self, cid, ice_servers=self.config.ice_servers, encoder=self.config.encoder)
-        peer.session = s
-        conn.peer = peer
-        conn.offer_state, conn.answer, conn.error = "pending", None, None
-        s.idle_since = time.monotonic()
-        conn.task = self.loop.create_task(self._answer(s, conn, peer, sdp, mapping), name=f"answer-{cid}")
+        async with conn.lock:
+            if conn.task is not None and not conn.task.done():
+                conn.task.cancel()
+                await asyncio.gather(conn.task, return_exceptions=True)
+            if conn.peer is not None:
+                old, conn.peer = conn.peer, None
+                await old.close()
+            if not s.live:
+                raise SessionError(404, f"Session not found: {s.id}")
+            peer = Peer(self, cid, ice_servers=self.config.ice_servers, encoder=self.config.encoder)
+            peer.session = s
+            conn.peer = peer
+            conn.offer_state, conn.answer, conn.error = "pending", None, None
+            s.idle_since = time.monotonic()
+            conn.task = self.loop.create_task(self._answer(s, conn, peer, sdp, mapping), name=f"answer-{cid}")
 
     async def _answer(self, s: Session, conn: Connection, peer: Peer, sdp: str, mapping: dict[str, TrackSpec]) -> None:
         try:

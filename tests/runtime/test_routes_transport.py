@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 
 import aiohttp
@@ -10,6 +11,7 @@ import pytest
 from aiortc import RTCConfiguration, RTCPeerConnection
 
 from reactor_notebook.runtime import LocalRuntime
+from reactor_notebook.runtime.peer import Peer
 
 from .client import RawClient
 
@@ -255,3 +257,20 @@ async def test_answer_that_misses_its_budget_is_a_400_with_reason(http: aiohttp.
                     break
             assert loop.time() < end, "the failure never showed"
             await asyncio.sleep(0.05)
+
+
+async def test_concurrent_offers_on_one_connection_leave_one_peer(
+    started: str, runtime: LocalRuntime, http: aiohttp.ClientSession, offer: tuple[str, list]
+) -> None:
+    sdp, mapping = offer
+    body = {"sdp_offer": sdp, "track_mapping": mapping}
+    statuses = await asyncio.gather(*(http.post(started + "/sdp_params", json=body, headers=HDR) for _ in range(4)))
+    assert [r.status for r in statuses] == [202] * 4
+    for r in statuses:
+        r.release()
+    await answer_of(http, started + "/sdp_params")
+    session = runtime.server.manager.sessions["local"]
+    assert len(session.peers) == 1
+    assert list(session.connections) == [1001]
+    live = [o for o in gc.get_objects() if isinstance(o, Peer) and not o.closed and o.session is session]
+    assert live == session.peers  # no orphaned peer left negotiating in the background
