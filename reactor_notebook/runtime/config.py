@@ -6,10 +6,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from .. import protocol
+from .. import __version__, protocol
 from .encoding import EncoderSettings
 
-SERVER_VERSION = "0.1.0"
+SERVER_VERSION = __version__
 CLUSTER = "local"
 MAX_UPLOAD_BYTES = 32 * 1024 * 1024
 UPLOAD_TTL_S = 15 * 60.0
