@@ -429,11 +429,21 @@ class WebRTCTransport:
             logger.debug("link watchdog off: this aiortc does not expose received-packet counts")
             return
         while not self._closing:
+            tick = time.monotonic()
             await asyncio.sleep(interval)
             count, now = self.rx_packets(), time.monotonic()
+            if now - tick > interval + max(1.0, interval):
+                # This loop itself was stalled (starved process): packets may be queued unread,
+                # so the silence says nothing about the link. Judge only time the loop ran.
+                last, since = count, now
+                continue
             if count != last:
                 last, since = count, now
             elif now - since >= limit:
+                await asyncio.sleep(0.05)  # let datagrams already queued reach the DTLS counter
+                if self.rx_packets() != last:
+                    last, since = self.rx_packets(), time.monotonic()
+                    continue
                 logger.warning("no packet from the runtime for %.1f s: link lost", now - since)
                 if not self._closing and self.cb.on_link_lost is not None:
                     self.cb.on_link_lost(f"no packet from the runtime for {now - since:.1f} s (link lost)")
