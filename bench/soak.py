@@ -112,7 +112,7 @@ class AckPeer:
         self._thread.join(2)
 
 
-def run_cycles(url: str, model: str, n: int) -> bool:
+def run_cycles(url: str, model: str, n: int, runtime_pid: int) -> bool:
     """N connect/stream/disconnect cycles; print fds, threads and RSS before and after."""
     def one() -> None:
         r = Reactor(model, local=True, local_url=url, frames=FrameBuffer(max_frames=16))
@@ -139,6 +139,7 @@ def run_cycles(url: str, model: str, n: int) -> bool:
             print(f"cycle {i + 1:4d}  kernel RSS {rss_mb():7.1f} MB  {counts()}", flush=True)
     threading.Event().wait(1.0)  # let the last peer's transports close before counting
     after, rss1 = counts(), rss_mb()
+    print(f"runtime threads after the cycles: {len(os.listdir(f'/proc/{runtime_pid}/task'))}", flush=True)
     print(f"cycles: {ok}/{n} ok in {time.monotonic() - t0:.0f} s; before {before} RSS {rss0:.1f} MB; "
           f"after {after} RSS {rss1:.1f} MB", flush=True)
     return ok == n and after["fds"] <= before["fds"] and after["threads"] <= before["threads"]
@@ -156,7 +157,7 @@ def soak(url: str, model: str, minutes: float, sample_s: float, runtime_pid: int
             r.send_command_sync("schedule_prompt", {"prompt": f"soak scene {chunk}", "chunk": chunk})
         r.send_command_sync("start", {})
     print(f"{'t (s)':>6} {'runtime MB':>11} {'kernel MB':>10} {'fps rx':>7} {'fps shown':>9} "
-          f"{'buf drop':>8} {'pump drop':>9} {'index':>6}", flush=True)
+          f"{'buf drop':>8} {'pump drop':>9} {'index':>6} {'rt threads':>10}", flush=True)
     series: list[tuple[float, float, float]] = []
     t0 = time.monotonic()
     last_seq, last_shown, last_t = r.frames.seq, peer.frames, t0
@@ -172,7 +173,7 @@ def soak(url: str, model: str, minutes: float, sample_s: float, runtime_pid: int
         pump = widget.pump.get_stats()
         print(f"{now - t0:6.0f} {rt_mb:11.1f} {k_mb:10.1f} {(seq - last_seq) / (now - last_t):7.1f} "
               f"{(shown - last_shown) / (now - last_t):9.1f} {r.frames.dropped:8d} {pump.get('dropped', 0):9d} "
-              f"{index:6d}", flush=True)
+              f"{index:6d} {len(os.listdir(f'/proc/{runtime_pid}/task')):10d}", flush=True)
         if seq == last_seq or r.get_status() is not ReactorStatus.READY:
             print(f"frames stopped (status {r.get_status().value}, last error {r.get_last_error()})", flush=True)
             ok = False
@@ -203,7 +204,7 @@ def main() -> int:
     ok = True
     try:
         if args.cycles:
-            ok = run_cycles(rt.url, args.model, args.cycles) and ok
+            ok = run_cycles(rt.url, args.model, args.cycles, rt.proc.pid) and ok
         if args.minutes > 0:
             ok = soak(rt.url, args.model, args.minutes, args.sample, rt.proc.pid) and ok
     finally:

@@ -115,3 +115,19 @@ def test_blocked_main_thread_for_10_s_keeps_everything_streaming(reactor: Reacto
     finally:
         front.close()
         widget.close()
+
+
+def test_a_stalled_sdk_loop_is_not_mistaken_for_a_dead_link(runtime: LocalRuntime) -> None:
+    r = Reactor("testpattern", local=True, local_url=runtime.url, link_timeout=1.0, frames=FrameBuffer(max_frames=30))
+    errors: list[Any] = []
+    r.on("error", errors.append)
+    r.connect_sync()
+    try:
+        wait_until(lambda: r.frames.seq >= 10, 10, "frames")
+        r._sdk.call_soon(time.sleep, 3.0)  # the SDK loop itself stalls 3 s (a starved process), the link is fine
+        seq = r.frames.seq
+        wait_until(lambda: r.frames.seq >= seq + 3 * FPS, 15, "frames after the stall")
+        assert r.get_status() is ReactorStatus.READY, r.get_last_error()
+        assert not [e for e in errors if e.code == "GPU_CONNECTION_ERROR"], errors
+    finally:
+        r.disconnect_sync()
