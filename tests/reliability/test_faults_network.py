@@ -45,6 +45,15 @@ def netns() -> Iterator[NetNamespace]:
         ns.destroy()
 
 
+def _remote_candidate(r: Reactor) -> str | None:
+    """Address of the runtime's candidate in the nominated ICE pair (aiortc internals)."""
+    transport = r._transport
+    assert transport is not None and transport.pc is not None and transport.pc.sctp is not None
+    conn = transport.pc.sctp.transport.transport._connection
+    pair = next(iter(conn._nominated.values()))
+    return str(pair.remote_candidate.host)
+
+
 def _runtime(runtime_process: Any, ns: NetNamespace) -> Any:
     return runtime_process(
         "--keepalive-timeout", str(KEEPALIVE_S), "--keepalive-check", "0.25", "--orphan-timeout", "60",
@@ -64,6 +73,7 @@ def test_blackholed_link_is_detected_by_both_sides_and_reconnect_resumes_the_ses
         r.connect_sync()
         wait_until(lambda: r.frames.seq >= 20, 15, "frames through the veth pair")
         assert health_state(rt.url) == "STREAMING"
+        assert _remote_candidate(r) == netns.ns_ip  # the runtime advertised its veth address
 
         t_cut = time.monotonic()
         netns.blackhole()
