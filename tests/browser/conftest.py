@@ -1,4 +1,8 @@
-"""Session-wide JupyterLab server and Chromium for the browser tests (marked ``browser``)."""
+"""JupyterLab server and Chromium for the browser tests (marked ``browser``).
+
+Module-scoped on purpose: Playwright's sync API marks the main thread as running an event
+loop while it is alive, which would break every asyncio test collected after this folder.
+"""
 
 from __future__ import annotations
 
@@ -16,14 +20,14 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.browser)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def lab(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Lab]:
     root = tmp_path_factory.mktemp("nbroot")
     with run_lab(root) as server:
         yield server
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium() -> Iterator[Any]:
     if not pathlib.Path(CHROMIUM).exists():
         pytest.skip(f"{CHROMIUM} not found")
