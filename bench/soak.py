@@ -116,14 +116,16 @@ def run_cycles(url: str, model: str, n: int, runtime_pid: int) -> bool:
     """N connect/stream/disconnect cycles; print fds, threads and RSS before and after."""
     def one() -> None:
         r = Reactor(model, local=True, local_url=url, frames=FrameBuffer(max_frames=16))
-        r.connect_sync()
-        seq = r.frames.seq
-        for _ in range(5):
-            item = r.frames.wait_next(seq, 15.0)
-            if item is None:
-                raise RuntimeError("no frames")
-            seq = item[1].seq
-        r.disconnect_sync()
+        try:
+            r.connect_sync()
+            seq = r.frames.seq
+            for _ in range(5):
+                item = r.frames.wait_next(seq, 15.0)
+                if item is None:
+                    raise RuntimeError(f"no frames within 15 s (status {r.get_status().value}, {r.get_stats()})")
+                seq = item[1].seq
+        finally:
+            r.disconnect_sync()
 
     one()
     before, rss0 = counts(), rss_mb()
