@@ -51,7 +51,6 @@ import base64
 import json
 import os
 import shlex
-import socket
 import time
 import urllib.error
 import urllib.parse
@@ -127,13 +126,6 @@ def _url_is_loopback(url: str) -> tuple[bool, str, int]:
     port = parts.port or (443 if parts.scheme == "https" else 80)
     return parts.hostname in _LOOPBACK, parts.hostname, port
 
-
-def _listening(host: str, port: int, timeout: float = 0.5) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=timeout):
-            return True
-    except OSError:
-        return False
 
 
 def load_image_b64(source: str, *, timeout: float = 15.0) -> str:
@@ -403,7 +395,9 @@ class ReactorMagics(Magics):
         else:
             url = (args.url or os.environ.get("REACTOR_LOCAL_URL") or DEFAULT_LOCAL_URL).rstrip("/")
             loopback, host, port = _url_is_loopback(url)
-            if loopback and not _listening(host, port):
+            from .runtime.handle import is_listening
+
+            if loopback and not is_listening(host, port):
                 ensure = self.runtime_ensure or _default_ensure
                 self._say(f"starting the embedded {args.model} runtime on port {port} ...")
                 handle = ensure(model=args.model, port=port)

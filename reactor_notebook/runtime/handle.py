@@ -177,14 +177,14 @@ class LocalRuntime:
 
         Returns the new handle, or None when a server was already there (it is left alone).
         """
-        if _listening(display_host(host).strip("[]"), port):
+        if is_listening(display_host(host).strip("[]"), port):
             return None
         rt = cls(model=model, host=host, port=port, **kwargs).start()
         atexit.register(rt.stop)
         return rt
 
 
-def _listening(host: str, port: int, timeout: float = 0.5) -> bool:
+def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:
     """True if a TCP server accepts connections on host:port."""
     try:
         with socket.create_connection((host, port), timeout=timeout):
