@@ -3,19 +3,31 @@
 A testpattern runtime runs in this process with its render step logged (frame index code →
 CLOCK_MONOTONIC time). Each client runs in its own subprocess through the same JSON-lines driver
 (tests/interop/clients/py08_driver.py; ``--sdk ours`` for ours, PY08 in its venv), which reports
-every decoded frame's arrival time and index code, so frame age = arrival - render on one clock.
-Per client and configuration it measures delivered fps, frame age p50/p95, client CPU time per
-frame, connect→READY time and RSS growth over the window (and its second half: our SDK keeps a
-240-frame FrameBuffer ring by default, so its RSS grows until the ring is full), then prints a
-table with ratios.
+every decoded frame's arrival time, index code and centre pixel, so everything is timed on one
+clock. Per client and configuration, after a warm-up (first keyframe, and long enough for our
+SDK's ``reactor.frames`` ring to fill):
+
+* delivered fps, and frames lost: rendered frames (between the first and last index received)
+  that never reached the client's frame callback;
+* frame age p50/p95: render done → frame callback;
+* command→pixel p50/p95: ``send_command("set_color")`` issued → first frame whose centre shows the
+  colour (includes waiting for the next render tick, ~half a frame interval on average);
+* client CPU time per received frame (user+sys of the whole client process) in steady state;
+* connect→READY;
+* RSS: what our ring holds (``reactor.frames``, bounded: 120 frames / 256 MB by default) and the
+  RSS growth *beyond* the ring over the measured window (``--minutes`` for a long window).
+
+Rounds alternate which client goes first; tables show medians over rounds and ours/py08 ratios.
 Prints numbers only; asserts nothing.
 
-    python bench/sdk_receive.py [--seconds 15] [--configs 640x384@24,1280x720@30] [--rounds 1]
+    python bench/sdk_receive.py [--seconds 15] [--rounds 3] [--commands 25]
+                                [--configs 640x384@24,1280x720@30] [--minutes 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import random
 import statistics
 import sys
 import time
@@ -33,7 +45,9 @@ from reactor_notebook import framecode  # noqa: E402
 from reactor_notebook.runtime import LocalRuntime  # noqa: E402
 
 DRIVER = INTEROP / "clients" / "py08_driver.py"
-WARMUP = 2.0  # seconds after READY before the window opens (first keyframe, decoder start)
+WARMUP = 8.0  # s after the first frame: keyframe, decoder start, our 120-frame ring full (5 s at 24 fps)
+COLOURS = [(0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255), (255, 255, 255)]
+COLOUR_TOLERANCE = 48  # per channel, H.264 at the patch centre is within a few levels
 
 
 def parse_config(text: str) -> tuple[int, int, float]:
@@ -68,11 +82,50 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
+def shows(event: dict[str, Any], colour: tuple[int, int, int]) -> bool:
+    px = event.get("px") or []
+    return bool(px) and all(abs(a - b) <= COLOUR_TOLERANCE for a, b in zip(px[0], colour, strict=True))
+
+
+def command_to_pixel(client: ClientProcess, count: int, rng: random.Random) -> list[float]:
+    """Send ``count`` set_color commands; ms from each send to the first frame showing its colour."""
+    latencies: list[float] = []
+    previous: tuple[int, int, int] | None = None
+    for i in range(count):
+        colour = COLOURS[i % len(COLOURS)]
+        if colour == previous:
+            colour = COLOURS[(i + 1) % len(COLOURS)]
+        previous = colour
+        mark = client.mark()
+        t_send = time.monotonic()
+        client.send("send_command", command="set_color", data=dict(zip("rgb", colour, strict=True)))
+        hit = client.wait_for(
+            lambda e, c=colour, t=t_send: e.get("ev") == "frame" and e["t"] >= t and shows(e, c),
+            10,
+            start=mark,
+            what=f"a frame showing {colour}",
+        )
+        latencies.append((hit["t"] - t_send) * 1000.0)
+        time.sleep(rng.uniform(0.15, 0.35))  # random phase against the render clock, not synchronisation
+    return latencies
+
+
 def run_client(
-    sdk: str, python: Path, rt: LocalRuntime, log: dict[int, float], seconds: float
+    sdk: str,
+    python: Path,
+    rt: LocalRuntime,
+    log: dict[int, float],
+    size: tuple[int, int],
+    seconds: float,
+    commands: int,
+    rng: random.Random,
 ) -> dict[str, float]:
-    """One client for one window: connect, warm up, measure, disconnect."""
-    argv = [str(python), str(DRIVER), "--sdk", sdk, "--mode", "local", "--local-url", rt.url, "--no-trace"]
+    """One client: connect, warm up, measure a window (CPU, ages, losses, RSS), then command→pixel."""
+    probe = f"{size[0] // 2},{size[1] // 2}"
+    argv = [
+        str(python), str(DRIVER), "--sdk", sdk, "--mode", "local", "--local-url", rt.url,
+        "--no-trace", "--probe", probe,
+    ]  # fmt: skip
     with ClientProcess(argv) as client:
         client.wait_for("hello", 30)
         t_connect = time.monotonic()
@@ -82,42 +135,63 @@ def run_client(
         )
         connect_ms = (ready["t"] - t_connect) * 1000.0
         client.wait_frames(1, 15, start=client.mark())
-        time.sleep(WARMUP)  # benchmark warm-up window, not synchronisation
+        start = client.call("usage", 10)
+        time.sleep(WARMUP)  # benchmark warm-up, not synchronisation
         before = client.call("usage", 10)
         mark = client.mark()
         t0 = time.monotonic()
-        time.sleep(seconds / 2)  # the measured window, first half
-        middle = client.call("usage", 10)
-        time.sleep(seconds / 2)  # second half
+        samples = [before]
+        end = t0 + seconds
+        while (left := end - time.monotonic()) > 0:
+            time.sleep(min(10.0, left))  # the measured window, sampled every 10 s
+            samples.append(client.call("usage", 10))
         t1 = time.monotonic()
-        after = client.call("usage", 10)
+        after = samples[-1]
         frames = [e for e in client.since(mark, "frame") if t0 <= e["t"] <= t1]
+        c2p = command_to_pixel(client, commands, rng) if commands else []
         client.call("disconnect", 15)
     ages = [(f["t"] - log[f["index"]]) * 1000.0 for f in frames if f["index"] in log]
     received = after["frames"] - before["frames"]
+    indices = {f["index"] for f in frames if f["index"] is not None}
+    lost = 0
+    if indices:
+        lo, hi = min(indices), max(indices)
+        lost = sum(1 for i in range(lo, hi + 1) if i in log and i not in indices)
+    ring_mb = after.get("ring_kb", 0) / 1024.0
+    ring_growth = (after.get("ring_kb", 0) - before.get("ring_kb", 0)) / 1024.0
+    rss = [s["rss_kb"] / 1024.0 for s in samples]
     return {
         "fps": len(frames) / (t1 - t0),
+        "lost": float(lost),
         "age_p50": percentile(ages, 0.5),
         "age_p95": percentile(ages, 0.95),
+        "c2p_p50": percentile(c2p, 0.5),
+        "c2p_p95": percentile(c2p, 0.95),
         "cpu_ms": (after["cpu"] - before["cpu"]) * 1000.0 / max(received, 1),
         "connect_ms": connect_ms,
-        "rss_mb": (after["rss_kb"] - before["rss_kb"]) / 1024.0,
-        "rss2_mb": (after["rss_kb"] - middle["rss_kb"]) / 1024.0,
+        "ring_mb": ring_mb,
+        "fill_mb": (before["rss_kb"] - start["rss_kb"]) / 1024.0,
+        "growth_mb": rss[-1] - rss[0] - ring_growth,
+        "swing_mb": max(rss) - min(rss),
         "frames": float(len(frames)),
-        "matched": float(len(ages)),
+        "c2p_n": float(len(c2p)),
     }
 
 
 COLUMNS = [
     ("fps", "fps", "{:.1f}"),
-    ("age_p50", "age p50 ms", "{:.1f}"),
-    ("age_p95", "age p95 ms", "{:.1f}"),
+    ("lost", "lost", "{:.0f}"),
+    ("age_p50", "age p50", "{:.1f}"),
+    ("age_p95", "age p95", "{:.1f}"),
+    ("c2p_p50", "cmd→px p50", "{:.1f}"),
+    ("c2p_p95", "cmd→px p95", "{:.1f}"),
     ("cpu_ms", "CPU ms/frame", "{:.2f}"),
-    ("connect_ms", "connect→READY ms", "{:.0f}"),
-    ("rss_mb", "RSS growth MB", "{:+.1f}"),
-    ("rss2_mb", "2nd half MB", "{:+.1f}"),
-    ("frames", "frames", "{:.0f}"),
+    ("connect_ms", "connect→READY", "{:.0f}"),
+    ("ring_mb", "ring MB", "{:.0f}"),
+    ("fill_mb", "warm-up RSS MB", "{:+.1f}"),
+    ("growth_mb", "RSS growth MB", "{:+.1f}"),
 ]
+RATIO_KEYS = {"fps", "age_p50", "age_p95", "c2p_p50", "c2p_p95", "cpu_ms", "connect_ms"}
 
 
 def print_table(rows: list[tuple[str, str, dict[str, float]]]) -> None:
@@ -133,7 +207,7 @@ def print_table(rows: list[tuple[str, str, dict[str, float]]]) -> None:
             ratio = []
             for key, _, _ in COLUMNS:
                 a, b = clients["ours"][key], clients["py08"][key]
-                ratio.append(f"{a / b:.2f}" if b and not key.startswith("rss") else "-")
+                ratio.append(f"{a / b:.2f}" if b and key in RATIO_KEYS else "-")
             lines.append([config, "ours/py08", *ratio])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     for n, row in enumerate(lines):
@@ -151,36 +225,53 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--seconds", type=float, default=15.0)
+    parser.add_argument("--seconds", type=float, default=15.0, help="measured window per client and round")
+    parser.add_argument(
+        "--minutes", type=float, default=None, help="long window (RSS over minutes); overrides --seconds"
+    )
     parser.add_argument("--configs", default="640x384@24,1280x720@30")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat, alternating which client goes first")
+    parser.add_argument("--rounds", type=int, default=3, help="repeat, alternating which client goes first")
+    parser.add_argument("--commands", type=int, default=25, help="set_color commands per client and round")
+    parser.add_argument("--clients", default="py08,ours")
+    parser.add_argument("--seed", type=int, default=9)
     args = parser.parse_args()
+    seconds = args.minutes * 60.0 if args.minutes else args.seconds
+    rng = random.Random(args.seed)
 
-    pythons = {"py08": ensure_py08_venv(), "ours": Path(sys.executable)}
+    names = args.clients.split(",")
+    pythons = {"py08": ensure_py08_venv() if "py08" in names else Path(), "ours": Path(sys.executable)}
     results: list[tuple[str, str, dict[str, float]]] = []
     for text in args.configs.split(","):
         width, height, fps = parse_config(text)
         options = {"width": width, "height": height}
         with LocalRuntime(model="testpattern", port=0, fps=fps, model_options=options) as rt:
             log = hook_render(rt)
-            per_client: dict[str, list[dict[str, float]]] = {"py08": [], "ours": []}
+            per_client: dict[str, list[dict[str, float]]] = {name: [] for name in names}
             for rnd in range(args.rounds):
-                order = ["py08", "ours"] if rnd % 2 == 0 else ["ours", "py08"]
+                order = names if rnd % 2 == 0 else names[::-1]
                 for sdk in order:
-                    values = run_client(sdk, pythons[sdk], rt, log, args.seconds)
+                    values = run_client(
+                        sdk, pythons[sdk], rt, log, (width, height), seconds, args.commands, rng
+                    )
                     per_client[sdk].append(values)
                     print(
                         f"# {text} round {rnd + 1} {sdk}: "
-                        + ", ".join(f"{k}={v:.1f}" for k, v in values.items()),
+                        + ", ".join(f"{k}={v:.2f}" for k, v in values.items()),
                         flush=True,
                     )
-            for sdk in ("py08", "ours"):
+            for sdk in names:
                 runs = per_client[sdk]
                 merged = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
                 results.append((text, sdk, merged))
     print()
     print(
-        f"testpattern runtime in-process, clients in subprocesses, {args.seconds:.0f} s windows, medians of {args.rounds} round(s)"
+        f"testpattern runtime in-process, clients in subprocesses; {WARMUP:.0f} s warm-up, "
+        f"{seconds:.0f} s windows, {args.commands} commands; medians of {args.rounds} round(s)"
+    )
+    print(
+        "times in ms; lost = rendered frames never delivered; ring MB = what reactor.frames holds "
+        "(ours; filled during warm-up); warm-up RSS = first frame → window start; "
+        "RSS growth = over the window, beyond the ring's own growth"
     )
     print_table(results)
 

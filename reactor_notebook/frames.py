@@ -40,6 +40,11 @@ Frame = NDArray[np.uint8]
 MB = 1024 * 1024
 DEFAULT_FPS = 24.0
 DEFAULT_RECORD_MB = 4096.0  # a recording holds at most this much frame data unless told otherwise
+# Default ring: the last 5 s at 24 fps, at most 256 MB (88 MB at 640x384, ~92 frames = 3 s at 720p).
+# Filling the ring is the SDK's whole steady memory cost (RSS grows by the ring, then stays flat);
+# a larger ring costs that much more RAM and a longer page-faulting fill. ``configure()`` changes it.
+DEFAULT_RING_FRAMES = 120
+DEFAULT_RING_MB = 256
 STATE_COLUMNS = ("current_frame", "current_chunk", "current_prompt", "running", "paused")
 
 
@@ -165,12 +170,12 @@ class _Recorder:
 
 
 class FrameBuffer:
-    """Bounded ring of recent frames (by count and bytes) plus a bounded timeline."""
+    """Bounded ring of recent frames (by count and bytes; default 120 frames, 256 MB) plus a bounded timeline."""
 
     def __init__(
         self,
-        max_frames: int = 240,
-        max_bytes: int | None = 512 * MB,
+        max_frames: int = DEFAULT_RING_FRAMES,
+        max_bytes: int | None = DEFAULT_RING_MB * MB,
         timeline_size: int = 10000,
         *,
         max_mb: float | None = None,

@@ -262,7 +262,11 @@ class Driver:
         if name == "usage":
             usage = resource.getrusage(resource.RUSAGE_SELF)
             rss_kb = _current_rss_kb()
-            return {"cpu": usage.ru_utime + usage.ru_stime, "rss_kb": rss_kb, "frames": self.frames}
+            out = {"cpu": usage.ru_utime + usage.ru_stime, "rss_kb": rss_kb, "frames": self.frames}
+            if self.sdk is None:  # ours: what reactor.frames holds, and frames the reader skipped
+                out["ring_kb"] = r.frames.nbytes // 1024
+                out["dropped"] = r.get_stats()["frames_dropped"]
+            return out
         if name == "state":
             err = r.get_last_error()
             return {
