@@ -1,9 +1,11 @@
-"""A throwaway network namespace joined to this one by a veth pair, with iptables faults inside it.
+"""Two throwaway network namespaces (client, runtime) joined by a veth pair, iptables faults inside.
 
-Addresses are test-host addresses only (10.231.N.1 here, 10.231.N.2 in the namespace, a /30
-per test run so concurrent runs do not collide); faults are iptables rules inside the
-namespace (its own tables), so nothing outside the pair is touched. UDP only: WebRTC is UDP,
-and the HTTP control port (TCP) stays reachable so tests can watch ``/health``.
+Both ends live in namespaces created here, so the test interfaces are invisible to every other
+process on the machine: aiortc gathers host candidates on *all* interfaces, and a veth end in
+the root namespace would be picked up (and then yanked away) by unrelated WebRTC sessions
+running concurrently. Addresses are test-host addresses only (10.231.X.Y/30 per run, so
+concurrent runs do not collide); faults are iptables rules inside the runtime's namespace (its
+own tables). UDP only: WebRTC is UDP, and HTTP (TCP) stays usable to watch ``/health``.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class NetNamespace:
         subnet = (os.getpid() * 4 + n) % 64 * 4  # a /30 inside 10.231.X.0/24
         third = (os.getpid() // 64 + n) % 250 + 1
         self.name = f"rnrel{tag}"
+        self.client = f"rncli{tag}"
         self.host_if = f"rvh{tag}"[:15]
         self.ns_if = f"rvn{tag}"[:15]
         self.host_ip = f"10.231.{third}.{subnet + 1}"
@@ -56,10 +59,12 @@ class NetNamespace:
         try:
             _run("ip", "netns", "add", self.name)
             self.created = True
-            _run("ip", "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
-            _run("ip", "link", "set", self.ns_if, "netns", self.name)
-            _run("ip", "addr", "add", f"{self.host_ip}/30", "dev", self.host_if)
-            _run("ip", "link", "set", self.host_if, "up")
+            _run("ip", "netns", "add", self.client)
+            _run("ip", "-n", self.client, "link", "add", self.host_if, "type", "veth", "peer", "name", self.ns_if)
+            _run("ip", "-n", self.client, "link", "set", self.ns_if, "netns", self.name)
+            _run("ip", "-n", self.client, "addr", "add", f"{self.host_ip}/30", "dev", self.host_if)
+            _run("ip", "-n", self.client, "link", "set", self.host_if, "up")
+            _run("ip", "-n", self.client, "link", "set", "lo", "up")
             _run("ip", "-n", self.name, "addr", "add", f"{self.ns_ip}/30", "dev", self.ns_if)
             _run("ip", "-n", self.name, "link", "set", self.ns_if, "up")
             _run("ip", "-n", self.name, "link", "set", "lo", "up")
@@ -71,6 +76,9 @@ class NetNamespace:
 
     def exec_prefix(self) -> list[str]:
         return ["ip", "netns", "exec", self.name]
+
+    def client_prefix(self) -> list[str]:
+        return ["ip", "netns", "exec", self.client]
 
     def iptables(self, *args: str) -> None:
         _run(*self.exec_prefix(), "iptables", *args)
@@ -100,6 +108,5 @@ class NetNamespace:
     def destroy(self) -> None:
         if self.created:
             _run("ip", "netns", "del", self.name, check=False)
+            _run("ip", "netns", "del", self.client, check=False)
             self.created = False
-        if os.path.exists(f"/sys/class/net/{self.host_if}"):
-            _run("ip", "link", "del", self.host_if, check=False)
