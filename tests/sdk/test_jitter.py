@@ -136,6 +136,47 @@ def test_frame_with_lost_marker_is_released_by_next_frame_like_stock() -> None:
     assert [(ts, d) for _, ts, d in stock.decoded if ts >= 9000] == [(9000, b"<2><3><4>")]
 
 
+def test_frame_without_marker_bit_is_released_by_next_frame_like_stock() -> None:
+    """A frame that never gets a marker bit (no sequence gap) goes out on the next frame's packet, as in stock."""
+    sim = Sim(MarkerJitterBuffer())
+    stock = Sim(JitterBuffer(capacity=512, is_video=True))
+    stream = [
+        *frames(0, [1, 1]),
+        pkt(2, 9000),
+        pkt(3, 9000),
+        pkt(4, 13000, marker=True),
+        pkt(5, 17000, marker=True),
+    ]
+    sim.feed(stream)
+    stock.feed(stream)
+    assert (4, 9000, b"<2><3>") in stock.decoded
+    # Ours: the same stock cut at packet 4, then the complete frame 13000 right behind it, and 17000 on its marker.
+    assert [(i, ts, d) for i, ts, d in sim.decoded if ts >= 9000] == [
+        (4, 9000, b"<2><3>"),
+        (4, 13000, b"<4>"),
+        (5, 17000, b"<5>"),
+    ]
+
+
+def test_marker_packet_lost_for_good_never_stalls_longer_than_stock() -> None:
+    """A frame whose marker packet never arrives: every frame goes out no later than stock, then early release resumes."""
+    capacity = 32
+    stream = [p for p in frames(0, [2] * 60) if p.sequence_number != 21]  # frame 10's marker packet: lost
+    sim = Sim(MarkerJitterBuffer(capacity=capacity))
+    stock = Sim(JitterBuffer(capacity=capacity, is_video=True))
+    sim.feed(stream)
+    stock.feed(stream)
+    ours = {ts: i for i, ts, _ in sim.decoded}
+    theirs = {ts: i for i, ts, _ in stock.decoded}
+    assert set(theirs) <= set(ours)
+    assert all(ours[ts] <= i for ts, i in theirs.items())  # never later than stock
+    # The stream goes on past the loss (the hole is dropped once the buffer overflows, as in stock)
+    # and the last frames are again released on their own marker packet.
+    last = sorted(ours)[-5:]
+    marker_index = {p.timestamp: n for n, p in enumerate(stream) if p.marker}
+    assert [ours[ts] for ts in last] == [marker_index[ts] for ts in last]
+
+
 def test_late_duplicate_after_early_release_is_dropped() -> None:
     sim = Sim(MarkerJitterBuffer())
     sim.feed(frames(0, [1, 2]))
