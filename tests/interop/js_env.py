@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from chromium import BASE_ARGS
+from chromium import CHROMIUM as CHROMIUM  # re-exported for the conftest
 from harness import file_lock
 
 JS_DIR = Path(__file__).resolve().parent / "js"
@@ -23,16 +25,8 @@ BUNDLE = JS_DIR / "dist" / "js29.bundle.mjs"
 SDK_PACKAGE = JS_DIR / "node_modules" / "@reactor-team" / "js-sdk" / "package.json"
 INPUTS = ("page.js", "build.mjs", "package.json", "package-lock.json")
 
-CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
+    *BASE_ARGS,
     "--allow-loopback-in-peer-connection",
     # Expose real (loopback) host candidates instead of mDNS names that aiortc cannot resolve.
     "--disable-features=WebRtcHideLocalIpsWithMdns",
