@@ -38,7 +38,7 @@ REPO = Path(__file__).resolve().parents[1]
 INTEROP = REPO / "tests" / "interop"
 sys.path.insert(0, str(INTEROP))
 
-from harness import ClientProcess  # noqa: E402
+from harness import ClientError, ClientProcess  # noqa: E402
 from py08_env import ensure_py08_venv  # noqa: E402
 
 from reactor_notebook import framecode  # noqa: E402
@@ -250,9 +250,18 @@ def main() -> None:
             for rnd in range(args.rounds):
                 order = names if rnd % 2 == 0 else names[::-1]
                 for sdk in order:
-                    values = run_client(
-                        sdk, pythons[sdk], rt, log, (width, height), seconds, args.commands, rng
-                    )
+                    for attempt in (1, 2):  # a busy shared machine can break one run; say so and retry once
+                        try:
+                            values = run_client(
+                                sdk, pythons[sdk], rt, log, (width, height), seconds, args.commands, rng
+                            )
+                            break
+                        except ClientError as exc:
+                            print(
+                                f"# {text} round {rnd + 1} {sdk}: run {attempt} failed: {str(exc).splitlines()[0]}"
+                            )
+                            if attempt == 2:
+                                raise
                     per_client[sdk].append(values)
                     print(
                         f"# {text} round {rnd + 1} {sdk}: "
