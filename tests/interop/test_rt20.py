@@ -31,6 +31,7 @@ DEFAULT_COLOR = (0, 0, 200)
 COLOR = {"r": 220, "g": 40, "b": 30}
 BASE = "/sessions/local/transport/webrtc"
 S = ReactorStatus
+KEEPALIVE_HOLD_S = 25.0  # > RT20's fixed 20 s ping watchdog (+ its 2 s check period)
 
 
 @pytest.fixture(scope="module")
@@ -243,4 +244,24 @@ async def test_start_session_refused_while_a_session_exists_raises_conflict(rt20
     finally:
         await second.disconnect()
         await first.disconnect()
+    poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+
+
+async def test_sdk_pings_hold_the_session_past_rt20_ping_watchdog(rt20_idle: Rt20Server) -> None:
+    """RT20 closes a connection after 20 s without a ``ping`` (other messages do not count)."""
+    r = Reactor("rt20toy", local=True, local_url=rt20_idle.url)
+    seen = Seen(r)
+    try:
+        await r.connect(timeout=20)
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + KEEPALIVE_HOLD_S
+        while loop.time() < deadline:  # consume frames for the whole window: the stream must not stop
+            await next_frames(r, 1, timeout=5)
+            assert r.get_status() is S.READY, seen.items[-8:]
+        assert seen.of("status_changed") == [S.CONNECTING, S.WAITING, S.READY] and not seen.of("error")
+        assert rt20_idle.state() == "STREAMING"
+        indices = [framecode.read_index(f) for f in await next_frames(r, 5)]
+        assert increasing_run(indices) and indices[-1] != indices[0], indices
+    finally:
+        await r.disconnect()
     poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
