@@ -69,9 +69,14 @@ class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
     aiortc's decoder thread hands each decoded frame over with
     ``asyncio.run_coroutine_threadsafe(queue.put(frame), loop)``, so :meth:`put` itself runs
     on that thread: with ``convert`` set, the RGB conversion happens there (the thread is
-    awake anyway) instead of costing a worker-thread round trip per frame. ``last`` is the
+    awake anyway) instead of costing a worker-thread round trip per frame. At most
+    ``MAX_AHEAD`` converted frames wait for the reader: behind a stalled SDK loop the decoder
+    stops converting (the reader converts the one newest frame it keeps), so a backlog costs
+    neither RGB memory nor conversions of frames that will be skipped. ``last`` is the
     :class:`Decoded` record of the frame most recently taken from the queue.
     """
+
+    MAX_AHEAD = 2
 
     def __init__(self, convert: Callable[[Any], tuple[Frame, float]] | None = None) -> None:
         super().__init__()
@@ -80,6 +85,8 @@ class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
         self._handoff: Decoded | None = None
         self.last: Decoded | None = None
         self._primed = 0  # frame size the allocator was primed for
+        self._converted = 0  # written by the decoder thread only
+        self._taken = 0  # converted frames taken by the reader; written by the loop thread only
 
     @property
     def last_stamp(self) -> float | None:
@@ -88,7 +95,8 @@ class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
     def put(self, item: Any) -> Coroutine[Any, Any, None]:  # type: ignore[override]
         """Called on aiortc's decoder thread: stamp (and convert) now, queue on the loop."""
         record = Decoded(time.monotonic())
-        if item is not None and self.convert is not None:
+        if item is not None and self.convert is not None and self._converted - self._taken < self.MAX_AHEAD:
+            self._converted += 1
             try:
                 rgb, ms = self.convert(item)
                 record = Decoded(record.stamp, rgb, ms)
@@ -110,6 +118,8 @@ class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
     def _get(self) -> Any:
         item = super()._get()  # type: ignore[misc]
         self.last = self._records.popleft() if self._records else None
+        if self.last is not None and (self.last.rgb is not None or self.last.error is not None):
+            self._taken += 1
         return item
 
 

@@ -130,3 +130,31 @@ async def test_real_stream_frames_are_converted_on_the_decoder_thread(runtime: A
         assert reader.stats.convert_errors == 0
     finally:
         await r.disconnect()
+
+
+async def test_stalled_reader_bounds_conversions_ahead_and_keeps_latest_wins() -> None:
+    """Behind a stalled loop only MAX_AHEAD frames are converted early; the newest kept frame still arrives."""
+    converted: list[int] = []
+
+    def convert(frame: Any) -> tuple[np.ndarray, float]:
+        converted.append(frame.pts)
+        return to_rgb(frame)
+
+    queue = StampedQueue(convert=convert)
+    loop = asyncio.get_running_loop()
+
+    def decoder(indices: range) -> None:
+        for i in indices:
+            asyncio.run_coroutine_threadsafe(queue.put(yuv(i)), loop).result(5)
+
+    await asyncio.to_thread(decoder, range(6))  # nobody reads yet: a backlog of six frames
+    assert converted == [0, 1] and queue.qsize() == 6
+    reader = SignallingReader(DecoderFedTrack(queue), [])
+    reader.start()
+    await asyncio.to_thread(reader.processed.wait, 5)
+    reader.processed.clear()
+    assert reader.got == [5] and reader.stats.frames_dropped == 5  # latest wins, converted by the reader
+    await asyncio.to_thread(decoder, range(6, 7))  # backlog gone: conversion on the decoder thread again
+    await asyncio.to_thread(reader.processed.wait, 5)
+    assert reader.got == [5, 6] and converted == [0, 1, 6]
+    await reader.stop()
