@@ -522,9 +522,9 @@ class Reactor(EventsMixin):
             raise
         except Exception as exc:
             await self._disconnect(recoverable=True, from_connect=True)
-            if self.local and getattr(exc, "status", None) == 404:
-                # The local runtime no longer knows the session (it restarted): start a fresh one,
-                # which is what a notebook user wants after a runtime restart (frames are kept).
+            if self.local and _local_session_gone(exc):
+                # The local runtime no longer knows the session (it restarted, or the session timed out):
+                # start a fresh one, which is what a notebook user wants then (frames are kept).
                 logger.info("local session is gone (runtime restarted?); reconnect starts a new session")
                 self.frames.add_event("event", "session_restarted", {"reason": str(exc)})
                 try:
@@ -936,6 +936,12 @@ class Reactor(EventsMixin):
                 break
             stats = await self._collect_stats()
             self._emit("stats_update", stats)
+
+
+def _local_session_gone(exc: BaseException) -> bool:
+    """A transport call refused because the local session no longer exists: 404, or RT20's 400 "No session running"."""
+    status = getattr(exc, "status", None)
+    return status == 404 or (status == 400 and "no session running" in str(exc).lower())
 
 
 def _read_file(file: Any, name: str | None) -> tuple[bytes, str]:

@@ -265,3 +265,25 @@ async def test_sdk_pings_hold_the_session_past_rt20_ping_watchdog(rt20_idle: Rt2
     finally:
         await r.disconnect()
     poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+
+
+async def test_reconnect_after_the_session_ended_starts_a_new_one(rt20_idle: Rt20Server) -> None:
+    """RT20 answers a re-offer for an ended session with 400 "No session running" (not 404)."""
+    r = Reactor("rt20toy", local=True, local_url=rt20_idle.url)
+    seen = Seen(r)
+    try:
+        await r.connect(timeout=20)
+        await r.disconnect(recoverable=True)
+        # Stands in for RT20's 30 s orphan timeout: the session ends while the client keeps its id.
+        assert http_json("POST", f"{rt20_idle.url}/stop_session") == (200, None)
+        poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 session ended", 0.1)
+        await r.reconnect(timeout=20)
+        assert r.get_status() is S.READY, r.get_last_error()
+        assert rt20_idle.state() == "STREAMING"
+        assert not seen.of("error"), seen.of("error")  # no RECONNECTION_FAILED: a fresh session instead
+        assert any(e.kind == "event" and e.name == "session_restarted" for e in r.frames.timeline_entries())
+        frames = await next_frames(r, 5)
+        assert close_to(probe(frames[-1]), DEFAULT_COLOR), probe(frames[-1])  # new session, default colour
+    finally:
+        await r.disconnect()
+    poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
