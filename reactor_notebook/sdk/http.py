@@ -13,6 +13,7 @@ import asyncio
 import email.utils
 import json
 import logging
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -47,6 +48,10 @@ except Exception:  # pragma: no cover - not installed
     SDK_VERSION = "0.1.0"
 
 RETRYABLE = (429, 503)
+# RT20 refuses /start_session with 400 "Cannot start session in state X"; in these states it is
+# loading its model or finishing a stop, so the call is retried like a 503 (§2.8).
+LEGACY_TRANSIENT_STATES = ("CREATED", "CLOSING")
+_REFUSED_STATE = re.compile(r"cannot start session in state (\w+)", re.IGNORECASE)
 
 
 class Secret:
@@ -107,6 +112,12 @@ def _detail(text: str) -> str:
     except ValueError:
         pass
     return reason[:300] + ("..." if len(reason) > 300 else "")
+
+
+def _refused_state(text: str) -> str | None:
+    """The state named by a legacy runtime's "Cannot start session in state X" refusal, upper-case, or None."""
+    match = _REFUSED_STATE.search(text)
+    return match.group(1).upper() if match else None
 
 
 def error_for_status(status: int, text: str, what: str, retry_after: float | None = None) -> ApiError:
@@ -296,10 +307,19 @@ class HttpApi:
                 if not isinstance(data, dict) or not isinstance(data.get("session_id"), str):
                     raise ApiError(SERVER_ERROR, "POST /start_session: response has no 'session_id'")
                 return data
-            if status in RETRYABLE and attempt < policy.attempts:
+            refused_in = _refused_state(text) if status == 400 else None
+            loading = refused_in in LEGACY_TRANSIENT_STATES  # RT20's 400 where RUNTIME answers 503
+            if (status in RETRYABLE or loading) and attempt < policy.attempts:
                 await self._backoff_sleep(delay, headers)
                 delay = min(delay * 2, policy.cap_s)
                 continue
+            if loading:
+                raise ApiError(
+                    TIMEOUT,
+                    f"the local runtime at {self.base_url} is still in state {refused_in} "
+                    "(loading its model or closing a session) after all attempts",
+                    status=status,
+                )
             if status == 409 or (status == 400 and "cannot start session" in text.lower()):
                 raise ConflictError(
                     f"the local runtime at {self.base_url} already runs another session "

@@ -83,7 +83,9 @@ def _create(venv: Path, timeout: float) -> Path:
 class Rt20Server:
     """RT20 with the toy model in its own process group on 127.0.0.1, ephemeral port; stopped by its pid."""
 
-    def __init__(self, python: Path, *, orphan_timeout: float = 30.0) -> None:
+    def __init__(
+        self, python: Path, *, orphan_timeout: float = 30.0, env: dict[str, str] | None = None
+    ) -> None:
         self.stderr_tail: list[str] = []
         self.proc = subprocess.Popen(
             [
@@ -100,7 +102,7 @@ class Rt20Server:
             stderr=subprocess.PIPE,
             text=True,
             bufsize=1,
-            env={**os.environ, "PYTHONUNBUFFERED": "1", "OTEL_SDK_DISABLED": "true"},
+            env={**os.environ, "PYTHONUNBUFFERED": "1", "OTEL_SDK_DISABLED": "true", **(env or {})},
             start_new_session=True,  # own process group (RT20 forks a frame-conversion worker)
         )
         self._stderr = threading.Thread(target=self._read_stderr, daemon=True)
@@ -117,8 +119,8 @@ class Rt20Server:
         """Exit code and recent log lines, for failure messages."""
         return f"rt20 rc={self.proc.poll()}; stderr tail:\n  " + "\n  ".join(self.stderr_tail[-25:])
 
-    def start(self, timeout: float = 45.0) -> str:
-        """Wait for the listening line, then for ``/health`` to report the model loaded (READY)."""
+    def start(self, timeout: float = 45.0, *, wait_ready: bool = True) -> str:
+        """Wait for the listening line, then (unless told not to) for ``/health`` to report READY."""
         found: list[str] = []
 
         def read_url() -> None:
@@ -135,7 +137,8 @@ class Rt20Server:
         if not found:
             raise RuntimeError(f"RT20 printed no listening line within {timeout:.0f} s\n{self.describe()}")
         self.url = found[0]
-        poll_until(lambda: self.state() == "READY", timeout, f"RT20 model loaded\n{self.describe()}", 0.1)
+        if wait_ready:
+            poll_until(lambda: self.state() == "READY", timeout, f"RT20 model loaded\n{self.describe()}", 0.1)
         return self.url
 
     def state(self) -> str | None:

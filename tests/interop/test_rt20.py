@@ -31,6 +31,7 @@ DEFAULT_COLOR = (0, 0, 200)
 COLOR = {"r": 220, "g": 40, "b": 30}
 BASE = "/sessions/local/transport/webrtc"
 S = ReactorStatus
+LOAD_DELAY_S = 3.0  # toy model's load() time in the loading test (RT20 stays CREATED meanwhile)
 KEEPALIVE_HOLD_S = 25.0  # > RT20's fixed 20 s ping watchdog (+ its 2 s check period)
 
 
@@ -287,3 +288,21 @@ async def test_reconnect_after_the_session_ended_starts_a_new_one(rt20_idle: Rt2
     finally:
         await r.disconnect()
     poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+
+
+async def test_connect_while_rt20_loads_its_model_waits_for_it(rt20_python: Any) -> None:
+    """RT20 refuses ``/start_session`` with 400 "…in state CREATED" until the model is loaded (RUNTIME
+    says 503): the SDK retries within its budget instead of blaming another session."""
+    server = Rt20Server(rt20_python, env={"RT20_TOY_LOAD_DELAY": str(LOAD_DELAY_S)})
+    try:
+        url = server.start(wait_ready=False)
+        assert server.state() == "CREATED", server.describe()
+        r = Reactor("rt20toy", local=True, local_url=url)
+        try:
+            await r.connect(timeout=LOAD_DELAY_S + 15)
+            assert r.get_status() is S.READY and server.state() == "STREAMING"
+            await next_frames(r, 3)
+        finally:
+            await r.disconnect()
+    finally:
+        server.stop()

@@ -328,6 +328,24 @@ async def test_local_start_retries_503_model_loading(server: tuple[Script, str])
     assert len(script.calls("POST", "/start_session")) == 2
 
 
+async def test_local_start_retries_legacy_400_while_loading_or_closing(server: tuple[Script, str]) -> None:
+    """RT20 says 400 "Cannot start session in state CREATED|CLOSING" where RUNTIME says 503 (§2.8)."""
+    script, url = server
+    loading = reply(400, {"detail": "Cannot start session in state CREATED"})
+    closing = reply(400, {"detail": "Cannot start session in state CLOSING"})
+    script.on("POST", "/start_session", sequence(loading, closing, reply(200, READY)))
+    api = HttpApi(url, model="m", local=True, session_poll=FAST)
+    try:
+        assert (await api.create_session())["session_id"] == "s1"
+        assert len(script.calls("POST", "/start_session")) == 3
+        script.on("POST", "/start_session", loading)  # never loads: a clear error, not a conflict
+        with pytest.raises(ApiError, match="still in state CREATED") as info:
+            await api.create_session()
+        assert not isinstance(info.value, ConflictError) and info.value.code == "TIMEOUT"
+    finally:
+        await api.close()
+
+
 async def test_secrets_never_in_errors_logs_or_repr(
     server: tuple[Script, str], caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -4,9 +4,12 @@ Runs inside the RT20 venv (numpy < 2, no reactor_notebook), so the frame-index c
 local copy of ``reactor_notebook.framecode.draw_index``: 16 black/white 16x16 blocks, top-left,
 most significant bit first. Output ``main_video`` is a solid colour at 320x240, 30 fps; command
 ``set_color`` {r, g, b: integer 0-255, all required} changes it and answers with a ``color_set``
-message. The colour goes back to the default when the session ends.
+message. The colour goes back to the default when the session ends. ``$RT20_TOY_LOAD_DELAY``
+(seconds) stretches ``load()`` to mimic a real model's loading window (RT20 state ``CREATED``).
 """
 
+import os
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -55,7 +58,8 @@ class ToyModel(ReactorModel):
     fps = 30
 
     def load(self, config: dict[str, Any]) -> None:
-        """Nothing to load: a toy."""
+        """Nothing to load: a toy (optionally slow, to widen RT20's CREATED window)."""
+        time.sleep(float(os.environ.get("RT20_TOY_LOAD_DELAY") or 0))
         self.color = DEFAULT_COLOR
         self.index = 0
 
