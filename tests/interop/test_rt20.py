@@ -31,7 +31,7 @@ DEFAULT_COLOR = (0, 0, 200)
 COLOR = {"r": 220, "g": 40, "b": 30}
 BASE = "/sessions/local/transport/webrtc"
 S = ReactorStatus
-LOAD_DELAY_S = 3.0  # toy model's load() time in the loading test (RT20 stays CREATED meanwhile)
+LOAD_DELAY_S = 4.0  # toy model's load() time in the loading test (RT20 stays CREATED meanwhile)
 KEEPALIVE_HOLD_S = 25.0  # > RT20's fixed 20 s ping watchdog (+ its 2 s check period)
 
 
