@@ -160,6 +160,11 @@ def run_client(
     ring_mb = after.get("ring_kb", 0) / 1024.0
     ring_growth = (after.get("ring_kb", 0) - before.get("ring_kb", 0)) / 1024.0
     rss = [s["rss_kb"] / 1024.0 for s in samples]
+    if len(rss) > 3:  # long windows: the series shows a trend (leak) apart from allocator noise
+        print(
+            f"#   {sdk} RSS every 10 s from window start (MB): " + " ".join(f"{v:.0f}" for v in rss),
+            flush=True,
+        )
     return {
         "fps": len(frames) / (t1 - t0),
         "lost": float(lost),
