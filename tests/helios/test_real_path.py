@@ -9,7 +9,6 @@ an offline :class:`HeliosSim` twin renders from the same commands at the same fr
 
 from __future__ import annotations
 
-import os
 import sys
 import threading
 import time
@@ -31,7 +30,7 @@ if str(INTEROP) not in sys.path:
     sys.path.insert(0, str(INTEROP))
 
 from harness import CLIENTS, ClientProcess, health, increasing_run, poll_until  # noqa: E402
-from py08_env import default_venv_dir, ensure_py08_venv  # noqa: E402
+from py08_env import ensure_py08_venv  # noqa: E402
 
 FPS = 48  # twice real time: same 33-frame chunks, half the wall-clock per chunk
 SEED = 42
@@ -54,16 +53,9 @@ def runtime() -> Iterator[Any]:
     rt.stop()
 
 
-def _py08_venv() -> Path:
-    """$REACTOR_PY08_VENV, else the prepared /tmp/py08, else the harness default (created on demand)."""
-    if os.environ.get("REACTOR_PY08_VENV"):
-        return Path(os.environ["REACTOR_PY08_VENV"])
-    return Path("/tmp/py08") if Path("/tmp/py08/bin/python").exists() else default_venv_dir()
-
-
 @pytest.fixture
 def py08_client(runtime: Any) -> Iterator[ClientProcess]:
-    python = ensure_py08_venv(_py08_venv())
+    python = ensure_py08_venv()
     poll_until(lambda: health(runtime.url).get("state") == "READY", 15, "runtime free of the previous session")
     probes = [a for x, y in PROBES for a in ("--probe", f"{x},{y}")]
     # PY08's local=True hard-codes http://localhost:8080; --local-url points it at our ephemeral port.
@@ -325,7 +317,7 @@ def test_py08_uploaded_image_and_oversized_upload(runtime: Any, tmp_path: Path) 
     reference, oversized = tmp_path / "reference.png", tmp_path / "too-wide.png"
     Image.fromarray(noisy_red).save(reference)  # noise keeps the PNG large: it must go as an upload
     oversized.write_bytes(image_bytes(4100, 60, (10, 10, 10)))
-    python = ensure_py08_venv(_py08_venv())
+    python = ensure_py08_venv()
     poll_until(lambda: health(runtime.url).get("state") == "READY", 15, "runtime free of the previous session")
     script = Path(__file__).with_name("py08_upload_client.py")
     client = ClientProcess([str(python), str(script), runtime.url, str(reference), str(oversized)])

@@ -14,70 +14,28 @@ import os
 import re
 import signal
 import subprocess
-import sys
 import threading
 from pathlib import Path
 
-from harness import file_lock, http_json, poll_until
+from harness import http_json, poll_until
+from official_venv import OfficialVenv
 
-RT20_VERSION = "2.0.0"
-RT20_REQUIREMENT = f"reactor-runtime=={RT20_VERSION}"
+RT20 = OfficialVenv(
+    "rt20",
+    "reactor-runtime",
+    "2.0.0",
+    "REACTOR_RT20_VENV",
+    "numpy, aiortc, uvicorn, reactor_runtime.runtimes.http.http_runtime",
+)
+RT20_VERSION = RT20.version
+RT20_REQUIREMENT = RT20.requirement
 LAUNCHER = Path(__file__).resolve().parent / "rt20" / "launch_rt20.py"
 LISTENING = re.compile(r"rt20 listening on (http://\S+)")
 
 
-def default_venv_dir() -> Path:
-    """Where the RT20 venv lives: ``$REACTOR_RT20_VENV`` or the per-user cache."""
-    env = os.environ.get("REACTOR_RT20_VENV")
-    if env:
-        return Path(env).expanduser()
-    return Path.home() / ".cache" / "reactor_notebook" / "rt20"
-
-
-def venv_python(venv: Path) -> Path:
-    """The interpreter of a venv (POSIX layout; CI runs on Debian)."""
-    return venv / "bin" / "python"
-
-
-def installed_version(venv: Path) -> str | None:
-    """The reactor-runtime version installed in ``venv`` (importable, with its HTTP runtime), or None."""
-    python = venv_python(venv)
-    if not python.exists():
-        return None
-    probe = (
-        "import importlib.metadata as m, numpy, aiortc, uvicorn, "
-        "reactor_runtime.runtimes.http.http_runtime; print(m.version('reactor-runtime'))"
-    )
-    try:
-        done = subprocess.run([str(python), "-c", probe], capture_output=True, text=True, timeout=120)
-    except (OSError, subprocess.TimeoutExpired):
-        return None
-    return done.stdout.strip().splitlines()[-1] if done.returncode == 0 and done.stdout.strip() else None
-
-
 def ensure_rt20_venv(venv: Path | None = None, *, timeout: float = 600.0) -> Path:
     """Return the python of a venv holding reactor-runtime 2.0.0, creating or repairing it if needed."""
-    venv = venv or default_venv_dir()
-    if installed_version(venv) == RT20_VERSION:
-        return venv_python(venv)
-    with file_lock(venv.parent / f".{venv.name}.lock"):
-        return _create(venv, timeout)
-
-
-def _create(venv: Path, timeout: float) -> Path:
-    """Create (or repair) the venv; the caller holds the lock."""
-    if installed_version(venv) == RT20_VERSION:  # another run finished it while we waited
-        return venv_python(venv)
-    if not venv_python(venv).exists():
-        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=timeout)
-    pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-    done = subprocess.run([*pip, RT20_REQUIREMENT], capture_output=True, text=True, timeout=timeout)
-    if done.returncode != 0:
-        raise RuntimeError(f"pip install {RT20_REQUIREMENT} into {venv} failed:\n{done.stderr[-2000:]}")
-    found = installed_version(venv)
-    if found != RT20_VERSION:
-        raise RuntimeError(f"{venv}: expected reactor-runtime {RT20_VERSION}, found {found!r}")
-    return venv_python(venv)
+    return RT20.ensure(venv, timeout=timeout)
 
 
 class Rt20Server:
