@@ -237,6 +237,15 @@ class Reactor(EventsMixin):
         self.frames.add_event("status", status.value, None)
         self._emit("status_changed", status)
 
+    def _begin_connecting(self, timeout: float | None) -> tuple[float, float | None]:
+        """Enter CONNECTING for connect()/reconnect(): reset per-attempt state; return (start, deadline)."""
+        self._set_status(ReactorStatus.CONNECTING)
+        self._connect_task = asyncio.current_task()
+        self._aborting = False
+        self._timings = {}
+        self._t_connect = t0 = time.monotonic()
+        return t0, None if timeout is None else t0 + timeout
+
     def _set_session_id(self, session_id: str | None) -> None:
         if session_id == self._session_id:
             return
@@ -410,12 +419,7 @@ class Reactor(EventsMixin):
             await self._disconnect(recoverable=False)
             if self._status != ReactorStatus.DISCONNECTED:  # another connect() won the race meanwhile
                 raise RuntimeError(f"connect() needs status 'disconnected', status is {self._status.value!r}")
-        self._set_status(ReactorStatus.CONNECTING)
-        self._connect_task = asyncio.current_task()
-        self._aborting = False
-        self._timings = {}
-        self._t_connect = t0 = time.monotonic()
-        deadline = None if timeout is None else t0 + timeout
+        t0, deadline = self._begin_connecting(timeout)
         ice_task: asyncio.Task[list[dict[str, Any]]] | None = None
         try:
             api = self._api = self._new_api()
@@ -498,12 +502,7 @@ class Reactor(EventsMixin):
             raise RuntimeError(f"cannot reconnect while status is {self._status.value!r}")
         if self._session_id is None or not self._tracks or self._api is None:
             raise RuntimeError("no session to reconnect to (call connect() to start one)")
-        self._set_status(ReactorStatus.CONNECTING)
-        self._connect_task = asyncio.current_task()
-        self._aborting = False
-        self._timings = {}
-        self._t_connect = t0 = time.monotonic()
-        deadline = None if timeout is None else t0 + timeout
+        t0, deadline = self._begin_connecting(timeout)
         api, session_id = self._api, self._session_id
         try:
             if not self.local:
