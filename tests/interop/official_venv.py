@@ -7,7 +7,9 @@ same variables) or ``~/.cache/reactor_notebook/<name>``; concurrent test runs bu
 
 from __future__ import annotations
 
+import glob
 import os
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -25,6 +27,8 @@ class OfficialVenv:
     version: str  # e.g. "0.8.0"
     env_var: str  # e.g. "REACTOR_PY08_VENV"
     imports: str  # comma-separated modules that must import, e.g. "reactor_sdk, numpy, aiortc"
+    python: str = ""  # "X.Y" when the package needs another interpreter than ours (reactor-runtime 3.10: 3.12)
+    extras: tuple[str, ...] = ()  # more requirements installed beside it (e.g. numpy for reactor-sdk 1.13)
 
     @property
     def requirement(self) -> str:
@@ -57,9 +61,11 @@ class OfficialVenv:
             if self.installed_version(venv) == self.version:  # another run finished it while we waited
                 return venv_python(venv)
             if not venv_python(venv).exists():
-                subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True, timeout=timeout)
+                subprocess.run([self.base_python(), "-m", "venv", str(venv)], check=True, timeout=timeout)
             pip = [str(venv_python(venv)), "-m", "pip", "install", "-q", "--disable-pip-version-check"]
-            done = subprocess.run([*pip, self.requirement], capture_output=True, text=True, timeout=timeout)
+            done = subprocess.run(
+                [*pip, self.requirement, *self.extras], capture_output=True, text=True, timeout=timeout
+            )
             if done.returncode != 0:
                 raise RuntimeError(f"pip install {self.requirement} into {venv} failed:\n{done.stderr[-2000:]}")
             found = self.installed_version(venv)
@@ -68,6 +74,28 @@ class OfficialVenv:
             return venv_python(venv)
 
 
+    def base_python(self) -> str:
+        """The interpreter that creates the venv: ours, or ``pythonX.Y`` on PATH or under pyenv."""
+        if not self.python:
+            return sys.executable
+        name = f"python{self.python}"
+        found = shutil.which(name) or next(
+            iter(sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / f"{self.python}.*" / "bin" / name)))),
+            None,
+        )
+        if not found:
+            raise RuntimeError(f"{self.requirement} needs Python {self.python}; no {name} on PATH or under pyenv")
+        return found
+
+
 def venv_python(venv: Path) -> Path:
     """The interpreter of a venv (POSIX layout; CI runs on Debian)."""
     return venv / "bin" / "python"
+
+
+if __name__ == "__main__":  # python tests/interop/official_venv.py NAME...: build the named venvs (.ci/setup)
+    import importlib
+
+    for arg in sys.argv[1:]:
+        module = importlib.import_module(f"{arg}_env")
+        print(getattr(module, arg.upper()).ensure())
