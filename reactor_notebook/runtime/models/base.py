@@ -55,6 +55,8 @@ class Model(ABC):
     version: ClassVar[str] = "sim-1"
     description: ClassVar[str] = ""
     default_fps: ClassVar[float] = 24.0
+    # Frames of every output track one step of a stepped session produces (runtime/stepping.py).
+    frames_per_step: int = 1
     # How rejected commands are reported (protocol.md §6.4/§6.5): "typed" = command_error,
     # "legacy" = {"type":"event","data":{"event":"error",...}}, "both" = legacy then typed.
     error_style: ClassVar[Literal["typed", "legacy", "both"]] = "typed"
@@ -118,6 +120,18 @@ class Model(ABC):
     @abstractmethod
     def render(self) -> dict[str, Frame]:
         """Produce the next frame of every output track: (H, W, 3) RGB uint8, called at ``fps``."""
+
+    def step_frames(self) -> dict[str, list[Frame]]:
+        """One step of a stepped session: :attr:`frames_per_step` frames of every output track."""
+        out: dict[str, list[Frame]] = {}
+        for _ in range(self.frames_per_step):
+            for name, frame in self.render().items():
+                out.setdefault(name, []).append(frame.copy())
+        return out
+
+    def input_shape(self, track: str) -> tuple[int, int] | None:
+        """(height, width) an input track's frames must have in a step request, or None for any."""
+        return None
 
     def on_input_frame(self, track: str, frame: Frame) -> None:  # noqa: B027 (optional hook)
         """A frame arrived on an input track (published by a client)."""

@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Literal
 
 from ...schema import CommandSpec, CommandValidationError
 from .base import Frame, Model, TrackSpec, Upload
-from .helios_sim import COMMANDS, MESSAGE_MODES, SR_SCALES, HeliosSim, message_schemas
+from .helios_sim import CHUNK_FRAMES, COMMANDS, MESSAGE_MODES, SR_SCALES, HeliosSim, message_schemas
 
 __all__ = ["HeliosModel"]
 
@@ -25,7 +25,13 @@ class HeliosModel(Model):
     Options (``create_model("helios", **options)`` / ``LocalRuntime(model_options=...)``):
     ``fps`` (default 24), ``seed`` (initial seed, default 0), ``messages``
     (``"legacy"`` | ``"typed"`` | ``"both"``, default legacy), ``max_sr_scale``
-    (``"off"`` | ``"2x"`` | ``"4x"``, default ``"2x"``: a requested 4x is clamped to 2x).
+    (``"off"`` | ``"2x"`` | ``"4x"``, default ``"2x"``: a requested 4x is clamped to 2x),
+    ``step_frames`` (frames per step of a stepped session, default 33: one chunk).
+
+    A step (runtime/stepping.py) is, once generation has started: ``resume`` (if paused), ``pause``,
+    then ``step_frames`` times :meth:`HeliosSim.step`. So a 33-frame step is exactly one chunk, and a
+    prompt or image set by the step's state or commands conditions that step's own chunk.
+    Before ``start`` a step returns the idle card.
     """
 
     name: ClassVar[str] = "helios"
@@ -42,10 +48,11 @@ class HeliosModel(Model):
         seed: int = 0,
         messages: str = "legacy",
         max_sr_scale: str = "2x",
+        step_frames: int = CHUNK_FRAMES,
         **options: Any,
     ) -> None:
         if options:
-            known = "fps, max_sr_scale, messages, seed"
+            known = "fps, max_sr_scale, messages, seed, step_frames"
             raise ValueError(f"unknown helios option(s): {', '.join(sorted(options))}; known options: {known}")
         if fps is not None and (isinstance(fps, bool) or not isinstance(fps, (int, float)) or not 0 < fps <= 240):
             raise ValueError(f"fps must be a number in (0, 240], got {fps!r}")
@@ -53,7 +60,10 @@ class HeliosModel(Model):
             raise ValueError(f"messages must be one of {', '.join(MESSAGE_MODES)}, got {messages!r}")
         if max_sr_scale not in SR_SCALES:
             raise ValueError(f"max_sr_scale must be one of {', '.join(SR_SCALES)}, got {max_sr_scale!r}")
+        if isinstance(step_frames, bool) or not isinstance(step_frames, int) or not 1 <= step_frames <= 10 * CHUNK_FRAMES:
+            raise ValueError(f"step_frames must be an integer 1-{10 * CHUNK_FRAMES}, got {step_frames!r}")
         super().__init__(fps=fps)
+        self.frames_per_step = step_frames
         self.options = {"seed": seed, "messages": messages, "max_sr_scale": max_sr_scale}
         self.error_style = messages  # type: ignore[misc]  # instance value follows the option
         self._lock = threading.Lock()
@@ -101,3 +111,21 @@ class HeliosModel(Model):
         for msg in messages:
             self.emit(msg)
         return {TRACK: frame}
+
+    def step_frames(self) -> dict[str, list[Frame]]:
+        """One step: once started, resume (if paused) and pause, then ``step_frames`` frames."""
+        messages = []
+        with self._lock:
+            sim = self.sim
+            if sim.started:
+                if sim.paused:
+                    messages += sim.apply("resume")
+                messages += sim.apply("pause")
+            frames = []
+            for _ in range(self.frames_per_step):
+                frame, msgs = sim.step()
+                frames.append(frame)
+                messages += msgs
+        for msg in messages:
+            self.emit(msg)
+        return {TRACK: frames}

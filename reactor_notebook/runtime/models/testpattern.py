@@ -16,14 +16,24 @@ from ...schema import CommandSpec, ParamSpec
 from .base import Frame, Model, TrackSpec, Upload
 
 INPUT_REPORT_EVERY = 10
+MAX_STEP_FRAMES = 240
 
 
 def _channel(name: str) -> ParamSpec:
     return ParamSpec(name, "integer", required=True, minimum=0, maximum=255, description=f"{name.upper()} 0-255")
 
 
+def _step_frames(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= MAX_STEP_FRAMES:
+        raise ValueError(f"step_frames must be an integer 1-{MAX_STEP_FRAMES}, got {value!r}")
+    return value
+
+
 class TestPattern(Model):
-    """Moving stripes plus a solid patch in the colour last set by ``set_color``."""
+    """Moving stripes plus a solid patch in the colour last set by ``set_color``.
+
+    A step of a stepped session is ``step_frames`` frames (default 4), rendered as the stream would.
+    """
 
     __test__ = False  # not a pytest test class
     name: ClassVar[str] = "testpattern"
@@ -32,9 +42,16 @@ class TestPattern(Model):
     default_fps: ClassVar[float] = 24.0
 
     def __init__(
-        self, *, fps: float | None = None, width: int = 640, height: int = 384, **options: Any
+        self,
+        *,
+        fps: float | None = None,
+        width: int = 640,
+        height: int = 384,
+        step_frames: int = 4,
+        **options: Any,
     ) -> None:
         super().__init__(fps=fps, **options)
+        self.frames_per_step = _step_frames(step_frames)
         if width < 256 or height < 32 or width % 2 or height % 2:
             raise ValueError(f"testpattern: width/height must be even and at least 256x32, got {width}x{height}")
         self.width = int(width)
