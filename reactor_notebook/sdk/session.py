@@ -33,6 +33,7 @@ from ..schema import (
     normalize_commands,
     validate_command,
 )
+from .commands import CommandRepliesMixin
 from .errors import (
     CONNECTION_FAILED,
     GPU_CONNECTION_ERROR,
@@ -51,6 +52,7 @@ from .events import EventsMixin
 from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
+from .replies import CommandReply, Rejection, ReplyBook, coerce_integers, integer_fields, reply_types
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
 from .transport import LINK_TIMEOUT_S, TransportCallbacks, TransportError, WebRTCTransport
 from .types import (
@@ -105,7 +107,7 @@ def local_base_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
 
 
-class Reactor(EventsMixin):
+class Reactor(CommandRepliesMixin, EventsMixin):
     """Client for one Reactor model session (cloud coordinator or local runtime)."""
 
     def __init__(
@@ -159,6 +161,9 @@ class Reactor(EventsMixin):
         self._commands_from_schema = False
         self._last_error: ReactorError | None = None
         self._model_state: dict[str, Any] | None = None
+        self._replies = ReplyBook()
+        self._last_rejection: Rejection | None = None
+        self._int_fields: dict[str, frozenset[str]] = {}
         self._api: HttpApi | None = None
         self._transport: WebRTCTransport | None = None
         self._remote_tracks: dict[str, MediaStreamTrack] = {}
@@ -493,7 +498,13 @@ class Reactor(EventsMixin):
         schema = desc.get("schema") if isinstance(desc.get("schema"), dict) else None
         self._commands = normalize_commands(caps, schema)
         self._commands_from_schema = bool(schema and commands_from_openapi(schema))
+        self._use_schema_doc(schema)
         self._emit("capabilities_received", caps)
+
+    def _use_schema_doc(self, doc: dict[str, Any] | None) -> None:
+        """Reply types and integer message fields from an OpenAPI schema (descriptor or ``modelSchema``)."""
+        self._replies.reply_types = reply_types(doc)
+        self._int_fields = integer_fields(doc)
 
     async def _reconnect(self, timeout: float | None) -> None:
         if self._status == ReactorStatus.READY:
@@ -564,6 +575,7 @@ class Reactor(EventsMixin):
                     if not fut.done():
                         fut.set_exception(NotReadyError("wait for a runtime reply", "disconnected"))
             self._runtime_waiters.clear()
+            self._replies.fail_all(NotReadyError("wait for a command reply", "disconnected"))
             # 2-3. pending control requests, inputs, channels, peer, readers
             transport, self._transport = self._transport, None
             if transport is not None:
@@ -671,6 +683,10 @@ class Reactor(EventsMixin):
             self._on_runtime_message(env.inner)
 
     def _on_application_message(self, inner: dict[str, Any]) -> None:
+        inner = coerce_integers(inner, self._int_fields)
+        rejection = self._replies.on_message(inner)
+        if rejection is not None:
+            self._last_rejection = rejection
         mtype, data = inner.get("type"), inner.get("data")
         if mtype == "state" and isinstance(data, dict):
             self._model_state = dict(data)
@@ -689,6 +705,7 @@ class Reactor(EventsMixin):
             if cmds:
                 self._commands = cmds
                 self._commands_from_schema = True
+                self._use_schema_doc(data)
         elif mtype == "modelCapabilities" and isinstance(data, dict):
             if data.get("tracks"):
                 self._capabilities = data  # type: ignore[assignment]
@@ -746,7 +763,9 @@ class Reactor(EventsMixin):
         """Blocking :meth:`send_command`."""
         self._sdk.run_sync(self._send_command(command, data, validate), timeout)
 
-    async def _send_command(self, command: str, data: Any, validate: bool) -> None:
+    async def _send_command(
+        self, command: str, data: Any, validate: bool, *, expect: bool = False
+    ) -> asyncio.Future[CommandReply] | None:
         if not isinstance(command, str) or not command:
             raise TypeError(f"command must be a non-empty string, got {command!r}")
         if self._status != ReactorStatus.READY or self._transport is None:
@@ -775,12 +794,16 @@ class Reactor(EventsMixin):
             raise CommandValidationError(
                 command, "invalid_value", f"arguments are not JSON-serialisable: {exc}"
             ) from None
+        reply = self._replies.expect(command) if expect else None
         try:
             self._transport.send_raw(text)
         except MessageSendError as exc:
+            if reply is not None:
+                self._replies.discard(reply)
             self._error(MESSAGE_SEND_FAILED, f"{command}: {exc.message}", "gpu", True)
             raise MessageSendError(f"{command}: {exc.message}") from None
         self.frames.add_event("command", command, {**data, **uploads} if uploads else data)
+        return reply
 
     def _commands_known(self) -> bool:
         caps = self._capabilities or {}

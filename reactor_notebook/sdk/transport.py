@@ -28,7 +28,6 @@ from typing import Any
 from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
-    RTCIceServer,
     RTCPeerConnection,
     RTCRtpSender,
     RTCRtpTransceiver,
@@ -46,6 +45,13 @@ from .errors import (
     TrackPublishError,
 )
 from .http import HttpApi
+from .ice import (
+    is_loopback_url,
+    reflexive_candidates,
+    split_servers,
+    strip_end_of_candidates,
+    trickle_reflexive,
+)
 from .jitter import decoder_queue, install_decode_timing, install_early_release
 from .reader import Frame, FrameReader, FrameTiming, install_stamps
 from .sdp import patch_answer
@@ -95,23 +101,6 @@ class Timings:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def to_ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
-    """``{"uris", "credentials"?}`` entries → RTCIceServer (``uris``→``urls``, password→credential)."""
-    out: list[RTCIceServer] = []
-    for entry in servers:
-        uris = entry.get("uris") or entry.get("urls")
-        if not uris:
-            continue
-        creds = entry.get("credentials") or {}
-        if creds:
-            out.append(
-                RTCIceServer(urls=uris, username=creds.get("username"), credential=creds.get("password"))
-            )
-        else:
-            out.append(RTCIceServer(urls=uris))
-    return out
-
-
 def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:
     caps = RTCRtpSender.getCapabilities("video")
     if caps is None:
@@ -120,6 +109,22 @@ def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:
     vp8 = [c for c in caps.codecs if c.mimeType.lower() == "video/vp8"]
     rest = [c for c in caps.codecs if c not in h264 and c not in vp8]
     transceiver.setCodecPreferences(h264 + vp8 + rest)
+
+
+def _first_mid(sdp: str) -> str:
+    """The mid of the first media section (the bundle's transport), "0" if none is named."""
+    return next((line[6:].strip() for line in sdp.splitlines() if line.startswith("a=mid:")), "0")
+
+
+def _add_candidates(sdp: str, candidates: list[str]) -> str:
+    """Put extra ``candidate:…`` lines into the first media section, before its end-of-candidates."""
+    if not candidates:
+        return sdp
+    lines = sdp.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("a=end-of-candidates")), None)
+    if at is None:
+        at = next((i for i, line in enumerate(lines) if line.startswith("a=candidate:")), len(lines))
+    return "".join(lines[:at] + [f"a={c}\r\n" for c in candidates] + lines[at:])
 
 
 class WebRTCTransport:
@@ -168,6 +173,7 @@ class WebRTCTransport:
         self._request_counter = 0
         self._t_remote: float | None = None
         self._bg: set[asyncio.Future[Any]] = set()
+        self._trickle: asyncio.Future[None] | None = None
 
     def __repr__(self) -> str:
         state = self.pc.connectionState if self.pc else "none"
@@ -186,14 +192,60 @@ class WebRTCTransport:
         """Build the peer and offer, register a connection, exchange SDP and apply the answer."""
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
-        config = RTCConfiguration(
-            iceServers=to_ice_servers(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
-        )
+        turn, stun = split_servers(ice_servers)
+        if is_loopback_url(self.api.base_url):
+            stun = []  # same machine: host candidates connect, a reflexive address adds nothing
+        config = RTCConfiguration(iceServers=turn, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         pc = self.pc = RTCPeerConnection(configuration=config)
         pc.on("connectionstatechange", self._on_connection_state)
         pc.on("track", self._on_track)
         pc.on("datachannel", self._on_remote_channel)
+        self._add_transceivers(pc)
 
+        # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
+        # transport when a channel exists first, and that peer never connects (PY08 uses this order too).
+        self.control = pc.createDataChannel(P.CHANNEL_CONTROL)
+        self.control.on("open", self._on_control_open)
+        self.control.on("message", self._on_control_message)
+        self.data = pc.createDataChannel(P.CHANNEL_DATA)
+        self.data.on("open", self._on_data_open)
+        self.data.on("close", self._stop_ping)
+        self.data.on("message", self._on_data_message)
+
+        t_offer = time.monotonic()
+        offer = await pc.createOffer()
+        await pc.setLocalDescription(offer)  # host (+ TURN) candidates only: STUN is asked later
+        await self._wait_gathering()
+        self.timings.extra["offer_ms"] = (time.monotonic() - t_offer) * 1000
+        sdp = pc.localDescription.sdp
+        mapping = [
+            {"mid": str(e.transceiver.mid), "name": e.name, "kind": e.kind, "direction": e.direction}
+            for e in self.entries.values()
+        ]
+        if any(m["mid"] == "None" for m in mapping):
+            raise TransportError("could not build track_mapping: a transceiver has no mid")
+
+        if not self.api.flat_routes:
+            self.connection_id = await self.api.register_connection(self.session_id)
+        if stun and self.flat:  # no trickle route: wait (bounded) and put them in the offer
+            sdp = _add_candidates(sdp, await reflexive_candidates(pc, stun, self.ice_gather_timeout))
+        elif stun:
+            sdp = strip_end_of_candidates(sdp)
+        t0 = time.monotonic()
+        await self.api.send_offer(self.session_id, self.connection_id, sdp, mapping, reconnect=reconnect)
+        if stun and not self.flat:
+            self._trickle = asyncio.ensure_future(
+                trickle_reflexive(pc, stun, _first_mid(sdp), self._send_candidates)
+            )
+        answer = await self.api.poll_answer(self.session_id, self.connection_id)
+        self.timings.sdp_polling_ms = (time.monotonic() - t0) * 1000
+        self.timings.sdp_polling_attempts = self.api.sdp_poll_attempts
+        self._t_remote = time.monotonic()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=patch_answer(answer), type="answer"))
+        self._check_ready()
+
+    def _add_transceivers(self, pc: RTCPeerConnection) -> None:
+        """One transceiver per capability track, in order (H264 then VP8; early release on video outputs)."""
         for t in self.tracks:
             direction = "recvonly" if t["direction"] == "recvonly" else "sendonly"
             tx = pc.addTransceiver(t["kind"], direction=direction)
@@ -206,39 +258,9 @@ class WebRTCTransport:
                     install_decode_timing(tx.receiver)
             self.entries[t["name"]] = entry
 
-        # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
-        # transport when a channel exists first, and that peer never connects (PY08 uses this order too).
-        self.control = pc.createDataChannel(P.CHANNEL_CONTROL)
-        self.control.on("open", self._on_control_open)
-        self.control.on("message", self._on_control_message)
-        self.data = pc.createDataChannel(P.CHANNEL_DATA)
-        self.data.on("open", self._on_data_open)
-        self.data.on("close", self._stop_ping)
-        self.data.on("message", self._on_data_message)
-
-        offer = await pc.createOffer()
-        await pc.setLocalDescription(offer)
-        await self._wait_gathering()
-        local = pc.localDescription
-        mapping = [
-            {"mid": str(e.transceiver.mid), "name": e.name, "kind": e.kind, "direction": e.direction}
-            for e in self.entries.values()
-        ]
-        if any(m["mid"] == "None" for m in mapping):
-            raise TransportError("could not build track_mapping: a transceiver has no mid")
-
-        if not self.api.flat_routes:
-            self.connection_id = await self.api.register_connection(self.session_id)
-        t0 = time.monotonic()
-        await self.api.send_offer(
-            self.session_id, self.connection_id, local.sdp, mapping, reconnect=reconnect
-        )
-        answer = await self.api.poll_answer(self.session_id, self.connection_id)
-        self.timings.sdp_polling_ms = (time.monotonic() - t0) * 1000
-        self.timings.sdp_polling_attempts = self.api.sdp_poll_attempts
-        self._t_remote = time.monotonic()
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=patch_answer(answer), type="answer"))
-        self._check_ready()
+    async def _send_candidates(self, candidates: list[dict[str, Any]], is_final: bool) -> None:
+        if self.connection_id is not None and not self._closing:
+            await self.api.send_ice_candidates(self.session_id, self.connection_id, candidates, is_final)
 
     async def _wait_gathering(self) -> None:
         pc = self.pc
@@ -523,6 +545,8 @@ class WebRTCTransport:
             return
         self._closing = True
         self._stop_ping()
+        if self._trickle is not None and not self._trickle.done():
+            self._trickle.cancel()
         link, self._link_task = self._link_task, None
         if link is not None and not link.done() and link is not asyncio.current_task():
             link.cancel()
