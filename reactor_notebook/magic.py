@@ -62,6 +62,7 @@ from IPython.core.completer import SimpleCompletion, completion_matcher
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments, parse_argstring
+from traitlets import Float
 
 from .magic_parse import (
     VERB_OPTIONS,
@@ -73,6 +74,7 @@ from .magic_parse import (
     script_lines,
     split_raw,
 )
+from .magic_replies import REPLY_WAIT_S, send_and_describe, status_line
 from .schema import CommandSpec, CommandValidationError, validate_command
 
 DEFAULT_LOCAL_URL = "http://localhost:8080"
@@ -213,6 +215,11 @@ class ReactorMagics(Magics):
     reactor_factory: Callable[..., Any] | None = None
     #: Starts the embedded runtime; tests replace it (``ensure(model=, port=) -> handle``).
     runtime_ensure: Callable[..., Any] | None = None
+    reply_wait = Float(
+        REPLY_WAIT_S,
+        help="seconds a command waits for the model's reply or rejection before the cell moves on "
+        "(`%config ReactorMagics.reply_wait = 1.0`; 0 = fire-and-forget)",
+    ).tag(config=True)
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
@@ -319,8 +326,10 @@ class ReactorMagics(Magics):
         commands = list(getattr(r, "commands", None) or [])
         if commands:
             data = validate_command(commands, command, data)
-        r.send_command_sync(command, data)
         self._say(f"→ {command} {_brief(data)}")
+        answer = send_and_describe(r, command, data, self.reply_wait, _brief)
+        if answer:
+            print(answer)  # even with --quiet: the model's answer belongs to this cell
 
     def send_generic(self, text: str) -> None:
         try:
@@ -435,6 +444,9 @@ class ReactorMagics(Magics):
         err = r.get_last_error() if hasattr(r, "get_last_error") else None
         if err is not None:
             lines.append(f"error:    {getattr(err, 'code', '')} {getattr(err, 'message', err)}")
+        rejected = status_line(r)
+        if rejected:
+            lines.append(rejected)
         frames = getattr(r, "frames", None)
         if frames is not None:
             fps = frames.estimated_fps() if hasattr(frames, "estimated_fps") else None

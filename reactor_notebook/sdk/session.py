@@ -687,6 +687,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         rejection = self._replies.on_message(inner)
         if rejection is not None:
             self._last_rejection = rejection
+            self._emit("command_rejected", rejection)
         mtype, data = inner.get("type"), inner.get("data")
         if mtype == "state" and isinstance(data, dict):
             self._model_state = dict(data)
