@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-REPLY_WAIT_S = 0.4  # default bound: long enough for a loopback round trip, short for a script line
+REPLY_WAIT_S = 0.4  # default bound (magic and widget forms): a loopback round trip, short for a script line
 
 
 def _reason(command: str, message: str, field: str | None) -> str:

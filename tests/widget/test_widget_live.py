@@ -77,6 +77,7 @@ def test_live_form_command_changes_the_stream(live: Any, sent: list[Any]) -> Non
     wait_for(lambda: any(c.get("type") == "command_result" for c, _ in sent), what="command_result")
     (res,) = [c for c, _ in sent if c.get("type") == "command_result"]
     assert res["ok"] is True
+    assert res["reply"] == {"type": "color_set", "data": {"r": 0, "g": 255, "b": 0}}  # shown by the form
 
     def centre_is_green() -> bool:
         item = reactor.frames.latest_ref()
@@ -143,6 +144,11 @@ def test_live_helios_state_and_model_errors(sent: list[Any]) -> None:
             wait_for(lambda: w.model_error is not None, what="model error")
             assert w.model_error["command"] == "schedule_prompt" and w.model_error["reason"] == "past_chunk"
             assert "past" in w.model_error["message"]
+            wait_for(lambda: any(c.get("id") == 1 for c, _ in sent), what="command_result")
+            (res,) = [c for c, _ in sent if c.get("type") == "command_result" and c.get("id") == 1]
+            assert res["ok"] is False  # the form shows the model's refusal next to the field
+            assert (res["error"]["field"], res["error"]["reason"]) == ("chunk", "past_chunk")
+            assert res["error"]["message"].startswith("schedule_prompt: field 'chunk': chunk 0 is in the past")
         finally:
             w.close()
 
