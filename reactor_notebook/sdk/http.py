@@ -155,6 +155,7 @@ class HttpApi:
         model: str,
         local: bool,
         api_key: Secret | None = None,
+        jwt: Secret | None = None,
         session_poll: PollPolicy | None = None,
         sdp_poll: PollPolicy | None = None,
         request_timeout: float = 10.0,
@@ -163,7 +164,7 @@ class HttpApi:
         self.model = model
         self.local = local
         self._api_key = api_key
-        self.jwt: Secret | None = None
+        self.jwt: Secret | None = jwt  # given (minted elsewhere) or fetched with the API key
         self.session_poll = session_poll or PollPolicy.of(P.SESSION_POLL)
         self.sdp_poll = sdp_poll or PollPolicy.of(P.SDP_POLL)
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
@@ -177,6 +178,10 @@ class HttpApi:
     # --- plumbing -----------------------------------------------------------------------
     def _secrets(self) -> list[str]:
         return [s.reveal() for s in (self._api_key, self.jwt) if s]
+
+    def jwt_text(self) -> str | None:
+        """The current token's text (for reading its expiry; never logged)."""
+        return self.jwt.reveal() if self.jwt else None
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._secrets())
@@ -240,6 +245,8 @@ class HttpApi:
         return result
 
     def _fail(self, status: int, text: str, what: str, headers: dict[str, str]) -> ApiError:
+        if status in (401, 403) and self.jwt and not self._api_key and not self.local:
+            what += "; the token given as jwt=... was refused (expired, or not scoped for this call): mint a fresh one"
         err = error_for_status(status, self._scrub(text), what, parse_retry_after(headers.get("Retry-After")))
         return err
 

@@ -49,6 +49,7 @@ from .errors import (
     scrub,
 )
 from .events import EventsMixin
+from .expiry import session_expiry
 from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
@@ -127,17 +128,22 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         stats_interval: float = STATS_INTERVAL_S,
         link_timeout: float | None = LINK_TIMEOUT_S,
         ping_interval: float = P.PING_INTERVAL_S,
+        jwt: str | None = None,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
-        if not local and not api_key:
+        if not local and not api_key and not jwt:
             raise ValueError(
-                "api_key is required for the hosted API; pass api_key=... or local=True for a local runtime"
+                "api_key is required for the hosted API; pass api_key=..., a token minted elsewhere as "
+                "jwt=..., or local=True for a local runtime"
             )
         self.model_name = model_name
         self.local = bool(local)
         self.base_url = local_base_url(local_url) if self.local else api_url.rstrip("/")
         self._api_key = Secret(api_key) if api_key else None
+        self._jwt = Secret(jwt) if jwt and not local else None  # minted elsewhere (a token proxy); never renewed
+        self._expiration: float | None = None
+        self._in_context = False
         self.connect_timeout = connect_timeout
         self.early_release = early_release
         self._session_poll = PollPolicy.of(session_poll)
@@ -251,6 +257,15 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         self._t_connect = t0 = time.monotonic()
         return t0, None if timeout is None else t0 + timeout
 
+    def _set_expiration(self, expiration: float | None) -> None:
+        if expiration != self._expiration:
+            self._expiration = expiration
+            self._emit("session_expiration_changed", expiration)
+
+    def get_session_expiration(self) -> float | None:
+        """When the session stops being usable (Unix seconds), if known: see ``session_expiration_changed``."""
+        return self._expiration
+
     def _set_session_id(self, session_id: str | None) -> None:
         if session_id == self._session_id:
             return
@@ -331,9 +346,12 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         self._sdk.run_sync(self._disconnect(recoverable), timeout)
 
     async def __aenter__(self) -> Reactor:
+        """``async with Reactor(...) as reactor:`` — the first command connects if ``connect()`` was not called."""
+        self._in_context = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._in_context = False
         await self.disconnect()
 
     def __enter__(self) -> Reactor:
@@ -348,6 +366,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
             model=self.model_name,
             local=self.local,
             api_key=self._api_key,
+            jwt=self._jwt,
             session_poll=self._session_poll,
             sdp_poll=self._sdp_poll,
             request_timeout=self._request_timeout,
@@ -428,7 +447,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         ice_task: asyncio.Task[list[dict[str, Any]]] | None = None
         try:
             api = self._api = self._new_api()
-            if not self.local:
+            if not self.local and self._api_key:
                 await self._bounded(api.fetch_token(), deadline, "token exchange")
             if adopt is not None:  # only the creator ends a session: never DELETEd by us
                 desc: dict[str, Any] = {"session_id": adopt}
@@ -449,6 +468,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
                     deadline += time.monotonic() - t_poll  # waiting for a GPU has its own budget
             self._timings["session_creation_ms"] = (time.monotonic() - t0) * 1000
             self._apply_descriptor(full)
+            self._set_expiration(session_expiry(full, None if self._api_key else api.jwt_text()))
             t_transport = time.monotonic()
             ice_servers = await self._bounded(ice_task, deadline, "ICE server fetch")
             transport = self._transport = self._new_transport(api, session_id)
@@ -516,7 +536,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         t0, deadline = self._begin_connecting(timeout)
         api, session_id = self._api, self._session_id
         try:
-            if not self.local:
+            if not self.local and self._api_key:
                 await self._bounded(api.fetch_token(), deadline, "token exchange")
             ice_servers = await self._bounded(api.get_ice_servers(session_id), deadline, "ICE server fetch")
             transport = self._transport = self._new_transport(api, session_id)
@@ -597,7 +617,8 @@ class Reactor(CommandRepliesMixin, EventsMixin):
             self._fps.reset()
             self._set_status(ReactorStatus.DISCONNECTED)
             if not recoverable:
-                self._emit("session_expiration_changed", None)
+                self._expiration = None
+                self._emit("session_expiration_changed", None)  # always on a full disconnect (protocol §7)
                 self._set_session_id(None)
                 # 6. forget the session
                 self._capabilities = None
@@ -769,6 +790,8 @@ class Reactor(CommandRepliesMixin, EventsMixin):
     ) -> asyncio.Future[CommandReply] | None:
         if not isinstance(command, str) or not command:
             raise TypeError(f"command must be a non-empty string, got {command!r}")
+        if self._in_context and self._status == ReactorStatus.DISCONNECTED and self._session_id is None:
+            await self._connect(self.connect_timeout)  # the seed's context-manager snippet sends at once
         if self._status != ReactorStatus.READY or self._transport is None:
             raise NotReadyError(f"send command {command!r}", self._status)
         if isinstance(data, str):
