@@ -112,7 +112,12 @@ def _parser(verb: str, description: str) -> MagicArgumentParser:
 def _brief(data: dict[str, Any]) -> str:
     """JSON for display with long strings (base64 images) shortened."""
     shown = {k: (f"<{len(v)} chars>" if isinstance(v, str) and len(v) > 80 else v) for k, v in data.items()}
-    return json.dumps(shown, ensure_ascii=False)
+    return json.dumps(shown, ensure_ascii=False, default=_show_upload)
+
+
+def _show_upload(value: Any) -> str:
+    """A FileRef argument in a command echo: ``<upload NAME, N bytes>``."""
+    return f"<upload {value.name}, {value.size} bytes>" if hasattr(value, "upload_id") else str(value)
 
 
 def _status_name(reactor: Any) -> str:
@@ -326,6 +331,10 @@ class ReactorMagics(Magics):
         commands = list(getattr(r, "commands", None) or [])
         if commands:
             data = validate_command(commands, command, data)
+        if hasattr(r, "upload_file_sync"):  # too big for one message: images go as uploads
+            from .sdk.large import fit_message
+
+            data = fit_message(r, next((c for c in commands if c.name == command), None), command, data)
         self._say(f"→ {command} {_brief(data)}")
         answer = send_and_describe(r, command, data, self.reply_wait, _brief)
         if answer:

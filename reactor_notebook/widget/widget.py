@@ -465,10 +465,14 @@ class ReactorWidget(anywidget.AnyWidget):
 
     def _send_for_form(self, name: str, data: dict[str, Any]) -> Any:
         """Send a form's command and wait briefly for the model's answer (fire-and-forget if unsupported)."""
+        from ..sdk.errors import CommandTimeoutError
+        from ..sdk.large import fit_message
+
+        spec = next((c for c in self._command_specs() if c.name == name), None)
+        data = fit_message(self.reactor, spec, name, data)  # too big for one message: upload + FileRef
         wait = getattr(self.reactor, "send_command_and_wait_sync", None)
         if wait is None:
             return self.reactor.send_command_sync(name, data)
-        from ..sdk.errors import CommandTimeoutError
 
         try:
             return wait(name, data, timeout=REPLY_WAIT_S)

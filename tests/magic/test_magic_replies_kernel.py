@@ -68,3 +68,20 @@ def test_reply_is_printed_and_the_wait_is_configurable(kernel: Any) -> None:
     assert out == '→ set_color {"r": 1, "g": 2, "b": 3}\n← color_set {"r": 1, "g": 2, "b": 3}\n'
     run(kernel, "%config ReactorMagics.reply_wait = 0")  # fire-and-forget
     assert stdout(run(kernel, "%reactor set_color r=4 g=5 b=6")) == '→ set_color {"r": 4, "g": 5, "b": 6}\n'
+
+
+def test_image_too_big_for_one_message_goes_as_an_upload(kernel: Any, tmp_path: Any) -> None:
+    """A ~400 KB PNG (base64 ~530 KB > the 256 KiB message limit): uploaded, sent as a FileRef."""
+    import numpy as np
+    from PIL import Image
+
+    path = tmp_path / "big.png"
+    Image.fromarray(np.random.default_rng(7).integers(0, 256, (380, 380, 3), dtype=np.uint8)).save(path)
+    size = path.stat().st_size
+    assert size > 300_000
+    assert "ready: helios" in stdout(run(kernel, f"%reactor connect --local --model helios --url {free_url()}"))
+    msgs = run(kernel, f"%reactor image {path}")
+    assert stdout(msgs) == f'→ set_image {{"transition": "cut", "image": "<upload image_b64.png, {size} bytes>"}}\n'
+    assert stderr(msgs) == ""
+    out = stdout(run(kernel, "print(reactor.frames.wait_state(lambda s: s.get('image_set'), timeout=10)['image_set'])"))
+    assert out == "True\n"

@@ -153,6 +153,35 @@ def test_live_helios_state_and_model_errors(sent: list[Any]) -> None:
             w.close()
 
 
+def test_live_image_field_too_big_for_one_message_is_uploaded(sent: list[Any]) -> None:
+    """A form's base64 image over the 256 KiB message limit reaches Helios as an upload + FileRef."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (380, 380, 3), dtype=np.uint8)).save(buf, "PNG")
+    b64 = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    assert len(b64) > 300_000
+    with LocalRuntime(model="helios", port=0) as rt:
+        reactor = Reactor("helios", local=True, local_url=rt.url)
+        reactor.connect_sync()
+        w = ReactorWidget(reactor, owns_reactor=True)
+        try:
+            args = {"image_b64": b64, "transition": "cut"}
+            w._on_custom(w, {"type": "command", "id": 9, "name": "set_image", "args": args}, [])
+            wait_for(lambda: any(c.get("id") == 9 for c, _ in sent), what="command_result")
+            (res,) = [c for c, _ in sent if c.get("id") == 9]
+            assert res["ok"] is True, res
+            state = reactor.frames.wait_state(lambda s: bool(s.get("image_set")), timeout=10)
+            assert state["image_set"] is True
+            uploads = [e for e in reactor.frames.timeline_entries() if e.name == "file_uploaded"]
+            assert [u.data["size"] for u in uploads] == [len(buf.getvalue())]
+        finally:
+            w.close()
+
+
 def test_live_api_key_never_reaches_the_front_end(sent: list[Any]) -> None:
     key = "rk_live_widget_secret_0123456789"
     with LocalRuntime(model="testpattern", port=0, api_key=key) as rt:
