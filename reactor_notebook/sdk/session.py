@@ -50,6 +50,7 @@ from .errors import (
 )
 from .events import EventsMixin
 from .expiry import session_expiry
+from .frameindex import FrameIndexer
 from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
@@ -170,6 +171,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         self._replies = ReplyBook()
         self._last_rejection: Rejection | None = None
         self._int_fields: dict[str, frozenset[str]] = {}
+        self._indexer = FrameIndexer()
         self._api: HttpApi | None = None
         self._transport: WebRTCTransport | None = None
         self._remote_tracks: dict[str, MediaStreamTrack] = {}
@@ -456,6 +458,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
                 desc = await self._bounded(api.create_session(extra_configs), deadline, "session creation")
                 self._created_session = True
             session_id = desc["session_id"]
+            self._indexer = FrameIndexer()  # a new session's counters start afresh
             self._set_session_id(session_id)
             self._set_status(ReactorStatus.WAITING)
             ice_task = asyncio.get_running_loop().create_task(api.get_ice_servers(session_id))
@@ -675,7 +678,19 @@ class Reactor(CommandRepliesMixin, EventsMixin):
             self._decode_ms = timing.decode_ms
         if timing.age_ms is not None:
             self._frame_age_ms = timing.age_ms
-        self.frames.push(arr, track=track, latency_ms=timing.age_ms)
+        if track == self._primary_video():
+            facts = self._indexer.facts(arr, self.frames.state)
+            self.frames.push(
+                arr,
+                track=track,
+                latency_ms=timing.age_ms,
+                frame_index=facts.frame,
+                chunk=facts.chunk,
+                prompt=facts.prompt,
+                exact=facts.exact,
+            )
+        else:
+            self.frames.push(arr, track=track, latency_ms=timing.age_ms)
         if track == self._primary_video():
             self._dispatcher.submit(arr)
 
@@ -712,6 +727,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         mtype, data = inner.get("type"), inner.get("data")
         if mtype == "state" and isinstance(data, dict):
             self._model_state = dict(data)
+            self._indexer.on_state(data)
             self.frames.set_state(data)
         else:
             name = mtype
