@@ -73,6 +73,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STATS_INTERVAL_S = 2.0
+# The answer poll starts at 25 ms and doubles: a loopback runtime answers within tens of ms, and
+# 9 attempts keep the official client's ~6.2 s budget (0.2 s doubling, 6 attempts) after the offer.
+SDP_POLL = (0.025, 15.0, 9)
 SCHEMA_REQUEST_TIMEOUT_S = 3.0
 
 
@@ -124,7 +127,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         frames: FrameBuffer | None = None,
         early_release: bool = True,
         session_poll: tuple[float, float, int] = P.SESSION_POLL,
-        sdp_poll: tuple[float, float, int] = P.SDP_POLL,
+        sdp_poll: tuple[float, float, int] = SDP_POLL,
         request_timeout: float = 10.0,
         stats_interval: float = STATS_INTERVAL_S,
         link_timeout: float | None = LINK_TIMEOUT_S,
