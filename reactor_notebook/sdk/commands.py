@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING, Any
 
+from .errors import CommandTimeoutError
 from .replies import REPLY_WAIT_S, CommandReply, Rejection, ReplyBook, await_reply
 
 if TYPE_CHECKING:
@@ -25,16 +26,22 @@ class CommandRepliesMixin:
     _replies: ReplyBook
     _last_rejection: Rejection | None
 
-    async def _send_command(
-        self, command: str, data: Any, validate: bool, *, expect: bool = False
-    ) -> asyncio.Future[CommandReply] | None:
-        raise NotImplementedError
+    if TYPE_CHECKING:  # provided by Reactor
+
+        async def _send_command(
+            self, command: str, data: Any, validate: bool, *, expect: bool = False
+        ) -> asyncio.Future[CommandReply] | None: ...
 
     async def _command_and_wait(self, command: str, data: Any, validate: bool, timeout: float) -> CommandReply:
         if not timeout > 0:
             raise ValueError(f"timeout must be > 0 seconds, got {timeout!r}")
         fut = await self._send_command(command, data, validate, expect=True)
         assert fut is not None
+        if getattr(self, "v1", None) is not None:  # wire v1: the runtime answers every command
+            try:
+                return await asyncio.wait_for(asyncio.shield(fut), timeout)
+            except asyncio.TimeoutError:
+                raise CommandTimeoutError(command, timeout) from None
         return await await_reply(self._replies, command, fut, timeout)
 
     async def send_command_and_wait(

@@ -33,6 +33,7 @@ from ..schema import (
     normalize_commands,
     validate_command,
 )
+from .channels_v1 import Wire, choose_wire
 from .commands import CommandRepliesMixin
 from .errors import (
     CONNECTION_FAILED,
@@ -55,6 +56,7 @@ from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
 from .replies import CommandReply, Rejection, ReplyBook, coerce_integers, integer_fields, reply_types
+from .session_v1 import V1SessionMixin
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
 from .transport import LINK_TIMEOUT_S, TransportCallbacks, TransportError, WebRTCTransport
 from .types import (
@@ -112,7 +114,7 @@ def local_base_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
 
 
-class Reactor(CommandRepliesMixin, EventsMixin):
+class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
     """Client for one Reactor model session (cloud coordinator or local runtime)."""
 
     def __init__(
@@ -133,6 +135,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         link_timeout: float | None = LINK_TIMEOUT_S,
         ping_interval: float = P.PING_INTERVAL_S,
         jwt: str | None = None,
+        wire: str = "auto",
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
@@ -148,6 +151,10 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         self._jwt = Secret(jwt) if jwt and not local else None  # minted elsewhere (a token proxy); never renewed
         self._expiration: float | None = None
         self._in_context = False
+        if wire not in ("auto", "v0", "v1"):
+            raise ValueError(f"wire must be 'auto', 'v0' or 'v1', got {wire!r}")
+        self._wire_pref = wire
+        self.wire: Wire = "v0"  # what the current session speaks on its channels (decided per session)
         self.connect_timeout = connect_timeout
         self.early_release = early_release
         self._session_poll = PollPolicy.of(session_poll)
@@ -417,6 +424,8 @@ class Reactor(CommandRepliesMixin, EventsMixin):
             link_timeout=self.link_timeout,
             ping_interval=self.ping_interval,
         )
+        if self.wire == "v1":
+            self._attach_v1(transport, current)
         return transport
 
     async def _bounded(self, coro: Coroutine[Any, Any, T], deadline: float | None, what: str) -> T:
@@ -474,6 +483,7 @@ class Reactor(CommandRepliesMixin, EventsMixin):
                     deadline += time.monotonic() - t_poll  # waiting for a GPU has its own budget
             self._timings["session_creation_ms"] = (time.monotonic() - t0) * 1000
             self._apply_descriptor(full)
+            self.wire = choose_wire(full, self._wire_pref)
             self._set_expiration(session_expiry(full, None if self._api_key else api.jwt_text()))
             t_transport = time.monotonic()
             ice_servers = await self._bounded(ice_task, deadline, "ICE server fetch")
@@ -776,6 +786,12 @@ class Reactor(CommandRepliesMixin, EventsMixin):
 
     async def _fetch_schema(self) -> None:
         """No schema in the descriptor: ask with ``requestSchema`` (3 s), else keep the capabilities' commands."""
+        if self.v1 is not None:
+            try:
+                await self._v1_fetch_schema(SCHEMA_REQUEST_TIMEOUT_S)
+            except ReactorException as exc:
+                logger.info("no v1 model_schema reply (%s); using the capabilities' commands", exc)
+            return
         try:
             await self._await_runtime_reply("requestSchema", "modelSchema", SCHEMA_REQUEST_TIMEOUT_S)
         except ReactorException as exc:
@@ -837,6 +853,9 @@ class Reactor(CommandRepliesMixin, EventsMixin):
             raise CommandValidationError(
                 command, "invalid_value", f"arguments are not JSON-serialisable: {exc}"
             ) from None
+        if self.v1 is not None:
+            self.frames.add_event("command", command, {**data, **uploads} if uploads else data)
+            return self._v1_command(command, data, uploads, expect)
         reply = self._replies.expect(command) if expect else None
         try:
             self._transport.send_raw(text)
@@ -889,7 +908,10 @@ class Reactor(CommandRepliesMixin, EventsMixin):
         slot = await self._api.create_upload(self._session_id, name, len(data), mime_type)
         await self._api.put_upload(str(slot["presigned_url"]), data, mime_type)
         ref = FileRef(upload_id=str(slot["presigned_id"]), name=name, mime_type=mime_type, size=len(data))
-        self._transport.send_raw(P.encode_envelope("runtime", "fileUploaded", ref.to_wire()))
+        if self.v1 is not None:
+            self._v1_file_uploaded(ref.to_wire())
+        else:
+            self._transport.send_raw(P.encode_envelope("runtime", "fileUploaded", ref.to_wire()))
         self.frames.add_event("event", "file_uploaded", ref.to_wire())
         return ref
 

@@ -37,6 +37,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from .. import protocol as P
+from .channels_v1 import V1Channels, is_v1_frame
 from .errors import (
     GPU_CONNECTION_ERROR,
     ControlRequestError,
@@ -174,6 +175,7 @@ class WebRTCTransport:
         self._t_remote: float | None = None
         self._bg: set[asyncio.Future[Any]] = set()
         self._trickle: asyncio.Future[None] | None = None
+        self.v1: V1Channels | None = None  # set by the session when the connection speaks wire v1
 
     def __repr__(self) -> str:
         state = self.pc.connectionState if self.pc else "none"
@@ -375,11 +377,17 @@ class WebRTCTransport:
         self._check_ready()
 
     def _on_data_message(self, message: str | bytes) -> None:
+        if self.v1 is not None and is_v1_frame(message):
+            self.v1.on_frame("data", bytes(message))  # type: ignore[arg-type]
+            return
         if isinstance(message, bytes):
             message = message.decode("utf-8", "replace")
         self.cb.on_message(message)
 
     def _on_control_message(self, message: str | bytes) -> None:
+        if self.v1 is not None and is_v1_frame(message):
+            self.v1.on_frame("control", bytes(message))  # type: ignore[arg-type]
+            return
         try:
             obj = json.loads(message)
         except (ValueError, TypeError):
@@ -416,7 +424,12 @@ class WebRTCTransport:
         msg = P.encode_envelope("runtime", "ping", {})
         while True:
             await asyncio.sleep(self.ping_interval)
-            if self.data is not None and self.data.readyState == "open":
+            if self.v1 is not None:  # v1: a ping notification on control
+                try:
+                    self.v1.notify_control({"ping": {}})
+                except Exception as exc:
+                    logger.debug("ping failed: %s", exc)
+            elif self.data is not None and self.data.readyState == "open":
                 try:
                     self.data.send(msg)
                 except Exception as exc:  # channel closing under us
@@ -485,10 +498,25 @@ class WebRTCTransport:
             raise MessageSendError(f"data channel is {state}")
         self.data.send(text)
 
+    def send_frame(self, channel: str, frame: bytes) -> None:
+        """Send one binary (wire v1) frame on ``data`` or ``control`` (256 KiB limit)."""
+        ch = self.data if channel == P.CHANNEL_DATA else self.control
+        if len(frame) > P.MAX_MESSAGE_SIZE:
+            raise MessageSendError(
+                f"message is {len(frame)} bytes, over the {P.MAX_MESSAGE_SIZE}-byte data-channel limit "
+                "(send large images as uploads)"
+            )
+        if ch is None or ch.readyState != "open":
+            raise MessageSendError(f"{channel} channel is {ch.readyState if ch else 'missing'}")
+        ch.send(frame)
+
     def notify(self, event: str, name: str) -> None:
         """Fire-and-forget control notification (``pause_track``, ``resume_track``, ``unpublish_track``)."""
         if self.control is None or self.control.readyState != "open":
             logger.debug("control channel not open; %s(%s) not sent", event, name)
+            return
+        if self.v1 is not None:
+            self.v1.notify_control({event: {"name": name}})
             return
         self.control.send(P.control_notification(event, name))
 
@@ -524,7 +552,9 @@ class WebRTCTransport:
             raise TrackPublishError(f"cannot publish {name!r}: {what}; input tracks: {inputs}")
         if track.kind != entry.kind:
             raise TrackPublishError(f"cannot publish a {track.kind} track on {entry.kind} input {name!r}")
-        if not self.flat:
+        if self.v1 is not None:
+            await self.v1.request_control({"publish_track": {"name": name}}, self.control_timeout)
+        elif not self.flat:
             await self.control_request("publish_track", {"name": name})
         entry.transceiver.sender.replaceTrack(track)
         self.published[name] = track
@@ -556,6 +586,8 @@ class WebRTCTransport:
                     ControlRequestError("request", "DISCONNECTED", "disconnected while waiting")
                 )
         self._pending.clear()
+        if self.v1 is not None:
+            self.v1.fail_all()
         self._fail_ready("transport closed")
         for name in list(self.published):
             try:
