@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..schema import CommandSpec
 from .channels_v1 import V1Channels, V1RequestError
 from .replies import CommandReply, Rejection, coerce_integers
 
@@ -39,6 +41,7 @@ class V1SessionMixin:
     _transport: WebRTCTransport | None
     _last_rejection: Rejection | None
     _int_fields: dict[str, frozenset[str]]
+    _commands: list[CommandSpec]
     _bg: set[asyncio.Future[Any]]
 
     if TYPE_CHECKING:  # provided by Reactor / EventsMixin (declared here for type checkers only)
@@ -98,7 +101,9 @@ class V1SessionMixin:
             elapsed = (time.monotonic() - t0) * 1000
             exc = None if task.cancelled() else task.exception()
             if isinstance(exc, V1RequestError) and exc.error_code != "DISCONNECTED":
-                rejection = Rejection(command, exc.error_code, exc.error_message, _field_of(exc.error_message))
+                params = {p.name for c in self._commands if c.name == command for p in c.params}
+                field = _field_of(exc.error_message, params)
+                rejection = Rejection(command, exc.error_code, exc.error_message, field)
                 self._last_rejection = rejection
                 self._emit("command_rejected", rejection)
                 outcome: BaseException | CommandReply = rejection.to_error()
@@ -130,11 +135,8 @@ class V1SessionMixin:
         self.v1.notify_control({"file_uploaded": ref})
 
 
-def _field_of(message: str) -> str | None:
-    """The field a v1 error message names (``… field 'r': …``), if any."""
-    marker = "field '"
-    at = message.find(marker)
-    if at < 0:
-        return None
-    end = message.find("'", at + len(marker))
-    return message[at + len(marker) : end] if end > at else None
+def _field_of(message: str, params: set[str]) -> str | None:
+    """The parameter a v1 error message names: ``… field 'r': …`` (ours) or ``r: 300.0 > le(255)`` (3.x)."""
+    match = re.search(r"field '([^']+)'", message) or re.match(r"\s*([A-Za-z_][\w]*)\s*:", message)
+    name = match.group(1) if match else None
+    return name if name is not None and (name in params or "field '" in message) else None
