@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import logging
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import urlsplit
@@ -22,6 +23,7 @@ from aiortc import RTCIceServer, RTCPeerConnection
 
 logger = logging.getLogger(__name__)
 
+_STUN_HOSTPORT = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+))(?::(?P<port>\d+))?$")
 STUN_TIMEOUT_S = 3.0  # bound on the background reflexive-candidate queries
 
 Trickle = Callable[[list[dict[str, Any]], bool], Awaitable[None]]
@@ -56,12 +58,11 @@ def split_servers(servers: list[dict[str, Any]]) -> tuple[list[RTCIceServer], li
         stun_urls = [u for u in _urls(server) if u.lower().startswith("stun:")]
         others = [u for u in _urls(server) if u not in stun_urls]
         for url in stun_urls:
-            hostport = url.split(":", 1)[1].split("?", 1)[0]
-            host, _, port = hostport.rpartition(":") if hostport.count(":") == 1 else (hostport, "", "")
-            try:
-                stun.append((host.strip("[]") or hostport, int(port or 3478)))
-            except ValueError:
+            match = _STUN_HOSTPORT.match(url.split(":", 1)[1].split("?", 1)[0])
+            if match is None:
                 logger.info("ignoring malformed STUN URL %r", url)
+                continue
+            stun.append((match.group("v6") or match.group("host"), int(match.group("port") or 3478)))
         if others:
             turn.append(RTCIceServer(urls=others, username=server.username, credential=server.credential))
     return turn, stun
