@@ -811,13 +811,22 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
     # Commands
     # =====================================================================================
     async def send_command(self, command: str, data: Any = None, *, validate: bool = True) -> None:
-        """Validate and send a model command; raises if not READY, on bad arguments, or when too large."""
+        """Send a model command and return at once (fire-and-forget, the seed API's signature).
+
+        ``command`` is the model's command name; ``data`` its argument object (a dict, a JSON string,
+        or None for none; ``FileRef`` values travel as uploads). Checked before sending against the
+        model's schema: ``CommandValidationError`` names command, field and reason. Raises
+        ``NotReadyError`` when not READY and ``MessageSendError`` when the message is over 256 KiB.
+        The model's own answer comes later: a rejection fires ``command_rejected`` and is kept in
+        ``last_rejection``; to wait for the answer (reply or ``CommandRejectedError``) use
+        :meth:`send_command_and_wait`.
+        """
         await self._sdk.run(self._send_command(command, data, validate))
 
     def send_command_sync(
         self, command: str, data: Any = None, *, validate: bool = True, timeout: float = 10.0
     ) -> None:
-        """Blocking :meth:`send_command`."""
+        """Blocking :meth:`send_command` (returns once sent; :meth:`send_command_and_wait_sync` waits for the answer)."""
         self._sdk.run_sync(self._send_command(command, data, validate), timeout)
 
     async def _send_command(
