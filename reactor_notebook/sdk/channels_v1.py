@@ -131,11 +131,14 @@ class V1Channels:
         name = inner.get("type") if isinstance(inner, dict) else None
         return f"{payload} {name!r}" if name else payload
 
-    async def _request(self, channel: Channel, msg: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+    def send_request(self, channel: Channel, msg: dict[str, Any]) -> str:
+        """Encode and send a request now (send errors raise here); returns its ``request_id``.
+
+        Await the answer with :meth:`wait_reply` (which also forgets the request).
+        """
         rid = f"r{next(self._ids)}"
-        what = self._what(msg)
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[rid] = (what, fut)
+        self._pending[rid] = (self._what(msg), fut)
         body = {**msg, "request_id": rid, "kind": "request"}
         try:
             frame = (
@@ -144,13 +147,27 @@ class V1Channels:
                 else self._wire.encode_control_client(body)
             )
             self._send(channel, frame)
-            limit = self.timeout if timeout is None else timeout
-            try:
-                return await asyncio.wait_for(asyncio.shield(fut), limit)
-            except asyncio.TimeoutError:
-                raise V1TimeoutError(what, limit) from None
+        except BaseException:
+            self._pending.pop(rid, None)
+            raise
+        return rid
+
+    async def wait_reply(self, rid: str, timeout: float | None = None) -> dict[str, Any]:
+        """The reply to request ``rid`` (``V1RequestError`` for an error reply, ``V1TimeoutError``)."""
+        pending = self._pending.get(rid)
+        if pending is None:
+            raise V1RequestError(rid, "UNKNOWN_REQUEST", "no such pending request")
+        what, fut = pending
+        limit = self.timeout if timeout is None else timeout
+        try:
+            return await asyncio.wait_for(asyncio.shield(fut), limit)
+        except asyncio.TimeoutError:
+            raise V1TimeoutError(what, limit) from None
         finally:
             self._pending.pop(rid, None)
+
+    async def _request(self, channel: Channel, msg: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+        return await self.wait_reply(self.send_request(channel, msg), timeout)
 
     # --- incoming ----------------------------------------------------------------------------
     def on_frame(self, channel: Channel, frame: bytes) -> None:

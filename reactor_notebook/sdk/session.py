@@ -862,14 +862,14 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
             raise CommandValidationError(
                 command, "invalid_value", f"arguments are not JSON-serialisable: {exc}"
             ) from None
-        if self.v1 is not None:
-            self.frames.add_event("command", command, {**data, **uploads} if uploads else data)
-            return self._v1_command(command, data, uploads, expect)
-        reply = self._replies.expect(command) if expect else None
+        reply = self._replies.expect(command) if expect and self.v1 is None else None
         try:
-            self._transport.send_raw(text)
+            if self.v1 is not None:
+                reply = self._v1_command(command, data, uploads, expect)
+            else:
+                self._transport.send_raw(text)
         except MessageSendError as exc:
-            if reply is not None:
+            if reply is not None and self.v1 is None:
                 self._replies.discard(reply)
             self._error(MESSAGE_SEND_FAILED, f"{command}: {exc.message}", "gpu", True)
             raise MessageSendError(f"{command}: {exc.message}") from None

@@ -17,7 +17,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..schema import CommandSpec
-from .channels_v1 import V1Channels, V1RequestError
+from .channels_v1 import REQUEST_TIMEOUT_S, V1Channels, V1RequestError
 from .replies import CommandReply, Rejection, coerce_integers
 
 if TYPE_CHECKING:
@@ -94,7 +94,8 @@ class V1SessionMixin:
         if uploads:
             body["uploads"] = uploads
         t0 = time.monotonic()
-        request = asyncio.ensure_future(self.v1.request_data({"command": body}))
+        rid = self.v1.send_request("data", {"command": body})  # too big / channel closed: raises here
+        request = asyncio.ensure_future(self.v1.wait_reply(rid, REQUEST_TIMEOUT_S))
         result: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
 
         def done(task: asyncio.Future[dict[str, Any]]) -> None:
