@@ -3,10 +3,10 @@
 The model's ``state`` message arrives once per chunk (and after commands), so copying it onto
 every frame makes ``current_frame`` stale within a chunk. Runtimes that stamp each frame with
 its model frame index (the 16-block code of :mod:`reactor_notebook.framecode`: our runtime's
-Helios and testpattern) let the SDK read the index from the pixels. The code is trusted only
-once it behaves like a counter (several consecutive frames advancing by small steps), so a
-model whose picture merely has a dark or bright corner is never misread; the 65536 wrap is
-unwrapped. The chunk and prompt of frame ``f`` come from ``state`` facts: each state says that
+Helios and testpattern) let the SDK read the index from the pixels. The code is trusted once it
+agrees with the model's own ``state`` (within a few frames after its ``current_frame``) or
+behaves like a counter (several consecutive frames advancing by small steps), so a model whose
+picture merely has a dark or bright corner is never misread; the 65536 wrap is unwrapped. The chunk and prompt of frame ``f`` come from ``state`` facts: each state says that
 frame ``current_frame`` lies in chunk ``current_chunk`` whose latched prompt is
 ``current_prompt``; the frame belongs to the chunk of the latest fact at or before it.
 """
@@ -26,6 +26,7 @@ IDLE_CODE = WRAP - 1  # the idle card (before start): not a generated frame
 LOCK_STEPS = 4  # consecutive counter-like steps before the code is trusted
 UNLOCK_JUMPS = 8  # consecutive wild jumps before it is distrusted again
 MAX_STEP = 8  # frames a step may skip (drops) and still look like a counter
+ANCHOR_WINDOW = 48  # a code this close after the latest state's current_frame is trusted at once
 
 
 @dataclass(frozen=True)
@@ -102,13 +103,17 @@ class FrameIndexer:
             return None  # the idle card (frame 65535 of a running counter is not idle)
         self._last_code = code
         if last is not None:
-            if (code - last) % WRAP <= MAX_STEP:
+            step = (code - last) % WRAP
+            if 0 < step <= MAX_STEP:
                 self._good, self._bad = self._good + 1, 0
-            else:  # a discontinuity (reset, or not a counter at all): re-derive the index
+            elif step:  # a discontinuity (reset, or not a counter at all): re-derive the index
                 self._frame = None
                 self._bad += 1
                 if self._bad >= UNLOCK_JUMPS or not self.locked:
                     self._good = 0
+            # step 0 (a held frame while paused, or a still picture) neither builds nor breaks trust
+        if not self.locked and self._agrees_with_state(code):
+            self._good = LOCK_STEPS  # the code says what the model's state says: trust it at once
         if not self.locked:
             return None
         if self._frame is None:  # the wrap nearest to the latest state's frame
@@ -117,6 +122,12 @@ class FrameIndexer:
         else:
             self._frame += (code - self._frame) % WRAP
         return self._frame
+
+    def _agrees_with_state(self, code: int) -> bool:
+        """The code is the frame the latest state reported, or a few frames after it."""
+        if not self._anchors:
+            return False
+        return 0 <= (code - self._anchors[-1]) % WRAP <= ANCHOR_WINDOW
 
     def facts(self, frame: np.ndarray, state: dict[str, Any] | None) -> FrameFacts:
         """The facts of one arriving frame: exact when the code is trusted, else the latest state's."""

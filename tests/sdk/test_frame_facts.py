@@ -89,3 +89,19 @@ def test_counter_unwraps_past_65535_and_follows_a_reset() -> None:
         draw_index(frame, g)
         facts = indexer.facts(frame, None)
     assert (facts.frame, facts.chunk, facts.prompt) == (2, 0, "q")
+
+
+def test_a_still_black_corner_is_not_a_counter_and_a_matching_code_is_trusted_at_once() -> None:
+    state = {"current_frame": 500, "current_chunk": 15, "current_prompt": "p"}
+    indexer = FrameIndexer()
+    indexer.on_state(state)
+    dark = np.zeros((32, 320, 3), dtype=np.uint8)  # reads as code 0 on every frame
+    for _ in range(20):
+        facts = indexer.facts(dark, state)
+        assert not indexer.locked and facts.frame == 500 and not facts.exact
+    fresh = FrameIndexer()
+    fresh.on_state(state)
+    frame = np.zeros((32, 320, 3), dtype=np.uint8)
+    draw_index(frame, 502)  # two frames after the state: the very first such frame is exact
+    facts = fresh.facts(frame, state)
+    assert (facts.frame, facts.chunk, facts.prompt, facts.exact) == (502, 15, "p", True)
