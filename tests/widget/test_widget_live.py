@@ -144,7 +144,10 @@ def test_live_helios_state_and_model_errors(sent: list[Any]) -> None:
             wait_for(lambda: w.model_error is not None, what="model error")
             assert w.model_error["command"] == "schedule_prompt" and w.model_error["reason"] == "past_chunk"
             assert "past" in w.model_error["message"]
-            wait_for(lambda: any(c.get("id") == 1 for c, _ in sent), what="command_result")
+            wait_for(
+                lambda: any(c.get("type") == "command_result" and c.get("id") == 1 for c, _ in sent),
+                what="command_result",
+            )
             (res,) = [c for c, _ in sent if c.get("type") == "command_result" and c.get("id") == 1]
             assert res["ok"] is False  # the form shows the model's refusal next to the field
             assert (res["error"]["field"], res["error"]["reason"]) == ("chunk", "past_chunk")
@@ -171,8 +174,11 @@ def test_live_image_field_too_big_for_one_message_is_uploaded(sent: list[Any]) -
         try:
             args = {"image_b64": b64, "transition": "cut"}
             w._on_custom(w, {"type": "command", "id": 9, "name": "set_image", "args": args}, [])
-            wait_for(lambda: any(c.get("id") == 9 for c, _ in sent), what="command_result")
-            (res,) = [c for c, _ in sent if c.get("id") == 9]
+            wait_for(
+                lambda: any(c.get("type") == "command_result" and c.get("id") == 9 for c, _ in sent),
+                what="command_result",
+            )
+            (res,) = [c for c, _ in sent if c.get("type") == "command_result" and c.get("id") == 9]
             assert res["ok"] is True, res
             state = reactor.frames.wait_state(lambda s: bool(s.get("image_set")), timeout=10)
             assert state["image_set"] is True
