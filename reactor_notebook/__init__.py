@@ -26,6 +26,8 @@ _EXPORTS = {
     "ConnectionStats": "sdk",
     "FileRef": "sdk",
     "NotReadyError": "sdk",
+    "CommandRejectedError": "sdk",
+    "CommandReply": "sdk",
     "ReactorWidget": "widget",
     "LocalRuntime": "runtime",
     "FrameBuffer": "frames",

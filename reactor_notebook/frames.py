@@ -50,7 +50,13 @@ STATE_COLUMNS = ("current_frame", "current_chunk", "current_prompt", "running", 
 
 @dataclass(frozen=True)
 class FrameMeta:
-    """Per-frame metadata; ``state`` is the model's last ``state`` message data when the frame arrived."""
+    """Per-frame metadata; ``state`` is the model's last ``state`` message data when the frame arrived.
+
+    ``frame``, ``chunk`` and ``prompt`` are this frame's own model frame index, chunk and latched
+    prompt: exact when the runtime stamps frames with their index (our runtime's models; read from
+    the pixels by the SDK), else the latest ``state`` message's values (which lag within a chunk).
+    None where unknown, and for Helios's idle card before ``start``.
+    """
 
     seq: int  # 0-based arrival counter of this buffer (monotonic, never reused)
     arrival: float  # time.time() at arrival
@@ -61,6 +67,13 @@ class FrameMeta:
     frame_index: int | None = None  # model frame counter when known (e.g. Helios current_frame)
     latency_ms: float | None = None  # estimate of decode-to-arrival age, when the SDK knows it
     state: dict[str, Any] | None = None
+    chunk: int | None = None  # the model chunk this frame belongs to
+    prompt: str | None = None  # the prompt latched for that chunk
+
+    @property
+    def frame(self) -> int | None:
+        """This frame's model frame index (Helios: frames generated since ``start``), or None."""
+        return self.frame_index
 
     def as_row(self) -> dict[str, Any]:
         """Flat dict for tables: ``seq``/``time`` join with the timeline, state fields as columns."""
@@ -72,6 +85,8 @@ class FrameMeta:
             "width": self.width,
             "height": self.height,
             "frame_index": self.frame_index,
+            "chunk": self.chunk,
+            "prompt": self.prompt,
             "latency_ms": self.latency_ms,
         }
         st = self.state or {}
@@ -242,16 +257,28 @@ class FrameBuffer:
         frame_index: int | None = None,
         latency_ms: float | None = None,
         arrival_mono: float | None = None,
+        chunk: int | None = None,
+        prompt: str | None = None,
+        exact: bool = False,
     ) -> FrameMeta:
-        """Store a frame the caller will not mutate again (no copy is made)."""
+        """Store a frame the caller will not mutate again (no copy is made).
+
+        ``frame_index``/``chunk``/``prompt`` are the frame's own facts; with ``exact`` False, missing
+        ones are filled from the latest ``state`` (the SDK passes ``exact`` when it read them per frame).
+        """
         with self._cond:
             self._push_thread = threading.get_ident()
             self._closed = False
             self._seq += 1
             h, w = frame.shape[:2]
             state = self._state
-            if frame_index is None and state is not None and isinstance(state.get("current_frame"), int):
-                frame_index = state["current_frame"]
+            if not exact and state is not None:
+                if frame_index is None and isinstance(state.get("current_frame"), int):
+                    frame_index = state["current_frame"]
+                if chunk is None and isinstance(state.get("current_chunk"), int):
+                    chunk = state["current_chunk"]
+                if prompt is None and isinstance(state.get("current_prompt"), str):
+                    prompt = state["current_prompt"]
             meta = FrameMeta(
                 seq=self._seq,
                 arrival=time.time(),
@@ -262,6 +289,8 @@ class FrameBuffer:
                 frame_index=frame_index,
                 latency_ms=latency_ms,
                 state=state,
+                chunk=chunk,
+                prompt=prompt,
             )
             self._frames.append((frame, meta))
             self._bytes += frame.nbytes

@@ -62,6 +62,7 @@ from IPython.core.completer import SimpleCompletion, completion_matcher
 from IPython.core.error import UsageError
 from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments, parse_argstring
+from traitlets import Float
 
 from .magic_parse import (
     VERB_OPTIONS,
@@ -73,6 +74,7 @@ from .magic_parse import (
     script_lines,
     split_raw,
 )
+from .magic_replies import REPLY_WAIT_S, send_and_describe, status_line
 from .schema import CommandSpec, CommandValidationError, validate_command
 
 DEFAULT_LOCAL_URL = "http://localhost:8080"
@@ -110,7 +112,12 @@ def _parser(verb: str, description: str) -> MagicArgumentParser:
 def _brief(data: dict[str, Any]) -> str:
     """JSON for display with long strings (base64 images) shortened."""
     shown = {k: (f"<{len(v)} chars>" if isinstance(v, str) and len(v) > 80 else v) for k, v in data.items()}
-    return json.dumps(shown, ensure_ascii=False)
+    return json.dumps(shown, ensure_ascii=False, default=_show_upload)
+
+
+def _show_upload(value: Any) -> str:
+    """A FileRef argument in a command echo: ``<upload NAME, N bytes>``."""
+    return f"<upload {value.name}, {value.size} bytes>" if hasattr(value, "upload_id") else str(value)
 
 
 def _status_name(reactor: Any) -> str:
@@ -213,6 +220,11 @@ class ReactorMagics(Magics):
     reactor_factory: Callable[..., Any] | None = None
     #: Starts the embedded runtime; tests replace it (``ensure(model=, port=) -> handle``).
     runtime_ensure: Callable[..., Any] | None = None
+    reply_wait = Float(
+        REPLY_WAIT_S,
+        help="seconds a command waits for the model's reply or rejection before the cell moves on "
+        "(`%config ReactorMagics.reply_wait = 1.0`; 0 = fire-and-forget)",
+    ).tag(config=True)
 
     def __init__(self, shell: Any) -> None:
         super().__init__(shell)
@@ -319,8 +331,14 @@ class ReactorMagics(Magics):
         commands = list(getattr(r, "commands", None) or [])
         if commands:
             data = validate_command(commands, command, data)
-        r.send_command_sync(command, data)
+        if hasattr(r, "upload_file_sync"):  # too big for one message: images go as uploads
+            from .sdk.large import fit_message
+
+            data = fit_message(r, next((c for c in commands if c.name == command), None), command, data)
         self._say(f"→ {command} {_brief(data)}")
+        answer = send_and_describe(r, command, data, self.reply_wait, _brief)
+        if answer:
+            print(answer)  # even with --quiet: the model's answer belongs to this cell
 
     def send_generic(self, text: str) -> None:
         try:
@@ -435,6 +453,9 @@ class ReactorMagics(Magics):
         err = r.get_last_error() if hasattr(r, "get_last_error") else None
         if err is not None:
             lines.append(f"error:    {getattr(err, 'code', '')} {getattr(err, 'message', err)}")
+        rejected = status_line(r)
+        if rejected:
+            lines.append(rejected)
         frames = getattr(r, "frames", None)
         if frames is not None:
             fps = frames.estimated_fps() if hasattr(frames, "estimated_fps") else None

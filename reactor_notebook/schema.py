@@ -62,6 +62,7 @@ class CommandSpec:
     params: tuple[ParamSpec, ...] = ()
     # Exactly one of these parameter groups must be present (e.g. set_image: image_b64 | image).
     one_of: tuple[tuple[str, ...], ...] = field(default=())
+    reply: str | None = None  # the message type the model answers this command with, if any
 
     def param(self, name: str) -> ParamSpec | None:
         for p in self.params:
@@ -147,6 +148,19 @@ def legacy_capabilities(
     }
 
 
+def _component(message: str) -> str:
+    """Component name of an outbound message's schema (``color_set`` → ``Color_set``)."""
+    return message[:1].upper() + message[1:]
+
+
+def _responses(c: CommandSpec) -> dict[str, Any]:
+    """A bare 202, or a 200 naming the reply message (the same ``$ref`` as its webhook)."""
+    if not c.reply:
+        return {"202": {"description": "Command accepted"}}
+    ref = {"$ref": f"#/components/schemas/{_component(c.reply)}"}
+    return {"200": {"description": c.reply, "content": {"application/json": {"schema": ref}}}}
+
+
 def openapi_schema(
     model_name: str,
     version: str,
@@ -172,7 +186,7 @@ def openapi_schema(
                 "operationId": c.name,
                 "summary": c.description or "",
                 "requestBody": {"required": True, "content": {"application/json": {"schema": body}}},
-                "responses": {"202": {"description": "Command accepted"}},
+                "responses": _responses(c),
             }
         }
     schemas: dict[str, Any] = {
@@ -190,7 +204,7 @@ def openapi_schema(
     }
     webhooks: dict[str, Any] = {}
     for name, sch in (message_schemas or {}).items():
-        comp = name[:1].upper() + name[1:]
+        comp = _component(name)
         schemas[comp] = sch
         webhooks[name] = {
             "post": {

@@ -316,10 +316,17 @@ export function createForms(model, root, send) {
     ctl.form.querySelector("button[type=submit]").disabled = false;
     if (msg.ok) {
       // the model may already have rejected it (its error can overtake this reply): keep that visible
-      if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult("sent ✓", true);
+      if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult(replyText(msg.reply), true);
     }
     else ctl.showError(msg.error);
     return true;
+  }
+
+  // The model's reply to the command when it sent one within the kernel's short wait.
+  function replyText(reply) {
+    if (!reply || !reply.type) return "sent ✓";
+    const data = JSON.stringify(reply.data ?? {});
+    return `← ${reply.type} ${data.length > 120 ? data.slice(0, 119) + "…" : data}`;
   }
 
   function showModelError() {

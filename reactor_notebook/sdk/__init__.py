@@ -21,6 +21,8 @@ from .errors import (
     RECONNECTION_FAILED,
     TRACK_PUBLISH_FAILED,
     ApiError,
+    CommandRejectedError,
+    CommandTimeoutError,
     ConflictError,
     ControlRequestError,
     MessageSendError,
@@ -29,6 +31,7 @@ from .errors import (
     TrackPublishError,
     VersionMismatchError,
 )
+from .replies import CommandReply, Rejection
 from .session import Reactor
 from .types import (
     Capabilities,
@@ -56,6 +59,9 @@ __all__ = [
     "ApiError",
     "Capabilities",
     "CommandCapability",
+    "CommandRejectedError",
+    "CommandReply",
+    "CommandTimeoutError",
     "ConflictError",
     "ConnectionStats",
     "ConnectionTimings",
@@ -70,6 +76,7 @@ __all__ = [
     "ReactorException",
     "ReactorState",
     "ReactorStatus",
+    "Rejection",
     "TrackCapability",
     "TrackDirection",
     "TrackKind",

@@ -29,6 +29,7 @@ TIMEOUT = "TIMEOUT"
 CLIENT_VERSION_TOO_OLD = "CLIENT_VERSION_TOO_OLD"
 SERVER_VERSION_TOO_OLD = "SERVER_VERSION_TOO_OLD"
 CONTROL_REQUEST_FAILED = "CONTROL_REQUEST_FAILED"
+COMMAND_REJECTED = "COMMAND_REJECTED"
 
 VERSION_ERROR_CODES: dict[int, str] = {426: CLIENT_VERSION_TOO_OLD, 501: SERVER_VERSION_TOO_OLD}
 
@@ -113,6 +114,32 @@ class TrackPublishError(ReactorException):
 
     def __init__(self, message: str, *, code: str = TRACK_PUBLISH_FAILED) -> None:
         super().__init__(code, message, component="gpu")
+
+
+class CommandRejectedError(ReactorException):
+    """The model refused a command: ``model_code`` and ``model_message`` are the model's own words.
+
+    ``field`` names the offending argument when the model says which (our runtime and Helios do).
+    """
+
+    def __init__(self, command: str, code: str, message: str, *, field: str | None = None) -> None:
+        text = message if message.startswith(f"{command}:") else f"{command}: {message}"
+        if field and repr(field) not in text:
+            text = f"{command}: field {field!r}: {text[len(command) + 2:]}"
+        super().__init__(COMMAND_REJECTED, f"{text} [{code}]")
+        self.command = command
+        self.model_code = code
+        self.model_message = message
+        self.field = field
+
+
+class CommandTimeoutError(ReactorException):
+    """No answer to a command within the wait bound although the model declares a reply for it."""
+
+    def __init__(self, command: str, timeout: float) -> None:
+        super().__init__(TIMEOUT, f"{command}: no reply from the model within {timeout:g} s")
+        self.command = command
+        self.timeout = timeout
 
 
 def scrub(text: str, secrets: list[str] | tuple[str, ...]) -> str:

@@ -68,10 +68,12 @@ class EventsMixin:
             self._listeners[event] = [*handlers, callback]
 
     def off(self, event: ReactorEvent, callback: EventHandler) -> None:
-        """Remove an event handler (no-op if it was not registered)."""
+        """Remove an event handler, also one registered by a decorator (no-op if it was not registered)."""
         if event not in self._listeners:
             raise ValueError(f"unknown event {event!r}; events: {', '.join(REACTOR_EVENTS)}")
-        self._listeners[event] = [h for h in self._listeners[event] if h != callback]
+        self._listeners[event] = [  # decorated filters (@on_status(X), @on_track) remove by their function
+            h for h in self._listeners[event] if h != callback and getattr(h, "__wrapped__", None) is not callback
+        ]
 
     def on_frame(self, func: F) -> F:
         """Decorator: receive each video frame as an (H, W, 3) RGB uint8 array (own thread, latest wins).
@@ -142,11 +144,22 @@ class EventsMixin:
         return decorator
 
     def set_frame_callback(self, callback: FrameCallback | None) -> None:
-        """Set (or clear with None) the frame callback; ``@on_frame`` callbacks are kept."""
+        """Set the frame callback, or with None remove every frame callback (``@on_frame`` ones too)."""
         if callback is not None and not callable(callback):
             raise TypeError(f"frame callback must be callable or None, got {type(callback).__name__}")
         self._frame_callback = callback
+        if callback is None:
+            self._extra_frame_callbacks = []
         self._sync_frame_callbacks()
+
+    def remove_frame_callback(self, callback: FrameCallback) -> bool:
+        """Remove one frame callback (set or ``@on_frame``-decorated); False if it was not registered."""
+        found = callback is self._frame_callback or callback in self._extra_frame_callbacks
+        if callback is self._frame_callback:
+            self._frame_callback = None
+        self._extra_frame_callbacks = [cb for cb in self._extra_frame_callbacks if cb is not callback]
+        self._sync_frame_callbacks()
+        return found
 
     def _sync_frame_callbacks(self) -> None:
         cbs = ([self._frame_callback] if self._frame_callback else []) + self._extra_frame_callbacks

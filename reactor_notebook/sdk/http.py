@@ -51,6 +51,7 @@ RETRYABLE = (429, 503)
 # RT20 refuses /start_session with 400 "Cannot start session in state X"; in these states it is
 # loading its model or finishing a stop, so the call is retried like a 503 (§2.8).
 LEGACY_TRANSIENT_STATES = ("CREATED", "CLOSING")
+ORPHAN_TIMEOUT_HINT = "30 s on reactor_notebook's runtime and reactor-runtime 2.0, 60 s on reactor-runtime 3.x"
 _REFUSED_STATE = re.compile(r"cannot start session in state (\w+)", re.IGNORECASE)
 
 
@@ -154,6 +155,7 @@ class HttpApi:
         model: str,
         local: bool,
         api_key: Secret | None = None,
+        jwt: Secret | None = None,
         session_poll: PollPolicy | None = None,
         sdp_poll: PollPolicy | None = None,
         request_timeout: float = 10.0,
@@ -162,7 +164,7 @@ class HttpApi:
         self.model = model
         self.local = local
         self._api_key = api_key
-        self.jwt: Secret | None = None
+        self.jwt: Secret | None = jwt  # given (minted elsewhere) or fetched with the API key
         self.session_poll = session_poll or PollPolicy.of(P.SESSION_POLL)
         self.sdp_poll = sdp_poll or PollPolicy.of(P.SDP_POLL)
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
@@ -176,6 +178,10 @@ class HttpApi:
     # --- plumbing -----------------------------------------------------------------------
     def _secrets(self) -> list[str]:
         return [s.reveal() for s in (self._api_key, self.jwt) if s]
+
+    def jwt_text(self) -> str | None:
+        """The current token's text (for reading its expiry; never logged)."""
+        return self.jwt.reveal() if self.jwt else None
 
     def _scrub(self, text: str) -> str:
         return scrub(text, self._secrets())
@@ -239,6 +245,8 @@ class HttpApi:
         return result
 
     def _fail(self, status: int, text: str, what: str, headers: dict[str, str]) -> ApiError:
+        if status in (401, 403) and self.jwt and not self._api_key and not self.local:
+            what += "; the token given as jwt=... was refused (expired, or not scoped for this call): mint a fresh one"
         err = error_for_status(status, self._scrub(text), what, parse_retry_after(headers.get("Retry-After")))
         return err
 
@@ -323,8 +331,9 @@ class HttpApi:
             if status == 409 or (status == 400 and "cannot start session" in text.lower()):
                 raise ConflictError(
                     f"the local runtime at {self.base_url} already runs another session "
-                    f"(HTTP {status}: {_detail(self._scrub(text))}); a crashed client holds it for up to "
-                    "30 s: wait and retry, or stop it with POST /stop_session",
+                    f"(HTTP {status}: {_detail(self._scrub(text))}); a client that went away holds it "
+                    f"until the runtime's orphan timeout ({ORPHAN_TIMEOUT_HINT}): wait and retry, "
+                    "or end it with POST /stop_session",
                     status=status,
                 )
             raise self._fail(status, text, "start local session (POST /start_session)", headers)
@@ -344,7 +353,7 @@ class HttpApi:
                 if not isinstance(data, dict):
                     raise ApiError(SERVER_ERROR, "GET /sessions/{id}: response is not an object")
                 state = data.get("state")
-                if state in ("CLOSED", "INACTIVE"):
+                if str(state).upper() in ("CLOSED", "INACTIVE"):  # reactor-runtime 3.x: lowercase
                     raise ApiError(SERVER_ERROR, f"session {session_id} entered terminal state {state!r}")
                 if data.get("selected_transport") and data.get("capabilities"):
                     return data
@@ -365,6 +374,9 @@ class HttpApi:
             status, text, headers = await self._request(
                 "POST", f"{self.base_url}/stop_session", self._coordinator_headers()
             )
+            if status == 409:  # reactor-runtime 3.x: nothing to stop (already ended or never started)
+                logger.debug("POST /stop_session: 409, no session to stop (%s)", _detail(text))
+                return
             if not 200 <= status < 300:
                 raise self._fail(status, text, "stop local session (POST /stop_session)", headers)
             return
@@ -467,6 +479,20 @@ class HttpApi:
         )
         if status != 202:
             raise self._fail(status, text, f"send SDP offer ({method} sdp_params)", headers)
+
+    async def send_ice_candidates(
+        self, session_id: str, connection_id: int, candidates: list[dict[str, Any]], is_final: bool
+    ) -> bool:
+        """``POST …/connections/{cid}/ice_candidates`` (trickle); False when the runtime lacks the route."""
+        url = f"{self.transport_base(session_id)}/connections/{connection_id}/ice_candidates"
+        body = {"candidates": candidates, "is_final": is_final}
+        status, text, headers = await self._authed("POST", url, self._transport_headers, body, has_body=True)
+        if status in (404, 405):
+            logger.debug("runtime has no ice_candidates route (HTTP %s); candidates not trickled", status)
+            return False
+        if not 200 <= status < 300:
+            raise self._fail(status, text, "trickle ICE candidates (POST …/ice_candidates)", headers)
+        return True
 
     async def poll_answer(self, session_id: str, connection_id: int | None) -> str:
         """Poll ``GET …/sdp_params`` until 200 ``sdp_answer`` (202 = pending; 429/503 retried)."""

@@ -33,6 +33,8 @@ from ..schema import (
     normalize_commands,
     validate_command,
 )
+from .channels_v1 import Wire, choose_wire
+from .commands import CommandRepliesMixin
 from .errors import (
     CONNECTION_FAILED,
     GPU_CONNECTION_ERROR,
@@ -48,9 +50,13 @@ from .errors import (
     scrub,
 )
 from .events import EventsMixin
+from .expiry import session_expiry
+from .frameindex import FrameIndexer
 from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
+from .replies import CommandReply, Rejection, ReplyBook, coerce_integers, integer_fields, reply_types
+from .session_v1 import V1SessionMixin
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
 from .transport import LINK_TIMEOUT_S, TransportCallbacks, TransportError, WebRTCTransport
 from .types import (
@@ -69,6 +75,9 @@ logger = logging.getLogger(__name__)
 T = TypeVar("T")
 
 STATS_INTERVAL_S = 2.0
+# The answer poll starts at 25 ms and doubles: a loopback runtime answers within tens of ms, and
+# 9 attempts keep the official client's ~6.2 s budget (0.2 s doubling, 6 attempts) after the offer.
+SDP_POLL = (0.025, 15.0, 9)
 SCHEMA_REQUEST_TIMEOUT_S = 3.0
 
 
@@ -105,7 +114,7 @@ def local_base_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
 
 
-class Reactor(EventsMixin):
+class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
     """Client for one Reactor model session (cloud coordinator or local runtime)."""
 
     def __init__(
@@ -120,22 +129,32 @@ class Reactor(EventsMixin):
         frames: FrameBuffer | None = None,
         early_release: bool = True,
         session_poll: tuple[float, float, int] = P.SESSION_POLL,
-        sdp_poll: tuple[float, float, int] = P.SDP_POLL,
+        sdp_poll: tuple[float, float, int] = SDP_POLL,
         request_timeout: float = 10.0,
         stats_interval: float = STATS_INTERVAL_S,
         link_timeout: float | None = LINK_TIMEOUT_S,
         ping_interval: float = P.PING_INTERVAL_S,
+        jwt: str | None = None,
+        wire: str = "auto",
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
-        if not local and not api_key:
+        if not local and not api_key and not jwt:
             raise ValueError(
-                "api_key is required for the hosted API; pass api_key=... or local=True for a local runtime"
+                "api_key is required for the hosted API; pass api_key=..., a token minted elsewhere as "
+                "jwt=..., or local=True for a local runtime"
             )
         self.model_name = model_name
         self.local = bool(local)
         self.base_url = local_base_url(local_url) if self.local else api_url.rstrip("/")
         self._api_key = Secret(api_key) if api_key else None
+        self._jwt = Secret(jwt) if jwt and not local else None  # minted elsewhere (a token proxy); never renewed
+        self._expiration: float | None = None
+        self._in_context = False
+        if wire not in ("auto", "v0", "v1"):
+            raise ValueError(f"wire must be 'auto', 'v0' or 'v1', got {wire!r}")
+        self._wire_pref = wire
+        self.wire: Wire = "v0"  # what the current session speaks on its channels (decided per session)
         self.connect_timeout = connect_timeout
         self.early_release = early_release
         self._session_poll = PollPolicy.of(session_poll)
@@ -159,6 +178,10 @@ class Reactor(EventsMixin):
         self._commands_from_schema = False
         self._last_error: ReactorError | None = None
         self._model_state: dict[str, Any] | None = None
+        self._replies = ReplyBook()
+        self._last_rejection: Rejection | None = None
+        self._int_fields: dict[str, frozenset[str]] = {}
+        self._indexer = FrameIndexer()
         self._api: HttpApi | None = None
         self._transport: WebRTCTransport | None = None
         self._remote_tracks: dict[str, MediaStreamTrack] = {}
@@ -246,6 +269,15 @@ class Reactor(EventsMixin):
         self._t_connect = t0 = time.monotonic()
         return t0, None if timeout is None else t0 + timeout
 
+    def _set_expiration(self, expiration: float | None) -> None:
+        if expiration != self._expiration:
+            self._expiration = expiration
+            self._emit("session_expiration_changed", expiration)
+
+    def get_session_expiration(self) -> float | None:
+        """When the session stops being usable (Unix seconds), if known: see ``session_expiration_changed``."""
+        return self._expiration
+
     def _set_session_id(self, session_id: str | None) -> None:
         if session_id == self._session_id:
             return
@@ -326,9 +358,12 @@ class Reactor(EventsMixin):
         self._sdk.run_sync(self._disconnect(recoverable), timeout)
 
     async def __aenter__(self) -> Reactor:
+        """``async with Reactor(...) as reactor:`` — the first command connects if ``connect()`` was not called."""
+        self._in_context = True
         return self
 
     async def __aexit__(self, *exc: object) -> None:
+        self._in_context = False
         await self.disconnect()
 
     def __enter__(self) -> Reactor:
@@ -343,6 +378,7 @@ class Reactor(EventsMixin):
             model=self.model_name,
             local=self.local,
             api_key=self._api_key,
+            jwt=self._jwt,
             session_poll=self._session_poll,
             sdp_poll=self._sdp_poll,
             request_timeout=self._request_timeout,
@@ -388,6 +424,8 @@ class Reactor(EventsMixin):
             link_timeout=self.link_timeout,
             ping_interval=self.ping_interval,
         )
+        if self.wire == "v1":
+            self._attach_v1(transport, current)
         return transport
 
     async def _bounded(self, coro: Coroutine[Any, Any, T], deadline: float | None, what: str) -> T:
@@ -423,7 +461,7 @@ class Reactor(EventsMixin):
         ice_task: asyncio.Task[list[dict[str, Any]]] | None = None
         try:
             api = self._api = self._new_api()
-            if not self.local:
+            if not self.local and self._api_key:
                 await self._bounded(api.fetch_token(), deadline, "token exchange")
             if adopt is not None:  # only the creator ends a session: never DELETEd by us
                 desc: dict[str, Any] = {"session_id": adopt}
@@ -432,6 +470,7 @@ class Reactor(EventsMixin):
                 desc = await self._bounded(api.create_session(extra_configs), deadline, "session creation")
                 self._created_session = True
             session_id = desc["session_id"]
+            self._indexer = FrameIndexer()  # a new session's counters start afresh
             self._set_session_id(session_id)
             self._set_status(ReactorStatus.WAITING)
             ice_task = asyncio.get_running_loop().create_task(api.get_ice_servers(session_id))
@@ -444,6 +483,8 @@ class Reactor(EventsMixin):
                     deadline += time.monotonic() - t_poll  # waiting for a GPU has its own budget
             self._timings["session_creation_ms"] = (time.monotonic() - t0) * 1000
             self._apply_descriptor(full)
+            self.wire = choose_wire(full, self._wire_pref)
+            self._set_expiration(session_expiry(full, None if self._api_key else api.jwt_text()))
             t_transport = time.monotonic()
             ice_servers = await self._bounded(ice_task, deadline, "ICE server fetch")
             transport = self._transport = self._new_transport(api, session_id)
@@ -493,7 +534,13 @@ class Reactor(EventsMixin):
         schema = desc.get("schema") if isinstance(desc.get("schema"), dict) else None
         self._commands = normalize_commands(caps, schema)
         self._commands_from_schema = bool(schema and commands_from_openapi(schema))
+        self._use_schema_doc(schema)
         self._emit("capabilities_received", caps)
+
+    def _use_schema_doc(self, doc: dict[str, Any] | None) -> None:
+        """Reply types and integer message fields from an OpenAPI schema (descriptor or ``modelSchema``)."""
+        self._replies.reply_types = reply_types(doc)
+        self._int_fields = integer_fields(doc)
 
     async def _reconnect(self, timeout: float | None) -> None:
         if self._status == ReactorStatus.READY:
@@ -505,7 +552,7 @@ class Reactor(EventsMixin):
         t0, deadline = self._begin_connecting(timeout)
         api, session_id = self._api, self._session_id
         try:
-            if not self.local:
+            if not self.local and self._api_key:
                 await self._bounded(api.fetch_token(), deadline, "token exchange")
             ice_servers = await self._bounded(api.get_ice_servers(session_id), deadline, "ICE server fetch")
             transport = self._transport = self._new_transport(api, session_id)
@@ -564,6 +611,7 @@ class Reactor(EventsMixin):
                     if not fut.done():
                         fut.set_exception(NotReadyError("wait for a runtime reply", "disconnected"))
             self._runtime_waiters.clear()
+            self._replies.fail_all(NotReadyError("wait for a command reply", "disconnected"))
             # 2-3. pending control requests, inputs, channels, peer, readers
             transport, self._transport = self._transport, None
             if transport is not None:
@@ -585,7 +633,8 @@ class Reactor(EventsMixin):
             self._fps.reset()
             self._set_status(ReactorStatus.DISCONNECTED)
             if not recoverable:
-                self._emit("session_expiration_changed", None)
+                self._expiration = None
+                self._emit("session_expiration_changed", None)  # always on a full disconnect (protocol §7)
                 self._set_session_id(None)
                 # 6. forget the session
                 self._capabilities = None
@@ -642,7 +691,19 @@ class Reactor(EventsMixin):
             self._decode_ms = timing.decode_ms
         if timing.age_ms is not None:
             self._frame_age_ms = timing.age_ms
-        self.frames.push(arr, track=track, latency_ms=timing.age_ms)
+        if track == self._primary_video():
+            facts = self._indexer.facts(arr, self.frames.state)
+            self.frames.push(
+                arr,
+                track=track,
+                latency_ms=timing.age_ms,
+                frame_index=facts.frame,
+                chunk=facts.chunk,
+                prompt=facts.prompt,
+                exact=facts.exact,
+            )
+        else:
+            self.frames.push(arr, track=track, latency_ms=timing.age_ms)
         if track == self._primary_video():
             self._dispatcher.submit(arr)
 
@@ -671,9 +732,15 @@ class Reactor(EventsMixin):
             self._on_runtime_message(env.inner)
 
     def _on_application_message(self, inner: dict[str, Any]) -> None:
+        inner = coerce_integers(inner, self._int_fields)
+        rejection = self._replies.on_message(inner)
+        if rejection is not None:
+            self._last_rejection = rejection
+            self._emit("command_rejected", rejection)
         mtype, data = inner.get("type"), inner.get("data")
         if mtype == "state" and isinstance(data, dict):
             self._model_state = dict(data)
+            self._indexer.on_state(data)
             self.frames.set_state(data)
         else:
             name = mtype
@@ -689,6 +756,7 @@ class Reactor(EventsMixin):
             if cmds:
                 self._commands = cmds
                 self._commands_from_schema = True
+                self._use_schema_doc(data)
         elif mtype == "modelCapabilities" and isinstance(data, dict):
             if data.get("tracks"):
                 self._capabilities = data  # type: ignore[assignment]
@@ -718,6 +786,12 @@ class Reactor(EventsMixin):
 
     async def _fetch_schema(self) -> None:
         """No schema in the descriptor: ask with ``requestSchema`` (3 s), else keep the capabilities' commands."""
+        if self.v1 is not None:
+            try:
+                await self._v1_fetch_schema(SCHEMA_REQUEST_TIMEOUT_S)
+            except ReactorException as exc:
+                logger.info("no v1 model_schema reply (%s); using the capabilities' commands", exc)
+            return
         try:
             await self._await_runtime_reply("requestSchema", "modelSchema", SCHEMA_REQUEST_TIMEOUT_S)
         except ReactorException as exc:
@@ -737,18 +811,31 @@ class Reactor(EventsMixin):
     # Commands
     # =====================================================================================
     async def send_command(self, command: str, data: Any = None, *, validate: bool = True) -> None:
-        """Validate and send a model command; raises if not READY, on bad arguments, or when too large."""
+        """Send a model command and return at once (fire-and-forget, the seed API's signature).
+
+        ``command`` is the model's command name; ``data`` its argument object (a dict, a JSON string,
+        or None for none; ``FileRef`` values travel as uploads). Checked before sending against the
+        model's schema: ``CommandValidationError`` names command, field and reason. Raises
+        ``NotReadyError`` when not READY and ``MessageSendError`` when the message is over 256 KiB.
+        The model's own answer comes later: a rejection fires ``command_rejected`` and is kept in
+        ``last_rejection``; to wait for the answer (reply or ``CommandRejectedError``) use
+        :meth:`send_command_and_wait`.
+        """
         await self._sdk.run(self._send_command(command, data, validate))
 
     def send_command_sync(
         self, command: str, data: Any = None, *, validate: bool = True, timeout: float = 10.0
     ) -> None:
-        """Blocking :meth:`send_command`."""
+        """Blocking :meth:`send_command` (returns once sent; :meth:`send_command_and_wait_sync` waits for the answer)."""
         self._sdk.run_sync(self._send_command(command, data, validate), timeout)
 
-    async def _send_command(self, command: str, data: Any, validate: bool) -> None:
+    async def _send_command(
+        self, command: str, data: Any, validate: bool, *, expect: bool = False
+    ) -> asyncio.Future[CommandReply] | None:
         if not isinstance(command, str) or not command:
             raise TypeError(f"command must be a non-empty string, got {command!r}")
+        if self._in_context and self._status == ReactorStatus.DISCONNECTED and self._session_id is None:
+            await self._connect(self.connect_timeout)  # the seed's context-manager snippet sends at once
         if self._status != ReactorStatus.READY or self._transport is None:
             raise NotReadyError(f"send command {command!r}", self._status)
         if isinstance(data, str):
@@ -775,12 +862,19 @@ class Reactor(EventsMixin):
             raise CommandValidationError(
                 command, "invalid_value", f"arguments are not JSON-serialisable: {exc}"
             ) from None
+        reply = self._replies.expect(command) if expect and self.v1 is None else None
         try:
-            self._transport.send_raw(text)
+            if self.v1 is not None:
+                reply = self._v1_command(command, data, uploads, expect)
+            else:
+                self._transport.send_raw(text)
         except MessageSendError as exc:
+            if reply is not None and self.v1 is None:
+                self._replies.discard(reply)
             self._error(MESSAGE_SEND_FAILED, f"{command}: {exc.message}", "gpu", True)
             raise MessageSendError(f"{command}: {exc.message}") from None
         self.frames.add_event("command", command, {**data, **uploads} if uploads else data)
+        return reply
 
     def _commands_known(self) -> bool:
         caps = self._capabilities or {}
@@ -823,7 +917,10 @@ class Reactor(EventsMixin):
         slot = await self._api.create_upload(self._session_id, name, len(data), mime_type)
         await self._api.put_upload(str(slot["presigned_url"]), data, mime_type)
         ref = FileRef(upload_id=str(slot["presigned_id"]), name=name, mime_type=mime_type, size=len(data))
-        self._transport.send_raw(P.encode_envelope("runtime", "fileUploaded", ref.to_wire()))
+        if self.v1 is not None:
+            self._v1_file_uploaded(ref.to_wire())
+        else:
+            self._transport.send_raw(P.encode_envelope("runtime", "fileUploaded", ref.to_wire()))
         self.frames.add_event("event", "file_uploaded", ref.to_wire())
         return ref
 

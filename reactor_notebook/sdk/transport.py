@@ -28,7 +28,6 @@ from typing import Any
 from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
-    RTCIceServer,
     RTCPeerConnection,
     RTCRtpSender,
     RTCRtpTransceiver,
@@ -38,6 +37,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from .. import protocol as P
+from .channels_v1 import V1Channels, is_v1_frame
 from .errors import (
     GPU_CONNECTION_ERROR,
     ControlRequestError,
@@ -46,6 +46,13 @@ from .errors import (
     TrackPublishError,
 )
 from .http import HttpApi
+from .ice import (
+    is_loopback_url,
+    reflexive_candidates,
+    split_servers,
+    strip_end_of_candidates,
+    trickle_reflexive,
+)
 from .jitter import decoder_queue, install_decode_timing, install_early_release
 from .reader import Frame, FrameReader, FrameTiming, install_stamps
 from .sdp import patch_answer
@@ -95,23 +102,6 @@ class Timings:
     extra: dict[str, float] = field(default_factory=dict)
 
 
-def to_ice_servers(servers: list[dict[str, Any]]) -> list[RTCIceServer]:
-    """``{"uris", "credentials"?}`` entries → RTCIceServer (``uris``→``urls``, password→credential)."""
-    out: list[RTCIceServer] = []
-    for entry in servers:
-        uris = entry.get("uris") or entry.get("urls")
-        if not uris:
-            continue
-        creds = entry.get("credentials") or {}
-        if creds:
-            out.append(
-                RTCIceServer(urls=uris, username=creds.get("username"), credential=creds.get("password"))
-            )
-        else:
-            out.append(RTCIceServer(urls=uris))
-    return out
-
-
 def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:
     caps = RTCRtpSender.getCapabilities("video")
     if caps is None:
@@ -120,6 +110,22 @@ def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:
     vp8 = [c for c in caps.codecs if c.mimeType.lower() == "video/vp8"]
     rest = [c for c in caps.codecs if c not in h264 and c not in vp8]
     transceiver.setCodecPreferences(h264 + vp8 + rest)
+
+
+def _first_mid(sdp: str) -> str:
+    """The mid of the first media section (the bundle's transport), "0" if none is named."""
+    return next((line[6:].strip() for line in sdp.splitlines() if line.startswith("a=mid:")), "0")
+
+
+def _add_candidates(sdp: str, candidates: list[str]) -> str:
+    """Put extra ``candidate:…`` lines into the first media section, before its end-of-candidates."""
+    if not candidates:
+        return sdp
+    lines = sdp.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("a=end-of-candidates")), None)
+    if at is None:
+        at = next((i for i, line in enumerate(lines) if line.startswith("a=candidate:")), len(lines))
+    return "".join(lines[:at] + [f"a={c}\r\n" for c in candidates] + lines[at:])
 
 
 class WebRTCTransport:
@@ -168,6 +174,8 @@ class WebRTCTransport:
         self._request_counter = 0
         self._t_remote: float | None = None
         self._bg: set[asyncio.Future[Any]] = set()
+        self._trickle: asyncio.Future[None] | None = None
+        self.v1: V1Channels | None = None  # set by the session when the connection speaks wire v1
 
     def __repr__(self) -> str:
         state = self.pc.connectionState if self.pc else "none"
@@ -186,14 +194,60 @@ class WebRTCTransport:
         """Build the peer and offer, register a connection, exchange SDP and apply the answer."""
         loop = asyncio.get_running_loop()
         self._ready = loop.create_future()
-        config = RTCConfiguration(
-            iceServers=to_ice_servers(ice_servers), bundlePolicy=RTCBundlePolicy.MAX_BUNDLE
-        )
+        turn, stun = split_servers(ice_servers)
+        if is_loopback_url(self.api.base_url):
+            stun = []  # same machine: host candidates connect, a reflexive address adds nothing
+        config = RTCConfiguration(iceServers=turn, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
         pc = self.pc = RTCPeerConnection(configuration=config)
         pc.on("connectionstatechange", self._on_connection_state)
         pc.on("track", self._on_track)
         pc.on("datachannel", self._on_remote_channel)
+        self._add_transceivers(pc)
 
+        # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
+        # transport when a channel exists first, and that peer never connects (PY08 uses this order too).
+        self.control = pc.createDataChannel(P.CHANNEL_CONTROL)
+        self.control.on("open", self._on_control_open)
+        self.control.on("message", self._on_control_message)
+        self.data = pc.createDataChannel(P.CHANNEL_DATA)
+        self.data.on("open", self._on_data_open)
+        self.data.on("close", self._stop_ping)
+        self.data.on("message", self._on_data_message)
+
+        t_offer = time.monotonic()
+        offer = await pc.createOffer()
+        await pc.setLocalDescription(offer)  # host (+ TURN) candidates only: STUN is asked later
+        await self._wait_gathering()
+        self.timings.extra["offer_ms"] = (time.monotonic() - t_offer) * 1000
+        sdp = pc.localDescription.sdp
+        mapping = [
+            {"mid": str(e.transceiver.mid), "name": e.name, "kind": e.kind, "direction": e.direction}
+            for e in self.entries.values()
+        ]
+        if any(m["mid"] == "None" for m in mapping):
+            raise TransportError("could not build track_mapping: a transceiver has no mid")
+
+        if not self.api.flat_routes:
+            self.connection_id = await self.api.register_connection(self.session_id)
+        if stun and self.flat:  # no trickle route: wait (bounded) and put them in the offer
+            sdp = _add_candidates(sdp, await reflexive_candidates(pc, stun, self.ice_gather_timeout))
+        elif stun:
+            sdp = strip_end_of_candidates(sdp)
+        t0 = time.monotonic()
+        await self.api.send_offer(self.session_id, self.connection_id, sdp, mapping, reconnect=reconnect)
+        if stun and not self.flat:
+            self._trickle = asyncio.ensure_future(
+                trickle_reflexive(pc, stun, _first_mid(sdp), self._send_candidates)
+            )
+        answer = await self.api.poll_answer(self.session_id, self.connection_id)
+        self.timings.sdp_polling_ms = (time.monotonic() - t0) * 1000
+        self.timings.sdp_polling_attempts = self.api.sdp_poll_attempts
+        self._t_remote = time.monotonic()
+        await pc.setRemoteDescription(RTCSessionDescription(sdp=patch_answer(answer), type="answer"))
+        self._check_ready()
+
+    def _add_transceivers(self, pc: RTCPeerConnection) -> None:
+        """One transceiver per capability track, in order (H264 then VP8; early release on video outputs)."""
         for t in self.tracks:
             direction = "recvonly" if t["direction"] == "recvonly" else "sendonly"
             tx = pc.addTransceiver(t["kind"], direction=direction)
@@ -206,39 +260,9 @@ class WebRTCTransport:
                     install_decode_timing(tx.receiver)
             self.entries[t["name"]] = entry
 
-        # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
-        # transport when a channel exists first, and that peer never connects (PY08 uses this order too).
-        self.control = pc.createDataChannel(P.CHANNEL_CONTROL)
-        self.control.on("open", self._on_control_open)
-        self.control.on("message", self._on_control_message)
-        self.data = pc.createDataChannel(P.CHANNEL_DATA)
-        self.data.on("open", self._on_data_open)
-        self.data.on("close", self._stop_ping)
-        self.data.on("message", self._on_data_message)
-
-        offer = await pc.createOffer()
-        await pc.setLocalDescription(offer)
-        await self._wait_gathering()
-        local = pc.localDescription
-        mapping = [
-            {"mid": str(e.transceiver.mid), "name": e.name, "kind": e.kind, "direction": e.direction}
-            for e in self.entries.values()
-        ]
-        if any(m["mid"] == "None" for m in mapping):
-            raise TransportError("could not build track_mapping: a transceiver has no mid")
-
-        if not self.api.flat_routes:
-            self.connection_id = await self.api.register_connection(self.session_id)
-        t0 = time.monotonic()
-        await self.api.send_offer(
-            self.session_id, self.connection_id, local.sdp, mapping, reconnect=reconnect
-        )
-        answer = await self.api.poll_answer(self.session_id, self.connection_id)
-        self.timings.sdp_polling_ms = (time.monotonic() - t0) * 1000
-        self.timings.sdp_polling_attempts = self.api.sdp_poll_attempts
-        self._t_remote = time.monotonic()
-        await pc.setRemoteDescription(RTCSessionDescription(sdp=patch_answer(answer), type="answer"))
-        self._check_ready()
+    async def _send_candidates(self, candidates: list[dict[str, Any]], is_final: bool) -> None:
+        if self.connection_id is not None and not self._closing:
+            await self.api.send_ice_candidates(self.session_id, self.connection_id, candidates, is_final)
 
     async def _wait_gathering(self) -> None:
         pc = self.pc
@@ -353,11 +377,17 @@ class WebRTCTransport:
         self._check_ready()
 
     def _on_data_message(self, message: str | bytes) -> None:
+        if self.v1 is not None and is_v1_frame(message):
+            self.v1.on_frame("data", bytes(message))  # type: ignore[arg-type]
+            return
         if isinstance(message, bytes):
             message = message.decode("utf-8", "replace")
         self.cb.on_message(message)
 
     def _on_control_message(self, message: str | bytes) -> None:
+        if self.v1 is not None and is_v1_frame(message):
+            self.v1.on_frame("control", bytes(message))  # type: ignore[arg-type]
+            return
         try:
             obj = json.loads(message)
         except (ValueError, TypeError):
@@ -394,7 +424,12 @@ class WebRTCTransport:
         msg = P.encode_envelope("runtime", "ping", {})
         while True:
             await asyncio.sleep(self.ping_interval)
-            if self.data is not None and self.data.readyState == "open":
+            if self.v1 is not None:  # v1: a ping notification on control
+                try:
+                    self.v1.notify_control({"ping": {}})
+                except Exception as exc:
+                    logger.debug("ping failed: %s", exc)
+            elif self.data is not None and self.data.readyState == "open":
                 try:
                     self.data.send(msg)
                 except Exception as exc:  # channel closing under us
@@ -463,10 +498,25 @@ class WebRTCTransport:
             raise MessageSendError(f"data channel is {state}")
         self.data.send(text)
 
+    def send_frame(self, channel: str, frame: bytes) -> None:
+        """Send one binary (wire v1) frame on ``data`` or ``control`` (256 KiB limit)."""
+        ch = self.data if channel == P.CHANNEL_DATA else self.control
+        if len(frame) > P.MAX_MESSAGE_SIZE:
+            raise MessageSendError(
+                f"message is {len(frame)} bytes, over the {P.MAX_MESSAGE_SIZE}-byte data-channel limit "
+                "(send large images as uploads)"
+            )
+        if ch is None or ch.readyState != "open":
+            raise MessageSendError(f"{channel} channel is {ch.readyState if ch else 'missing'}")
+        ch.send(frame)
+
     def notify(self, event: str, name: str) -> None:
         """Fire-and-forget control notification (``pause_track``, ``resume_track``, ``unpublish_track``)."""
         if self.control is None or self.control.readyState != "open":
             logger.debug("control channel not open; %s(%s) not sent", event, name)
+            return
+        if self.v1 is not None:
+            self.v1.notify_control({event: {"name": name}})
             return
         self.control.send(P.control_notification(event, name))
 
@@ -502,7 +552,9 @@ class WebRTCTransport:
             raise TrackPublishError(f"cannot publish {name!r}: {what}; input tracks: {inputs}")
         if track.kind != entry.kind:
             raise TrackPublishError(f"cannot publish a {track.kind} track on {entry.kind} input {name!r}")
-        if not self.flat:
+        if self.v1 is not None:
+            await self.v1.request_control({"publish_track": {"name": name}}, self.control_timeout)
+        elif not self.flat:
             await self.control_request("publish_track", {"name": name})
         entry.transceiver.sender.replaceTrack(track)
         self.published[name] = track
@@ -523,6 +575,8 @@ class WebRTCTransport:
             return
         self._closing = True
         self._stop_ping()
+        if self._trickle is not None and not self._trickle.done():
+            self._trickle.cancel()
         link, self._link_task = self._link_task, None
         if link is not None and not link.done() and link is not asyncio.current_task():
             link.cancel()
@@ -532,6 +586,8 @@ class WebRTCTransport:
                     ControlRequestError("request", "DISCONNECTED", "disconnected while waiting")
                 )
         self._pending.clear()
+        if self.v1 is not None:
+            self.v1.fail_all()
         self._fail_ready("transport closed")
         for name in list(self.published):
             try:

@@ -72,6 +72,7 @@ ReactorEvent = Literal[
     "session_expiration_changed",
     "capabilities_received",
     "stats_update",
+    "command_rejected",  # the model refused a command (a Rejection: command, code, field, message)
 ]
 
 REACTOR_EVENTS: tuple[str, ...] = ReactorEvent.__args__  # type: ignore[attr-defined]

@@ -4,8 +4,10 @@ The browser renders one form per command from :func:`form_spec` and validates wi
 same rules as :func:`reactor_notebook.schema.validate_param`; the kernel validates again
 with :func:`reactor_notebook.schema.validate_command` (the browser is never trusted) and
 answers every ``{"type": "command", "id", "name", "args"}`` with a ``command_result``.
-Model-side rejections arrive later as messages; :func:`model_error` extracts them from
-both Helios families (legacy ``event``/``error`` and typed ``command_error``).
+A session that can wait for the model's answer (``send_command_and_wait_sync``) puts the
+model's reply into the ``command_result`` (``reply``) or its rejection into ``error``; later
+rejections arrive as messages, and :func:`model_error` extracts them from both Helios
+families (legacy ``event``/``error`` and typed ``command_error``).
 """
 
 from __future__ import annotations
@@ -83,6 +85,10 @@ def error_dict(exc: BaseException, command: str | None, reason: str = "send_fail
     """A ``command_result`` error: ``{command, field, reason, message}``."""
     if isinstance(exc, CommandValidationError):
         return exc.to_dict()
+    code = getattr(exc, "model_code", None)  # CommandRejectedError: the model's own refusal, in its words
+    if isinstance(code, str):
+        return {"command": command, "field": getattr(exc, "field", None), "reason": code,
+                "message": str(getattr(exc, "model_message", exc))}
     msg = str(exc) or type(exc).__name__
     return {
         "command": command,
@@ -116,7 +122,7 @@ def handle_command(
         reply["error"] = exc.to_dict()
         return reply
     try:
-        send(name, clean)
+        answer = send(name, clean)
     except CommandValidationError as exc:
         reply["error"] = exc.to_dict()
         return reply
@@ -124,6 +130,9 @@ def handle_command(
         reply["error"] = error_dict(exc, name)
         return reply
     reply["ok"] = True
+    model_reply = getattr(answer, "reply", None)  # a CommandReply when the session waited for one
+    if isinstance(model_reply, dict):
+        reply["reply"] = {"type": model_reply.get("type"), "data": model_reply.get("data")}
     return reply
 
 

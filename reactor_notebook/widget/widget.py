@@ -35,6 +35,7 @@ import anywidget
 import ipywidgets
 import traitlets as t
 
+from ..magic_replies import REPLY_WAIT_S
 from ..schema import CommandSpec, validate_command
 from .encode import decode_image
 from .forms import form_spec, handle_command, model_error
@@ -462,10 +463,26 @@ class ReactorWidget(anywidget.AnyWidget):
             paused = not any(self._views.values())
         self.pump.set_paused(paused)
 
+    def _send_for_form(self, name: str, data: dict[str, Any]) -> Any:
+        """Send a form's command and wait briefly for the model's answer (fire-and-forget if unsupported)."""
+        from ..sdk.errors import CommandTimeoutError
+        from ..sdk.large import fit_message
+
+        spec = next((c for c in self._command_specs() if c.name == name), None)
+        data = fit_message(self.reactor, spec, name, data)  # too big for one message: upload + FileRef
+        wait = getattr(self.reactor, "send_command_and_wait_sync", None)
+        if wait is None:
+            return self.reactor.send_command_sync(name, data)
+
+        try:
+            return wait(name, data, timeout=REPLY_WAIT_S)
+        except CommandTimeoutError:
+            return None  # a declared reply is late: it shows in the timeline when it comes
+
     def _run_command(self, msg: dict[str, Any]) -> None:
         if self.model_error is not None and self.model_error.get("command") == msg.get("name"):
             self.model_error = None  # cleared before sending: the model may reject the new one at once
-        reply = handle_command(self._command_specs(), msg, self.reactor.send_command_sync)
+        reply = handle_command(self._command_specs(), msg, self._send_for_form)
         if reply["ok"]:
             self._log(
                 "command",

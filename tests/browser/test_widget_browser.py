@@ -102,9 +102,10 @@ def test_testpattern_live_view_form_errors_webcam_and_reconnect(page: Any, lab: 
         form.locator('input[type=number][name="g"]').fill("255")
         form.locator('input[type=number][name="b"]').fill("0")
         form.locator("button[type=submit]").click()
-        page.wait_for_function(
-            "() => document.querySelector('form[data-command=set_color] .rn-form-result').textContent.includes('sent')"
+        page.wait_for_function(  # the model's reply, shown next to the form
+            "() => document.querySelector('form[data-command=set_color] .rn-form-result').textContent.includes('←')"
         )
+        assert form.locator(".rn-form-result").inner_text() == '← color_set {"r":0,"g":255,"b":0}'
         wait_canvas(page, "s.centre[1] > 200 && s.centre[0] < 60 && s.centre[2] < 60")
         shot(page, "testpattern")
 

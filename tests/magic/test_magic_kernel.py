@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
+from kernel_support import run, stderr
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -20,25 +21,6 @@ def kernel() -> Iterator[Any]:
     finally:
         kc.stop_channels()
         km.shutdown_kernel(now=True)
-
-
-def run(kc: Any, code: str) -> list[dict[str, Any]]:
-    """Execute code; return the iopub messages of that execution."""
-    msg_id = kc.execute(code)
-    out = []
-    while True:
-        msg = kc.get_iopub_msg(timeout=60)
-        if msg["parent_header"].get("msg_id") != msg_id:
-            continue
-        out.append(msg)
-        if msg["msg_type"] == "status" and msg["content"]["execution_state"] == "idle":
-            return out
-
-
-def stderr(msgs: list[dict[str, Any]]) -> str:
-    return "".join(
-        m["content"]["text"] for m in msgs if m["msg_type"] == "stream" and m["content"]["name"] == "stderr"
-    ) + "".join(m["content"].get("evalue", "") for m in msgs if m["msg_type"] == "error")
 
 
 def complete(kc: Any, code: str) -> list[str]:

@@ -77,6 +77,7 @@ def test_live_form_command_changes_the_stream(live: Any, sent: list[Any]) -> Non
     wait_for(lambda: any(c.get("type") == "command_result" for c, _ in sent), what="command_result")
     (res,) = [c for c, _ in sent if c.get("type") == "command_result"]
     assert res["ok"] is True
+    assert res["reply"] == {"type": "color_set", "data": {"r": 0, "g": 255, "b": 0}}  # shown by the form
 
     def centre_is_green() -> bool:
         item = reactor.frames.latest_ref()
@@ -143,6 +144,46 @@ def test_live_helios_state_and_model_errors(sent: list[Any]) -> None:
             wait_for(lambda: w.model_error is not None, what="model error")
             assert w.model_error["command"] == "schedule_prompt" and w.model_error["reason"] == "past_chunk"
             assert "past" in w.model_error["message"]
+            wait_for(
+                lambda: any(c.get("type") == "command_result" and c.get("id") == 1 for c, _ in sent),
+                what="command_result",
+            )
+            (res,) = [c for c, _ in sent if c.get("type") == "command_result" and c.get("id") == 1]
+            assert res["ok"] is False  # the form shows the model's refusal next to the field
+            assert (res["error"]["field"], res["error"]["reason"]) == ("chunk", "past_chunk")
+            assert res["error"]["message"].startswith("schedule_prompt: field 'chunk': chunk 0 is in the past")
+        finally:
+            w.close()
+
+
+def test_live_image_field_too_big_for_one_message_is_uploaded(sent: list[Any]) -> None:
+    """A form's base64 image over the 256 KiB message limit reaches Helios as an upload + FileRef."""
+    import base64
+    import io
+
+    from PIL import Image
+
+    buf = io.BytesIO()
+    Image.fromarray(np.random.default_rng(3).integers(0, 256, (380, 380, 3), dtype=np.uint8)).save(buf, "PNG")
+    b64 = "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+    assert len(b64) > 300_000
+    with LocalRuntime(model="helios", port=0) as rt:
+        reactor = Reactor("helios", local=True, local_url=rt.url)
+        reactor.connect_sync()
+        w = ReactorWidget(reactor, owns_reactor=True)
+        try:
+            args = {"image_b64": b64, "transition": "cut"}
+            w._on_custom(w, {"type": "command", "id": 9, "name": "set_image", "args": args}, [])
+            wait_for(
+                lambda: any(c.get("type") == "command_result" and c.get("id") == 9 for c, _ in sent),
+                what="command_result",
+            )
+            (res,) = [c for c, _ in sent if c.get("type") == "command_result" and c.get("id") == 9]
+            assert res["ok"] is True, res
+            state = reactor.frames.wait_state(lambda s: bool(s.get("image_set")), timeout=10)
+            assert state["image_set"] is True
+            uploads = [e for e in reactor.frames.timeline_entries() if e.name == "file_uploaded"]
+            assert [u.data["size"] for u in uploads] == [len(buf.getvalue())]
         finally:
             w.close()
 

@@ -74,6 +74,7 @@ class TestPattern(Model):
                 "set_color",
                 "Set the colour of the centre patch",
                 (_channel("r"), _channel("g"), _channel("b")),
+                reply="color_set",
             )
         ]
 

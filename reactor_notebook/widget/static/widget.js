@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 194191d5006f7261eb33b1673079e60869fba10e37de668e6b30f3718c64bb98 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 4df8bca7b4999e1185d248f7a2f5cd0bcee6506fb63541cf24d7b6bf639b402d | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -426,9 +426,14 @@ function createForms(model, root, send) {
     if (!ctl) return false;
     ctl.form.querySelector("button[type=submit]").disabled = false;
     if (msg.ok) {
-      if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult("sent \u2713", true);
+      if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult(replyText(msg.reply), true);
     } else ctl.showError(msg.error);
     return true;
+  }
+  function replyText(reply) {
+    if (!reply || !reply.type) return "sent \u2713";
+    const data = JSON.stringify(reply.data ?? {});
+    return `\u2190 ${reply.type} ${data.length > 120 ? data.slice(0, 119) + "\u2026" : data}`;
   }
   function showModelError() {
     const err = model.get("model_error");

@@ -1,0 +1,143 @@
+"""The :class:`~.session.Reactor` side of wire v1 (a mixin): commands, schema and uploads over v1.
+
+On a v1 connection every command is a request the runtime answers: the model's reply message,
+a bare acknowledgement, or ``error{code, message}`` (the runtime's validation or the model's own
+``CommandError``). Fire-and-forget ``send_command`` still returns at once; its answer is read in
+the background, so a refusal lands in ``last_rejection`` and the ``command_rejected`` event as on
+v0. Runtime notifications are mapped to the v0 runtime-message names the rest of the SDK knows
+(``modelSchema``, ``clipReady``, ``clipFailed``, ``moderation``, ``sessionEnded``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..schema import CommandSpec
+from .channels_v1 import REQUEST_TIMEOUT_S, V1Channels, V1RequestError
+from .replies import CommandReply, Rejection, coerce_integers
+
+if TYPE_CHECKING:
+    from .transport import WebRTCTransport
+
+logger = logging.getLogger(__name__)
+
+# ControlServerMessage payload → the v0 runtime-message type the session already handles.
+V0_NAMES = {
+    "model_schema": "modelSchema",
+    "clip_ready": "clipReady",
+    "clip_failed": "clipFailed",
+    "moderation": "moderation",
+    "session_ended": "sessionEnded",
+}
+
+
+class V1SessionMixin:
+    """v1 hooks used by :class:`Reactor` when :func:`.channels_v1.choose_wire` picked v1."""
+
+    _transport: WebRTCTransport | None
+    _last_rejection: Rejection | None
+    _int_fields: dict[str, frozenset[str]]
+    _commands: list[CommandSpec]
+    _bg: set[asyncio.Future[Any]]
+
+    if TYPE_CHECKING:  # provided by Reactor / EventsMixin (declared here for type checkers only)
+
+        def _emit(self, event: str, *args: Any) -> None: ...
+
+        def _on_application_message(self, inner: dict[str, Any]) -> None: ...
+
+        def _on_runtime_message(self, inner: dict[str, Any]) -> None: ...
+
+    @property
+    def v1(self) -> V1Channels | None:
+        """The v1 request/response client of the current connection (None on wire v0)."""
+        return self._transport.v1 if self._transport is not None else None
+
+    def _attach_v1(self, transport: WebRTCTransport, current: Any) -> None:
+        """Give a new transport its v1 channel client, reporting to this session while it is current."""
+
+        def model_message(message: dict[str, Any]) -> None:
+            if current():
+                self._on_application_message({"type": message.get("type"), "data": message.get("data") or {}})
+
+        def control(msg: dict[str, Any]) -> None:
+            if not current():
+                return
+            for field, name in V0_NAMES.items():
+                if field in msg:
+                    body = msg[field]
+                    data = body.get("openapi") if field == "model_schema" and isinstance(body, dict) else body
+                    self._on_runtime_message({"type": name, "data": data})
+                    return
+            logger.debug("v1 control notification ignored: %s", sorted(msg))
+
+        transport.v1 = V1Channels(transport.send_frame, model_message, control)
+
+    async def _v1_fetch_schema(self, timeout: float) -> None:
+        """``request_schema`` → ``model_schema``: fed to the same handler as v0's ``modelSchema``."""
+        assert self.v1 is not None
+        reply = await self.v1.request_control({"request_schema": {}}, timeout)
+        schema = (reply.get("model_schema") or {}).get("openapi")
+        if isinstance(schema, dict):
+            self._on_runtime_message({"type": "modelSchema", "data": schema})
+
+    def _v1_command(
+        self, command: str, data: dict[str, Any], uploads: dict[str, Any], expect: bool
+    ) -> asyncio.Future[CommandReply] | None:
+        """Send a command as a v1 request; its answer resolves the returned future (``expect``) or is recorded."""
+        assert self.v1 is not None
+        body: dict[str, Any] = {"type": command, "data": data}
+        if uploads:
+            body["uploads"] = uploads
+        t0 = time.monotonic()
+        rid = self.v1.send_request("data", {"command": body})  # too big / channel closed: raises here
+        request = asyncio.ensure_future(self.v1.wait_reply(rid, REQUEST_TIMEOUT_S))
+        result: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
+
+        def done(task: asyncio.Future[dict[str, Any]]) -> None:
+            elapsed = (time.monotonic() - t0) * 1000
+            exc = None if task.cancelled() else task.exception()
+            if isinstance(exc, V1RequestError) and exc.error_code != "DISCONNECTED":
+                params = {p.name for c in self._commands if c.name == command for p in c.params}
+                field = _field_of(exc.error_message, params)
+                rejection = Rejection(command, exc.error_code, exc.error_message, field)
+                self._last_rejection = rejection
+                self._emit("command_rejected", rejection)
+                outcome: BaseException | CommandReply = rejection.to_error()
+            elif exc is not None or task.cancelled():
+                outcome = exc or asyncio.CancelledError()
+            else:
+                reply = task.result()
+                message = reply.get("message")
+                if isinstance(message, dict):  # the reply also reaches on_message and the timeline
+                    message = coerce_integers({"type": message.get("type"), "data": message.get("data") or {}},
+                                              self._int_fields)
+                    self._on_application_message(message)
+                rid = str(reply.get("request_id") or "") or None
+                outcome = CommandReply(command, message if isinstance(message, dict) else None, True, elapsed, rid)
+            if isinstance(outcome, CommandReply):
+                result.set_result(outcome)
+            else:
+                result.set_exception(outcome)
+                result.exception()  # fire-and-forget callers never read it
+
+        request.add_done_callback(done)
+        self._bg.add(request)
+        request.add_done_callback(self._bg.discard)
+        return result if expect else None
+
+    def _v1_file_uploaded(self, ref: dict[str, Any]) -> None:
+        """``file_uploaded`` notification on control (v0: ``fileUploaded`` on data)."""
+        assert self.v1 is not None
+        self.v1.notify_control({"file_uploaded": ref})
+
+
+def _field_of(message: str, params: set[str]) -> str | None:
+    """The parameter a v1 error message names: ``… field 'r': …`` (ours) or ``r: 300.0 > le(255)`` (3.x)."""
+    match = re.search(r"field '([^']+)'", message) or re.match(r"\s*([A-Za-z_][\w]*)\s*:", message)
+    name = match.group(1) if match else None
+    return name if name is not None and (name in params or "field '" in message) else None
