@@ -1,0 +1,100 @@
+"""Wire v1 ``request_step`` → ``step_result`` for one connection (stepped sessions).
+
+Refuses, like the reference runtime, a step when the session is not running (``NOT_READY``), is
+not stepped, or the connection did not negotiate data-channel chunking (``REFUSED``: a result
+would not fit one plain message), and any request whose entry fails its checks (``REFUSED``
+naming the entry, nothing applied). Otherwise the step runs on the session's model thread, in
+order with the commands that arrived before it, and its frames go back RAW RGB, one
+``TrackFrames`` per output track. A refusal is a ``step_result`` without a step number, carrying
+``failure_code`` and ``error``: the client is always answered, never left waiting.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from ..protocol import steps as wire
+from . import stepping
+from .stepping import StepOutput, StepRefused, Stepper, StepRequest
+
+log = logging.getLogger(__name__)
+
+Reply = Callable[[dict[str, Any]], None]
+
+
+def stepper_of(session: Any, model: Any, info: Any) -> Stepper:
+    """The session's :class:`Stepper` (created on first use; step numbers count per session)."""
+    stepper = getattr(session, "stepper", None)
+    if stepper is None:
+        stepper = Stepper(model, info.commands, info.tracks)
+        session.stepper = stepper
+    return stepper
+
+
+def is_stepped(session: Any) -> bool:
+    """Whether the session was started with ``generation: "stepped"``."""
+    return getattr(session, "generation", None) == wire.STEPPED
+
+
+async def answer_step(
+    *,
+    session: Any,
+    model: Any,
+    info: Any,
+    running: bool,
+    chunk_limit: int | None,
+    body: dict[str, Any],
+    resolve_uploads: Callable[[str, dict[str, Any]], dict[str, Any]] | None,
+    reply: Reply,
+) -> None:
+    """Check, run and answer one ``request_step`` (``body``); ``reply`` gets the ``step_result`` dict."""
+    try:
+        if not running or session.worker is None:
+            raise StepRefused(stepping.NOT_READY, "the session is not running a step yet")
+        if not is_stepped(session):
+            raise StepRefused(
+                stepping.REFUSED,
+                "this session is not stepped; start it with generation 'stepped' to request steps",
+            )
+        if chunk_limit is None:
+            raise StepRefused(
+                stepping.REFUSED,
+                "this connection cannot carry a step's result; a stepped session needs a WebRTC "
+                "connection that negotiated data-channel chunking (a=x-reactor-dc-chunking)",
+            )
+        state, commands, media = wire.decode_request(body)
+        request = StepRequest(state, commands, media)
+        stepper = stepper_of(session, model, info)
+        prepared = stepper.prepare(request, resolve_uploads)
+        output = await session.worker.call(stepper.run, prepared)
+        result = result_of(output)
+        size = wire.media_bytes(result)
+        if size > chunk_limit:
+            raise StepRefused(
+                stepping.RESULT_TOO_LARGE,
+                f"step {output.step}'s frames take {size} bytes, over this connection's {chunk_limit}-byte "
+                "message limit (fewer frames per step or a smaller output size fits)",
+            )
+    except StepRefused as refused:
+        log.info("step refused (%s): %s", refused.failure, refused.message)
+        reply(wire.refusal(refused.failure, refused.message, refused.entry, refused.code))
+        return
+    except wire.StepWireError as exc:
+        log.info("step refused (malformed request): %s", exc)
+        reply(wire.refusal(stepping.REFUSED, str(exc), exc.entry))
+        return
+    reply(result)
+
+
+def result_of(output: StepOutput) -> dict[str, Any]:
+    """A ``StepResult`` dict: RAW RGB ``TrackFrames`` for each output track."""
+    return wire.step_result(
+        output.step,
+        {name: list(frames) for name, frames in output.tracks.items()},
+        output.elapsed,
+        output.rate,
+    )
+
+
