@@ -18,7 +18,7 @@ import pytest
 from reactor_notebook.protocol import v1
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "interop"))
-from rt310_env import RT310  # noqa: E402
+from rt310_env import RT310
 
 FRAME = {"encoding": "raw", "dtype": "uint8", "shape": [2, 2, 3], "data": bytes(range(12)), "capture_time_us": 7}
 TRACK = {"track": "main_video", "kind": "video", "frames": [FRAME], "rate": 24.0}
