@@ -17,7 +17,7 @@ from typing import Any
 
 from ..protocol import steps as wire
 from . import stepping
-from .stepping import StepOutput, StepRefused, Stepper, StepRequest
+from .stepping import StepOutput, Stepper, StepRefused, StepRequest
 
 log = logging.getLogger(__name__)
 
