@@ -25,11 +25,11 @@ _FORWARDED = ("open", "close", "bufferedamountlow", "error")
 class ChunkedChannel(AsyncIOEventEmitter):
     """Wraps one ordered, reliable aiortc channel of a chunked connection."""
 
-    def __init__(self, inner: RTCDataChannel, max_message_size: int = MAX_MESSAGE_SIZE) -> None:
+    def __init__(self, inner: RTCDataChannel, max_message_size: int | None = MAX_MESSAGE_SIZE) -> None:
         super().__init__()
         self.inner = inner
-        self.max_message_size = max_message_size
-        self._in = Reassembler(max_message_size)
+        self.max_message_size = max_message_size  # None: plain pass-through until activate()
+        self._in = Reassembler(max_message_size or MAX_MESSAGE_SIZE)
         inner.on("message", self._on_frame)
         for event in _FORWARDED:
             inner.on(event, lambda *args, _e=event: self.emit(_e, *args))
@@ -41,12 +41,26 @@ class ChunkedChannel(AsyncIOEventEmitter):
         return f"ChunkedChannel({self.inner.label!r}, {self.inner.readyState})"
 
     @property
+    def chunked(self) -> bool:
+        """Whether messages are framed (False: a pass-through, the peer did not negotiate chunking)."""
+        return self.max_message_size is not None
+
+    def activate(self, peer_limit: int | None) -> None:
+        """Start framing once the answer shows the peer's limit (None: stay a pass-through)."""
+        if peer_limit is not None:
+            self.max_message_size = min(peer_limit, MAX_MESSAGE_SIZE)
+            self._in = Reassembler(self.max_message_size)
+
+    @property
     def errors(self) -> int:
         """Frames refused since the channel opened (each dropped one message)."""
         return self._in.errors
 
     def send(self, data: str | bytes | bytearray | memoryview) -> None:
         """Send one message as frames (text is sent as its UTF-8 bytes: chunked frames are binary)."""
+        if self.max_message_size is None:
+            self.inner.send(data)
+            return
         payload = data.encode() if isinstance(data, str) else data
         if len(payload) > self.max_message_size:
             raise ValueError(
@@ -56,6 +70,9 @@ class ChunkedChannel(AsyncIOEventEmitter):
             self.inner.send(frame)
 
     def _on_frame(self, frame: str | bytes) -> None:
+        if self.max_message_size is None:
+            self.emit("message", frame)
+            return
         try:
             message = self._in.feed(frame)
         except ChunkingError as exc:
@@ -71,3 +88,18 @@ def wrap(channel: RTCDataChannel, peer_limit: int | None) -> RTCDataChannel | Ch
     if peer_limit is None or not channel.ordered or not reliable:
         return channel
     return ChunkedChannel(channel, min(peer_limit, MAX_MESSAGE_SIZE))
+
+
+def offering(channel: RTCDataChannel, chunking: bool) -> RTCDataChannel | ChunkedChannel:
+    """A client's new channel: a pass-through :class:`ChunkedChannel` when it offers chunking."""
+    return ChunkedChannel(channel, None) if chunking else channel
+
+
+def activate(channels: tuple[Any, ...], answer_sdp: str) -> None:
+    """After the answer: frame the offering channels if the peer declared chunking too."""
+    from .protocol.chunking import declared_limit
+
+    limit = declared_limit(answer_sdp)
+    for channel in channels:
+        if isinstance(channel, ChunkedChannel):
+            channel.activate(limit)

@@ -159,8 +159,10 @@ class HttpApi:
         session_poll: PollPolicy | None = None,
         sdp_poll: PollPolicy | None = None,
         request_timeout: float = 10.0,
+        generation: str = "streamed",
     ) -> None:
         self.base_url = base_url.rstrip("/")
+        self.generation = generation  # "stepped" goes in the session-creating body
         self.model = model
         self.local = local
         self._api_key = api_key
@@ -292,6 +294,8 @@ class HttpApi:
         }
         if extra_configs:
             body["extra_configs"] = extra_configs
+        if self.generation != "streamed":
+            body["generation"] = self.generation
         status, text, headers = await self._authed(
             "POST", f"{self.base_url}/sessions", self._coordinator_headers, body, has_body=True
         )
@@ -304,6 +308,8 @@ class HttpApi:
 
     async def _start_local_session(self, extra_configs: dict[str, Any] | None) -> dict[str, Any]:
         body: dict[str, Any] = {"extra_configs": extra_configs} if extra_configs else {}
+        if self.generation != "streamed":
+            body["generation"] = self.generation
         policy = self.session_poll
         delay = policy.first_s
         for attempt in range(1, policy.attempts + 1):

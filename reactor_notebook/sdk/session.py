@@ -58,6 +58,7 @@ from .reader import Frame, FrameTiming
 from .replies import CommandReply, Rejection, ReplyBook, coerce_integers, integer_fields, reply_types
 from .session_v1 import V1SessionMixin
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
+from .steps import STEP_TIMEOUT_S, StepsMixin
 from .transport import LINK_TIMEOUT_S, TransportCallbacks, TransportError, WebRTCTransport
 from .types import (
     Capabilities,
@@ -114,7 +115,7 @@ def local_base_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
 
 
-class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
+class Reactor(StepsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
     """Client for one Reactor model session (cloud coordinator or local runtime)."""
 
     def __init__(
@@ -136,6 +137,8 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
         ping_interval: float = P.PING_INTERVAL_S,
         jwt: str | None = None,
         wire: str = "auto",
+        generation: str = "streamed",
+        step_timeout: float = STEP_TIMEOUT_S,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
@@ -154,6 +157,7 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
         if wire not in ("auto", "v0", "v1"):
             raise ValueError(f"wire must be 'auto', 'v0' or 'v1', got {wire!r}")
         self._wire_pref = wire
+        self._init_steps(generation, step_timeout)  # "stepped": steps over wire v1 (sdk/steps.py)
         self.wire: Wire = "v0"  # what the current session speaks on its channels (decided per session)
         self.connect_timeout = connect_timeout
         self.early_release = early_release
@@ -382,6 +386,7 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
             session_poll=self._session_poll,
             sdp_poll=self._sdp_poll,
             request_timeout=self._request_timeout,
+            generation=self.generation,
         )
 
     def _new_transport(self, api: HttpApi, session_id: str) -> WebRTCTransport:
@@ -426,6 +431,7 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
         )
         if self.wire == "v1":
             self._attach_v1(transport, current)
+        transport.chunking = self.generation == "stepped"
         return transport
 
     async def _bounded(self, coro: Coroutine[Any, Any, T], deadline: float | None, what: str) -> T:
@@ -483,7 +489,7 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
                     deadline += time.monotonic() - t_poll  # waiting for a GPU has its own budget
             self._timings["session_creation_ms"] = (time.monotonic() - t0) * 1000
             self._apply_descriptor(full)
-            self.wire = choose_wire(full, self._wire_pref)
+            self.wire = choose_wire(full, self._step_wire(full, self._wire_pref))
             self._set_expiration(session_expiry(full, None if self._api_key else api.jwt_text()))
             t_transport = time.monotonic()
             ice_servers = await self._bounded(ice_task, deadline, "ICE server fetch")

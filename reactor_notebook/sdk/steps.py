@@ -126,6 +126,28 @@ class StepsMixin:
         _sdk: Any
         _session_response: dict[str, Any] | None
 
+    def _init_steps(self, generation: str, step_timeout: float) -> None:
+        """Validate and store the generation mode (``Reactor(..., generation=...)``)."""
+        if generation not in wire.GENERATIONS:
+            raise ValueError(f"generation must be 'streamed' or 'stepped', got {generation!r}")
+        if isinstance(step_timeout, bool) or not isinstance(step_timeout, (int, float)) or not 0 < step_timeout < 3600:
+            raise ValueError(f"step_timeout must be a number of seconds in (0, 3600), got {step_timeout!r}")
+        self.generation = generation
+        self.step_timeout = float(step_timeout)
+        self.last_step = None
+
+    def _step_wire(self, descriptor: dict[str, Any], preference: str) -> str:
+        """The wire preference for this session: v1 when stepped (refused if the runtime did not step it)."""
+        if self.generation != wire.STEPPED:
+            return preference
+        got = descriptor.get("generation")
+        if got != wire.STEPPED:
+            raise NotSteppedError(
+                f"the runtime started a {got or 'streamed'} session although generation='stepped' was asked "
+                f"(descriptor generation: {got!r}): this runtime or model does not support stepped generation"
+            )
+        return "v1"
+
     async def step(
         self,
         state: Mapping[str, Any] | None = None,

@@ -37,6 +37,8 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from .. import protocol as P
+from ..chunked_channel import activate, offering
+from ..protocol.chunking import add_to_sdp
 from .channels_v1 import V1Channels, is_v1_frame
 from .errors import (
     GPU_CONNECTION_ERROR,
@@ -176,6 +178,7 @@ class WebRTCTransport:
         self._bg: set[asyncio.Future[Any]] = set()
         self._trickle: asyncio.Future[None] | None = None
         self.v1: V1Channels | None = None  # set by the session when the connection speaks wire v1
+        self.chunking = False  # offer data-channel chunking (set by the session for stepped sessions)
 
     def __repr__(self) -> str:
         state = self.pc.connectionState if self.pc else "none"
@@ -206,10 +209,10 @@ class WebRTCTransport:
 
         # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
         # transport when a channel exists first, and that peer never connects (PY08 uses this order too).
-        self.control = pc.createDataChannel(P.CHANNEL_CONTROL)
+        self.control = offering(pc.createDataChannel(P.CHANNEL_CONTROL), self.chunking)
         self.control.on("open", self._on_control_open)
         self.control.on("message", self._on_control_message)
-        self.data = pc.createDataChannel(P.CHANNEL_DATA)
+        self.data = offering(pc.createDataChannel(P.CHANNEL_DATA), self.chunking)
         self.data.on("open", self._on_data_open)
         self.data.on("close", self._stop_ping)
         self.data.on("message", self._on_data_message)
@@ -234,6 +237,8 @@ class WebRTCTransport:
         elif stun:
             sdp = strip_end_of_candidates(sdp)
         t0 = time.monotonic()
+        if self.chunking:  # stepped sessions: a step's frames need messages larger than SCTP's
+            sdp = add_to_sdp(sdp)
         await self.api.send_offer(self.session_id, self.connection_id, sdp, mapping, reconnect=reconnect)
         if stun and not self.flat:
             self._trickle = asyncio.ensure_future(
@@ -244,6 +249,7 @@ class WebRTCTransport:
         self.timings.sdp_polling_attempts = self.api.sdp_poll_attempts
         self._t_remote = time.monotonic()
         await pc.setRemoteDescription(RTCSessionDescription(sdp=patch_answer(answer), type="answer"))
+        activate((self.control, self.data), answer)
         self._check_ready()
 
     def _add_transceivers(self, pc: RTCPeerConnection) -> None:
@@ -501,9 +507,10 @@ class WebRTCTransport:
     def send_frame(self, channel: str, frame: bytes) -> None:
         """Send one binary (wire v1) frame on ``data`` or ``control`` (256 KiB limit)."""
         ch = self.data if channel == P.CHANNEL_DATA else self.control
-        if len(frame) > P.MAX_MESSAGE_SIZE:
+        limit = getattr(ch, "max_message_size", None) or P.MAX_MESSAGE_SIZE  # chunked: the negotiated limit
+        if len(frame) > limit:
             raise MessageSendError(
-                f"message is {len(frame)} bytes, over the {P.MAX_MESSAGE_SIZE}-byte data-channel limit "
+                f"message is {len(frame)} bytes, over the {limit}-byte data-channel limit "
                 "(send large images as uploads)"
             )
         if ch is None or ch.readyState != "open":
