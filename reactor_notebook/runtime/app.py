@@ -19,6 +19,7 @@ from .auth import Authenticator, AuthError
 from .channels import Dispatcher
 from .config import MAX_UPLOAD_BYTES
 from .session import SessionError, SessionManager
+from .step_channel import parse_generation
 from .uploads import UploadError
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,12 @@ def _cid(request: web.Request) -> int:
 async def start_session(request: web.Request) -> web.Response:
     body = await _json_body(request)
     extra = body if isinstance(body, dict) else {}
+    generation, error = parse_generation(extra)
+    if error:
+        return _detail(422, error)
     m = _manager(request)
     s = m.start_local(extra.get("extra_configs") or extra.get("extra_args"))
+    s.generation = s.generation or generation
     return web.json_response(m.descriptor(s))
 
 
@@ -213,7 +218,11 @@ async def create_session(request: web.Request) -> web.Response:
     ):
         return _detail(422, "'supported_transports' must include {'protocol': 'webrtc'}")
     extra = body.get("extra_configs") or body.get("extra_args")
+    generation, error = parse_generation(body)
+    if error:
+        return _detail(422, error)
     s = m.create_cloud(extra if isinstance(extra, dict) else None)
+    s.generation = generation
     return web.json_response(m.descriptor(s, initial=True), status=201)
 
 

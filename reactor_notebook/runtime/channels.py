@@ -13,10 +13,12 @@ from typing import Any
 from aiortc import RTCDataChannel
 
 from .. import protocol
+from ..protocol import v1
 from ..schema import CommandValidationError, validate_command
 from .models.base import Upload
 from .peer import Peer
 from .session import Session, SessionManager, send_text
+from .step_channel import on_v1_data
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +66,9 @@ class Dispatcher:
     # --- data ---------------------------------------------------------------------------------
     def on_data(self, s: Session, peer: Peer, raw: str | bytes) -> None:
         peer.touch()
+        if isinstance(raw, (bytes, bytearray)) and v1.sniff(raw) == "v1":
+            on_v1_data(self, s, peer, bytes(raw))  # wire v1 (steps); the protocol package decodes it
+            return
         if len(raw) > protocol.MAX_MESSAGE_SIZE:
             self._reject(s, CommandValidationError(
                 _peek_type(raw), "invalid_value",

@@ -24,6 +24,8 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
+from ..chunked_channel import wrap
+from ..protocol.chunking import add_to_sdp, declared_limit
 from .encoding import EncoderSettings, install_encoder, prefer_codec
 from .media import OutputTrack
 from .models.base import TrackSpec
@@ -90,6 +92,7 @@ class Peer:
         self.outputs: dict[str, OutputTrack] = {}
         self.senders: dict[str, Any] = {}
         self.channels: dict[str, RTCDataChannel] = {}
+        self.chunk_limit: int | None = None  # set when the offer negotiated data-channel chunking
         self.published: set[str] = set()  # inputs this peer holds the publisher slot for
         self.last_activity = time.monotonic()
         self.connected = False
@@ -110,12 +113,14 @@ class Peer:
     async def answer(self, offer_sdp: str, mapping: dict[str, TrackSpec], timeout: float) -> str:
         """Apply the offer and return a complete answer (all candidates, rtcp-mux everywhere)."""
         self.mapping = mapping
+        self.chunk_limit = declared_limit(offer_sdp)  # the client offers data-channel chunking
         await self.pc.setRemoteDescription(RTCSessionDescription(complete_candidates(offer_sdp), "offer"))
         for tr in self.pc.getTransceivers():
             self._configure(tr)
         answer = await self.pc.createAnswer()
         await asyncio.wait_for(self.pc.setLocalDescription(answer), timeout)
-        return complete_candidates(self.pc.localDescription.sdp)
+        sdp = complete_candidates(self.pc.localDescription.sdp)
+        return sdp if self.chunk_limit is None else add_to_sdp(sdp)
 
     def _configure(self, tr: RTCRtpTransceiver) -> None:
         spec = self.mapping.get(tr.mid or "")
@@ -134,6 +139,7 @@ class Peer:
 
     # --- events -----------------------------------------------------------------------------
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
+        channel = wrap(channel, self.chunk_limit)  # framed when chunking was negotiated
         self.channels[channel.label] = channel
         self.touch()
         self.host.channel_opened(self, channel)

@@ -117,6 +117,8 @@ class Session:
     input_owner: dict[str, Peer] = field(default_factory=dict)
     next_cid: int = protocol.FLAT_CONNECTION_ID + 1
     extra: dict[str, Any] = field(default_factory=dict)
+    generation: str | None = None  # "streamed" | "stepped", from the session-creating body
+    stepper: Any = None  # runtime/stepping.Stepper of a stepped session (created on its first step)
 
     @property
     def peers(self) -> list[Peer]:
@@ -265,6 +267,7 @@ class SessionManager:
             d["selected_transport"] = {"protocol": "webrtc", "version": protocol.WEBRTC_VERSION}
             d["capabilities"] = self.info.capabilities
             d["schema"] = self.info.schema
+            d["generation"] = s.generation or "streamed"
         return d
 
     def closed_descriptor(self, sid: str) -> dict[str, Any] | None:
@@ -401,7 +404,8 @@ class SessionManager:
         if not s.started_model:
             s.started_model = True
             s.worker.submit(self.model.on_session_start)
-        s.worker.start()
+        if s.generation != "stepped":  # a stepped session renders only when a step asks
+            s.worker.start()
         log.info("session %s: connection %s connected (STREAMING)", s.id, peer.connection_id)
 
     def peer_gone(self, peer: Peer) -> None:

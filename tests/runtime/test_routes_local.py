@@ -7,7 +7,7 @@ import aiohttp
 from reactor_notebook import protocol
 from reactor_notebook.runtime import LocalRuntime
 
-DESCRIPTOR_KEYS = {"session_id", "state", "cluster", "model", "server_info", "selected_transport", "capabilities", "schema"}
+DESCRIPTOR_KEYS = {"session_id", "state", "cluster", "model", "server_info", "selected_transport", "capabilities", "schema", "generation"}
 
 
 async def test_start_session_returns_full_descriptor_and_is_idempotent(

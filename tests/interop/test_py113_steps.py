@@ -1,0 +1,90 @@
+"""The official reactor-sdk 1.13.0 stepping our runtime's Helios, frame for frame against HeliosSim.
+
+Real path: our runtime in-process on an ephemeral port, 1.13.0 (Rust/libwebrtc core) in its own
+venv as a subprocess (``clients/py113_step.py``), data-channel chunking negotiated between its
+native chunking and ours, v1 ``request_step`` → ``step_result`` with RAW RGB frames. Checked:
+three Helios steps (state, commands, a prompt change, an empty step) byte-identical to the
+offline HeliosSim replay of the documented Helios step; bad steps answered with 1.13's specific
+errors (unknown state key → ``StepRefusedError`` naming ``state.colour``, a failing command →
+``StepCommandFailedError`` naming ``commands[0]``), and the session steps on afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from py113_env import PY113
+
+from reactor_notebook.runtime import LocalRuntime
+
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE.parent / "runtime"))
+from test_stepping import replay  # noqa: E402  (the documented Helios step, HeliosSim API only)
+
+CLIENT = HERE / "clients" / "py113_step.py"
+
+
+@pytest.fixture(scope="module")
+def py113() -> Any:
+    try:
+        return PY113.ensure()
+    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+        pytest.fail(f"cannot build the reactor-sdk 1.13.0 venv: {exc}")
+
+
+@pytest.fixture
+def helios() -> Iterator[LocalRuntime]:
+    with LocalRuntime(model="helios", port=0) as rt:
+        yield rt
+
+
+def run_plan(python: Any, url: str, plan: list[dict[str, Any]], tmp: Path) -> tuple[list[dict[str, Any]], Any]:
+    plan_path, out = tmp / "plan.json", tmp / "out.npz"
+    plan_path.write_text(json.dumps(plan))
+    done = subprocess.run(
+        [str(python), str(CLIENT), url, "helios", str(plan_path), str(out)],
+        capture_output=True, text=True, timeout=240,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    lines = [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return lines[1:], np.load(out)
+
+
+def test_three_helios_steps_equal_heliossim_frame_for_frame(py113: Any, helios: LocalRuntime, tmp_path: Path) -> None:
+    plan = [
+        {"state": {"prompt": "a red fox", "seed": 7}, "commands": [["start", {}]]},
+        {"state": {"prompt": "a blue sea"}},
+        {},
+    ]
+    results, arrays = run_plan(py113, helios.url, plan, tmp_path)
+    assert [r.get("step") for r in results] == [1, 2, 3], results
+    want = replay([(p.get("state", {}), [c for c, _ in p.get("commands", [])]) for p in plan])
+    for i, frames in enumerate(want):
+        got = arrays[f"step{i}_main_video"]
+        assert got.shape == (33, 384, 640, 3) and got.dtype == np.uint8
+        assert np.array_equal(got, frames), f"step {i + 1} differs from the HeliosSim replay"
+    print("\n1.13 step latency (request -> arrays, 33 frames):", [round(r["latency_ms"]) for r in results], "ms")
+
+
+def test_bad_steps_get_specific_errors_and_the_session_steps_on(
+    py113: Any, helios: LocalRuntime, tmp_path: Path
+) -> None:
+    plan = [
+        {"state": {"colour": "red"}},
+        {"commands": [["start", {}]]},  # no prompt at chunk 0: the model refuses start
+        {"state": {"prompt": "fine"}, "commands": [["start", {}]]},
+    ]
+    results, arrays = run_plan(py113, helios.url, plan, tmp_path)
+    refused, failed, ok = results
+    assert refused["type"] == "StepRefusedError" and refused["entry"] == "state.colour", refused
+    assert "no command 'set_colour'" in refused["error"]
+    assert failed["type"] == "StepCommandFailedError" and failed["entry"] == "commands[0]", failed
+    assert "no prompt scheduled at chunk 0" in failed["error"]
+    assert ok["step"] == 1 and arrays["step2_main_video"].shape == (33, 384, 640, 3)
