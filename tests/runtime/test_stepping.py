@@ -15,7 +15,9 @@ def stepper(name: str, **options: object) -> Stepper:
     return Stepper(model, model.commands(), model.tracks)
 
 
-def replay(steps: list[tuple[dict[str, object], list[str]]], seed: int = 0) -> list[np.ndarray]:
+def replay(
+    steps: list[tuple[dict[str, object], list[str]]], seed: int = 0, frames: int = CHUNK_FRAMES
+) -> list[np.ndarray]:
     """The documented Helios step, written with HeliosSim's public API only."""
     sim = HeliosSim(seed=seed)
     out = []
@@ -28,7 +30,7 @@ def replay(steps: list[tuple[dict[str, object], list[str]]], seed: int = 0) -> l
             if sim.paused:
                 sim.apply("resume")
             sim.apply("pause")
-        out.append(np.stack([sim.step()[0] for _ in range(CHUNK_FRAMES)]))
+        out.append(np.stack([sim.step()[0] for _ in range(frames)]))
     return out
 
 
