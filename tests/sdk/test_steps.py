@@ -21,7 +21,7 @@ from reactor_notebook.sdk import Reactor
 from reactor_notebook.sdk.steps import NotSteppedError, StepRefusedError
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "runtime"))
-from test_stepping import replay  # noqa: E402  (the documented Helios step, HeliosSim API only)
+from test_stepping import replay
 
 FRAMES = 11  # three steps of 11 frames = one Helios chunk (keeps the test quick)
 
@@ -62,7 +62,7 @@ def test_helios_steps_equal_heliossim_and_fill_frames_and_timeline(made: list[Re
         steps = [e.data for e in r.frames.timeline_entries() if e.kind == "step"]
         assert [s["step"] for s in steps] == [1, 2, 3]
         assert steps[0]["state"] == {"prompt": "a red fox", "seed": 7} and steps[0]["commands"] == ["start"]
-        print("\nour SDK step latency (request -> arrays, %d frames):" % FRAMES,
+        print(f"\nour SDK step latency (request -> arrays, {FRAMES} frames):",
               [round(x.latency * 1000) for x in results], "ms")
 
 
@@ -117,5 +117,6 @@ def test_stepping_a_streamed_session_is_refused(made: list[Reactor]) -> None:
         # The runtime already runs this (streamed) session: it cannot start it stepped.
         late = Reactor("testpattern", local=True, local_url=rt.url, generation="stepped")
         made.append(late)
-        with pytest.raises(Exception, match="does not support stepped generation|streamed session"):
+        with pytest.raises(NotSteppedError, match="started a streamed session") as info:
             late.connect_sync(timeout=30)
+        assert "does not support stepped generation" in str(info.value)
