@@ -12,6 +12,8 @@ Load with ``%load_ext reactor_notebook``. Line magic (``%reactor VERB ...``)::
     %reactor image path/or/url.png [--blend]   # set_image (file or URL → image_b64); --clear → clear_image
     %reactor set_color r=255 g=0 b=0      # any model command: key=value, values as JSON, then Python
     %reactor send start                   # any command, even one named like a verb above
+    %reactor connect --local --stepped    # a stepped session, then one step per call:
+    %reactor step prompt="a red fox" seed=7 --do start -o fox   # state, commands → fox.frames
 
 ``--local`` (the default when no ``--api-key-env`` is given) connects to ``--url``, else
 ``$REACTOR_LOCAL_URL``, else ``http://localhost:8080``, starting the embedded runtime there first
@@ -64,6 +66,7 @@ from IPython.core.magic import Magics, line_cell_magic, magics_class
 from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_arguments, parse_argstring
 from traitlets import Float
 
+from . import magic_steps
 from .magic_parse import (
     VERB_OPTIONS,
     MagicSyntaxError,
@@ -253,10 +256,17 @@ class ReactorMagics(Magics):
         with ``@chunk N`` / ``@frame N`` waits. ``%reactor help`` prints the full reference.
         """
         if cell is not None:
+            head = line.strip()
+            if head == "step" or head.startswith("step "):  # %%reactor step [-o NAME]: the cell is one step
+                try:
+                    return self.do_step(head[4:].strip(), cell)
+                except _USER_ERRORS as exc:
+                    raise UsageError(str(exc)) from None
             opts = parse_argstring(self.reactor, line)
             if opts.verb_and_args:
                 raise UsageError(
-                    "%%reactor takes only --timeout and --quiet on its first line; commands go in the cell"
+                    "%%reactor takes only --timeout and --quiet (or `step [-o NAME]`) on its first line; "
+                    "commands go in the cell"
                 )
             return self.run_script(cell, timeout=opts.timeout, quiet=opts.quiet)
         try:
@@ -380,6 +390,7 @@ class ReactorMagics(Magics):
         p.add_argument("--model", default="helios", help="model name (default helios)")
         p.add_argument("--url", help="local runtime URL, or the cloud API URL with --api-key-env")
         p.add_argument("--name", default="reactor", help="variable to bind the session to (default reactor)")
+        p.add_argument("--stepped", action="store_true", help="a stepped session: %%reactor step runs each step")
         try:
             args = p.parse_args(argv)
         except UsageError as exc:
@@ -423,6 +434,8 @@ class ReactorMagics(Magics):
                     self.runtime = handle
             kwargs = {"model_name": args.model, "local": True, "local_url": url}
             where = url
+        if args.stepped:
+            kwargs["generation"] = "stepped"
         reactor = factory(**kwargs)
         self.session, self.session_name = reactor, args.name
         self.opened.append(reactor)
@@ -616,6 +629,18 @@ class ReactorMagics(Magics):
         except MagicSyntaxError as exc:
             raise UsageError(str(exc)) from None
         self.send(tokens[0], data)
+
+    def do_step(self, rest: str, cell: str | None = None) -> None:
+        """``%reactor step ...`` / ``%%reactor step``: one step of a stepped session (magic_steps.py)."""
+        r = self._require_ready("step")
+        try:
+            state, commands, media, name = magic_steps.parse_step_line(rest)
+            if cell is not None:
+                state_cell, commands_cell = magic_steps.parse_step_cell(cell)
+                state, commands = {**state, **state_cell}, commands + commands_cell
+            self._say(magic_steps.run_step(r, self.shell.user_ns, state, commands, media, name))
+        except MagicSyntaxError as exc:
+            raise UsageError(str(exc)) from None
 
     def do_help(self, rest: str) -> None:
         self.help()

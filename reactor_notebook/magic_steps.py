@@ -108,7 +108,7 @@ def media_from(namespace: dict[str, Any], media: dict[str, str]) -> dict[str, An
 def summary(result: Any, name: str) -> str:
     """One line: step number, frames per track, model time, request → arrays latency."""
     tracks = ", ".join(
-        f"{k} {v.shape[0]}x{v.shape[2]}x{v.shape[1]}" for k, v in result.frames.items() if isinstance(v, np.ndarray)
+        f"{k} {v.shape[0]} frames {v.shape[2]}x{v.shape[1]}" for k, v in result.frames.items() if isinstance(v, np.ndarray)
     )
     return (
         f"step {result.step}: {tracks or 'no frames'} (model {result.elapsed * 1000:.0f} ms, "

@@ -62,7 +62,7 @@ class StepResult:
     error: str | None = None  # a step that ran but that the model reported as failed
 
     def __repr__(self) -> str:
-        tracks = ", ".join(f"{k}: {v.shape[0]}x{v.shape[2]}x{v.shape[1]}" for k, v in self.frames.items())
+        tracks = ", ".join(f"{k}: {v.shape[0]} frames {v.shape[2]}x{v.shape[1]}" for k, v in self.frames.items())
         return f"StepResult(step={self.step}, {tracks or 'no frames'}, elapsed={self.elapsed:.3f}s)"
 
     def track(self, name: str) -> np.ndarray:
