@@ -46,8 +46,8 @@ def outputs_text(nb: Any) -> str:
     return json.dumps([c.get("outputs", []) for c in nb.cells])
 
 
-def test_all_three_notebooks_are_shipped() -> None:
-    assert NAMES == ["01_quickstart.ipynb", "02_frame_analysis.ipynb", "03_colab_demo.ipynb"]
+def test_all_four_notebooks_are_shipped() -> None:
+    assert NAMES == ["01_quickstart.ipynb", "02_frame_analysis.ipynb", "03_colab_demo.ipynb", "04_stepped_generation.ipynb"]
 
 
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=NAMES)
@@ -79,6 +79,11 @@ def test_notebook_runs_headless_against_the_embedded_runtime(
         assert "clip.mp4" in text
     if path.name == "03_colab_demo.ipynb":
         assert "mode: embedded runtime" in text
+    if path.name == "04_stepped_generation.ipynb":
+        assert "same seed and commands, identical frames: True" in text
+        assert "another seed, different frames: True" in text
+        assert "magic steps agree: True" in text
+        assert "image/png" in text and "latency_ms" in text  # the grid and the statistics table
 
 
 @pytest.mark.timeout(240)
