@@ -1,6 +1,7 @@
-"""Step a runtime with the official reactor-sdk 1.13.0 (runs in the PY113 venv, never ours).
+"""Step a runtime with the official reactor-sdk 1.13.0 (in the PY113 venv), or with ours (``--sdk ours``).
 
-Usage: ``py113_step.py URL MODEL PLAN.json OUT.npz``. ``PLAN.json`` is a list of steps, each
+Usage: ``py113_step.py URL MODEL PLAN.json OUT.npz [--sdk ours]``; ours runs with the project's
+interpreter (bench/step_latency.py compares both clients through this one script). ``PLAN.json`` is a list of steps, each
 ``{"state": {...}, "commands": [["name", {...}], ...]}``. Every step's frames of every track
 are saved to ``OUT.npz`` as ``step{i}_{track}`` (N, H, W, 3) uint8 arrays; one JSON line per
 step goes to stdout: ``{"step", "tracks", "elapsed", "latency_ms"}`` for a result, or
@@ -16,18 +17,35 @@ import sys
 import time
 
 import numpy as np
-from reactor_sdk import Reactor, StepCommand
+
+OURS = "--sdk" in sys.argv and sys.argv[sys.argv.index("--sdk") + 1] == "ours"
+if OURS:
+    from reactor_notebook import Reactor
+else:
+    from reactor_sdk import Reactor, StepCommand
+
+
+def track_arrays(result: object) -> dict[str, np.ndarray]:
+    """Every track's frames as one (N, H, W, 3) array, from either SDK's result."""
+    if OURS:
+        return dict(result.frames)  # type: ignore[attr-defined]
+    return {t.name: np.stack([f.array for f in t.frames]) for t in result.tracks}  # type: ignore[attr-defined]
 
 
 async def main(url: str, model: str, plan: list[dict], out_path: str) -> int:
-    reactor = Reactor(model, local=True, api_url=url, generation="stepped", step_timeout=60)
+    if OURS:
+        reactor = Reactor(model, local=True, local_url=url, generation="stepped", step_timeout=60)
+    else:
+        reactor = Reactor(model, local=True, api_url=url, generation="stepped", step_timeout=60)
     t0 = time.monotonic()
     await reactor.connect()
     print(json.dumps({"connected_ms": (time.monotonic() - t0) * 1000}), flush=True)
     arrays: dict[str, np.ndarray] = {}
     try:
         for i, step in enumerate(plan):
-            commands = [StepCommand(name, data or None) for name, data in step.get("commands", [])]
+            commands = [
+                (name, data or {}) if OURS else StepCommand(name, data or None) for name, data in step.get("commands", [])
+            ]
             t = time.monotonic()
             try:
                 result = await reactor.step(state=step.get("state"), commands=commands)
@@ -35,12 +53,12 @@ async def main(url: str, model: str, plan: list[dict], out_path: str) -> int:
                 print(json.dumps({"error": str(exc), "type": type(exc).__name__,
                                   "entry": getattr(exc, "entry", None)}), flush=True)
                 continue
+            stacks = track_arrays(result)
+            latency = (time.monotonic() - t) * 1000  # request -> (N, H, W, 3) arrays, for both SDKs
             tracks = {}
-            for track in result.tracks:
-                stack = np.stack([f.array for f in track.frames])
-                arrays[f"step{i}_{track.name}"] = stack
-                tracks[track.name] = list(stack.shape)
-            latency = (time.monotonic() - t) * 1000
+            for name, stack in stacks.items():
+                arrays[f"step{i}_{name}"] = stack
+                tracks[name] = list(stack.shape)
             print(json.dumps({"step": result.step, "tracks": tracks, "elapsed": result.elapsed,
                               "latency_ms": latency}), flush=True)
     finally:
