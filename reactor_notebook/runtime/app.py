@@ -19,7 +19,6 @@ from .auth import Authenticator, AuthError
 from .channels import Dispatcher
 from .config import MAX_UPLOAD_BYTES
 from .session import SessionError, SessionManager
-from .step_channel import parse_generation
 from .uploads import UploadError
 
 log = logging.getLogger(__name__)
@@ -143,13 +142,19 @@ def _cid(request: web.Request) -> int:
 async def start_session(request: web.Request) -> web.Response:
     body = await _json_body(request)
     extra = body if isinstance(body, dict) else {}
-    generation, error = parse_generation(extra)
-    if error:
-        return _detail(422, error)
     m = _manager(request)
+    generation = _generation(extra)
     s = m.start_local(extra.get("extra_configs") or extra.get("extra_args"))
-    s.generation = s.generation or generation
+    s.generation = s.generation or generation  # idempotent start keeps the first session's mode
     return web.json_response(m.descriptor(s))
+
+
+def _generation(body: dict[str, Any]) -> str:
+    """``generation`` of a session-creating body ("streamed" when absent); 422 names a bad value."""
+    value = body.get("generation", protocol.GENERATIONS[0])
+    if value not in protocol.GENERATIONS:
+        raise SessionError(422, f"'generation' must be one of {list(protocol.GENERATIONS)}, got {value!r}")
+    return str(value)
 
 
 async def stop_session(request: web.Request) -> web.Response:
@@ -218,9 +223,7 @@ async def create_session(request: web.Request) -> web.Response:
     ):
         return _detail(422, "'supported_transports' must include {'protocol': 'webrtc'}")
     extra = body.get("extra_configs") or body.get("extra_args")
-    generation, error = parse_generation(body)
-    if error:
-        return _detail(422, error)
+    generation = _generation(body)
     s = m.create_cloud(extra if isinstance(extra, dict) else None)
     s.generation = generation
     return web.json_response(m.descriptor(s, initial=True), status=201)

@@ -13,12 +13,12 @@ from typing import Any
 from aiortc import RTCDataChannel
 
 from .. import protocol
-from ..protocol import v1
 from ..schema import CommandValidationError, validate_command
+from .channels_v1 import V1Channels
 from .models.base import Upload
 from .peer import Peer
 from .session import Session, SessionManager, send_text
-from .step_channel import on_v1_data
+from .wire_choice import latch_wire
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +35,7 @@ class Dispatcher:
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
         manager.dispatcher = self
+        self.v1 = V1Channels(self)
 
     def attach(self, peer: Peer, channel: RTCDataChannel) -> None:
         """A client opened a channel; wire it by label."""
@@ -58,16 +59,15 @@ class Dispatcher:
         def done(f: Any) -> None:
             if f.cancelled() or f.exception() is not None:
                 return
-            for msg in f.result() or []:
-                send_text(peer.channels.get(protocol.CHANNEL_DATA), self.manager.encode("application", msg))
+            self.manager.send_to(peer, f.result() or [])
 
         fut.add_done_callback(done)
 
     # --- data ---------------------------------------------------------------------------------
     def on_data(self, s: Session, peer: Peer, raw: str | bytes) -> None:
         peer.touch()
-        if isinstance(raw, (bytes, bytearray)) and v1.sniff(raw) == "v1":
-            on_v1_data(self, s, peer, bytes(raw))  # wire v1 (steps); the protocol package decodes it
+        if latch_wire(self.manager, peer, raw) == "v1":
+            self.v1.on_data(s, peer, raw)
             return
         if len(raw) > protocol.MAX_MESSAGE_SIZE:
             self._reject(s, CommandValidationError(
@@ -158,6 +158,9 @@ class Dispatcher:
     # --- control ----------------------------------------------------------------------------------
     def on_control(self, s: Session, peer: Peer, raw: str | bytes) -> None:
         peer.touch()
+        if latch_wire(self.manager, peer, raw) == "v1":
+            self.v1.on_control(s, peer, raw)
+            return
         try:
             msg = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):

@@ -100,37 +100,18 @@ def result_of(output: StepOutput) -> dict[str, Any]:
 
 
 
-def parse_generation(body: dict[str, Any]) -> tuple[str, str | None]:
-    """``generation`` of a session-creating body: (value, None), or ("", why it is refused)."""
-    value = body.get("generation")
-    if value is None:
-        return wire.STREAMED, None
-    if value not in wire.GENERATIONS:
-        return "", f"'generation' must be 'streamed' or 'stepped', got {value!r}"
-    return str(value), None
 
-
-def on_v1_data(dispatcher: Any, session: Any, peer: Any, raw: bytes) -> None:
-    """A v1 ``DataClientMessage`` on ``data``: ``request_step`` is answered here, on the loop."""
+def serve_step(dispatcher: Any, session: Any, peer: Any, request_id: str, body: dict[str, Any]) -> None:
+    """A v1 ``request_step`` on ``data`` (from the v1 dispatch): answered by a task on the loop."""
     from ..protocol import v1
 
-    try:
-        msg = v1.decode_data_client(raw)
-    except v1.V1DecodeError as exc:
-        log.info("connection %s: dropping a malformed v1 data message: %s", peer.connection_id, exc)
-        return
-    body = msg.get("request_step")
-    if body is None:
-        log.info("connection %s: v1 data message %s not served here", peer.connection_id, sorted(msg))
-        return
-    rid = str(msg.get("request_id") or "")
     manager = dispatcher.manager
 
     def reply(result: dict[str, Any]) -> None:
         channel = peer.channels.get("data")
         if channel is None or channel.readyState != "open":
             return
-        frame = v1.encode_data_server({"request_id": rid, "kind": "response", "step_result": result})
+        frame = v1.encode_data_server({"request_id": request_id, "kind": "response", "step_result": result})
         try:
             channel.send(frame)
         except Exception as exc:  # the peer went away meanwhile
@@ -147,7 +128,7 @@ def on_v1_data(dispatcher: Any, session: Any, peer: Any, raw: bytes) -> None:
             resolve_uploads=lambda command, uploads: dispatcher._resolve_uploads(session, command, uploads),
             reply=reply,
         ),
-        name=f"reactor-step-{rid}",
+        name=f"reactor-step-{request_id}",
     )
     _TASKS.add(task)
     task.add_done_callback(_TASKS.discard)
