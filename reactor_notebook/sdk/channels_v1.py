@@ -76,14 +76,30 @@ def choose_wire(descriptor: dict[str, Any] | None, preference: str = "auto") -> 
     return "v0"
 
 
-def v1_available() -> bool:
-    """True when the v1 codec (``reactor_notebook.protocol.v1``) is part of this installation."""
-    import importlib.util
+def codec() -> Any:
+    """The v1 codec: the protocol package's when installed, else the SDK's stand-in (:mod:`.v1_codec`).
 
+    Either offers ``encode_data_client``, ``decode_data_server``, ``encode_control_client`` and
+    ``decode_control_server`` over dicts keyed by ``reactor_wire.v1`` field names.
+    """
     try:
-        return importlib.util.find_spec("reactor_notebook.protocol.v1") is not None
-    except ImportError:  # ``protocol`` is a module, not a package: no v1 codec
-        return False
+        from ..protocol import v1 as wire  # type: ignore[attr-defined]
+
+        if all(hasattr(wire, name) for name in CODEC_API):
+            return wire
+    except ImportError:
+        pass
+    from . import v1_codec
+
+    return v1_codec
+
+
+CODEC_API = ("encode_data_client", "decode_data_server", "encode_control_client", "decode_control_server")
+
+
+def v1_available() -> bool:
+    """True when a v1 codec is available (the SDK ships a stand-in, so always)."""
+    return codec() is not None
 
 
 def is_v1_frame(frame: str | bytes) -> bool:
@@ -102,9 +118,7 @@ class V1Channels:
         *,
         timeout: float = REQUEST_TIMEOUT_S,
     ) -> None:
-        from ..protocol import v1 as wire  # the codec of reactor_wire.v1
-
-        self._wire = wire
+        self._wire = codec()
         self._send = send
         self._on_model_message = on_model_message
         self._on_control_notification = on_control_notification
