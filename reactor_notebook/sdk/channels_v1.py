@@ -1,6 +1,9 @@
 """Wire v1 on the ``control`` and ``data`` channels: requests correlated by ``request_id``.
 
-API for other SDK modules (steps, clips, commands), all on the SDK loop::
+From a :class:`~reactor_notebook.sdk.Reactor` (any loop): ``await reactor.request_data(msg)`` /
+``await reactor.request_control(msg)`` (``NotReadyError`` unless READY on a v1 connection;
+``reactor.wire`` says which wire the session speaks). The channel client itself (``reactor.v1``,
+None on v0) offers the same on the SDK loop, for other SDK modules (steps, clips, commands)::
 
     reply = await channels.request_data({"command": {"type": "set_color", "data": {"r": 1}}})
     reply = await channels.request_data({"request_step": {...}}, timeout=60)

@@ -12,6 +12,7 @@ runtime's validation errors come back for the request that caused them; ``wire="
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -24,7 +25,7 @@ from harness import http_json, increasing_run, poll_until
 from rt310_env import RT310, TOY_MODEL, Rt310Server
 
 from reactor_notebook import framecode
-from reactor_notebook.sdk import CommandRejectedError, ConflictError, Reactor, ReactorStatus
+from reactor_notebook.sdk import CommandRejectedError, ConflictError, Reactor, ReactorException, ReactorStatus
 
 W, H = 320, 240
 DEFAULT_COLOR = (0, 0, 200)
@@ -185,6 +186,8 @@ def test_v1_rejections_carry_the_models_code_and_message(rt310_idle: Rt310Server
         reactor.send_command_and_wait_sync("set_color", {"r": 300, "g": 0, "b": 0}, timeout=10, validate=False)
     assert (info.value.model_code, info.value.field) == ("invalid_command", "r")
     assert reactor.last_rejection is not None and reactor.last_rejection.code == "invalid_command"
+    reply = asyncio.run(reactor.request_control({"request_schema": {}}, 10))  # the API steps/clips build on
+    assert reply["kind"] == "response" and "/events/set_color" in reply["model_schema"]["openapi"]["paths"]
     ok = reactor.send_command_and_wait_sync("set_color", {"r": 5, "g": 6, "b": 7}, timeout=10)
     assert ok.confirmed and ok.request_id and ok.data == {"r": 5, "g": 6, "b": 7}
     poll_until(lambda: close(colour_at(next_frame(reactor)), (5, 6, 7)), 10, "new colour in the pixels")
@@ -199,3 +202,5 @@ def test_v0_on_request_still_works(rt310_idle: Rt310Server, reactors: list[React
     poll_until(lambda: reactor.commands, 10, "commands from requestSchema")
     result = reactor.send_command_and_wait_sync("set_color", {"r": 9, "g": 8, "b": 7}, timeout=10)
     assert result.reply == {"type": "color_set", "data": {"r": 9, "g": 8, "b": 7}} and result.confirmed
+    with pytest.raises(ReactorException, match="this session speaks wire v0"):
+        asyncio.run(reactor.request_control({"request_schema": {}}))
