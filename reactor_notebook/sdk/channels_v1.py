@@ -80,34 +80,24 @@ def choose_wire(descriptor: dict[str, Any] | None, preference: str = "auto") -> 
 
 
 def codec() -> Any:
-    """The v1 codec: the protocol package's when installed, else the SDK's stand-in (:mod:`.v1_codec`).
+    """The v1 codec of the protocol package (dicts keyed by ``reactor_wire.v1`` field names)."""
+    from ..protocol import v1 as wire
 
-    Either offers ``encode_data_client``, ``decode_data_server``, ``encode_control_client`` and
-    ``decode_control_server`` over dicts keyed by ``reactor_wire.v1`` field names.
-    """
-    try:
-        from ..protocol import v1 as wire  # type: ignore[attr-defined]
-
-        if all(hasattr(wire, name) for name in CODEC_API):
-            return wire
-    except ImportError:
-        pass
-    from . import v1_codec
-
-    return v1_codec
-
-
-CODEC_API = ("encode_data_client", "decode_data_server", "encode_control_client", "decode_control_server")
+    return wire
 
 
 def v1_available() -> bool:
-    """True when a v1 codec is available (the SDK ships a stand-in, so always)."""
-    return codec() is not None
+    """True when the v1 codec can be loaded (it needs the ``protobuf`` package)."""
+    try:
+        codec()
+    except ImportError:
+        return False
+    return True
 
 
 def is_v1_frame(frame: str | bytes) -> bool:
     """A binary frame that is not JSON text (how reactor-runtime 3.x tells v1 from v0)."""
-    return isinstance(frame, (bytes, bytearray)) and bytes(frame[:1]) not in (b"{", b"[")
+    return codec().sniff(frame) == "v1"
 
 
 class V1Channels:
