@@ -204,3 +204,20 @@ def test_v0_on_request_still_works(rt310_idle: Rt310Server, reactors: list[React
     assert result.reply == {"type": "color_set", "data": {"r": 9, "g": 8, "b": 7}} and result.confirmed
     with pytest.raises(ReactorException, match="this session speaks wire v0"):
         asyncio.run(reactor.request_control({"request_schema": {}}))
+
+
+def test_v1_rejection_reaches_the_widget(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    """A fire-and-forget ``w.send`` refused over v1 shows next to its form (``model_error``)."""
+    from reactor_notebook.widget import ReactorWidget
+
+    reactor = connect(rt310_idle.url, reactors, "RT310 widget")
+    poll_until(lambda: reactor.commands, 10, "commands from request_schema")
+    w = ReactorWidget(reactor)
+    try:
+        w.send("set_color", r=13, g=13, b=13)
+        poll_until(lambda: w.model_error, 10, "model_error")
+        assert {k: w.model_error[k] for k in ("command", "reason", "message")} == {
+            "command": "set_color", "reason": "unlucky", "message": "set_color: 13/13/13 is refused by the toy model"
+        }
+    finally:
+        w.close()
