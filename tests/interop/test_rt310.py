@@ -221,3 +221,18 @@ def test_v1_rejection_reaches_the_widget(rt310_idle: Rt310Server, reactors: list
         }
     finally:
         w.close()
+
+
+def test_recoverable_disconnect_and_reconnect_over_v1(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    reactor = connect(rt310_idle.url, reactors, "RT310 reconnect")
+    errors: list[Any] = []
+    reactor.on("error", errors.append)
+    reactor.disconnect_sync(recoverable=True)
+    assert reactor.get_status() is ReactorStatus.DISCONNECTED and reactor.get_session_id() == ZERO_UUID
+    assert rt310_idle.state() == "serving"  # the session is kept (its orphan timeout is 60 s)
+    reactor.reconnect_sync()
+    assert reactor.get_status() is ReactorStatus.READY and reactor.wire == "v1" and errors == []
+    poll_until(lambda: reactor.commands, 10, "commands")
+    result = reactor.send_command_and_wait_sync("set_color", {"r": 40, "g": 50, "b": 60}, timeout=10)
+    assert result.data == {"r": 40, "g": 50, "b": 60}
+    poll_until(lambda: close(colour_at(next_frame(reactor)), (40, 50, 60)), 10, "new colour after reconnect")
