@@ -772,6 +772,8 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
     async def _await_runtime_reply(self, request: str, reply: str, timeout: float) -> Any:
         if self._transport is None or self._status != ReactorStatus.READY:
             raise NotReadyError(f"send {request}", self._status)
+        if self.v1 is not None:  # a v1 connection takes no v0 frame
+            return await self._v1_runtime_request(request, timeout)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._runtime_waiters.setdefault(reply, []).append(fut)
         try:

@@ -44,6 +44,7 @@ class V1SessionMixin:
     _commands: list[CommandSpec]
     _status: Any
     _sdk: Any
+    _schema_doc: dict[str, Any] | None = None
     _bg: set[asyncio.Future[Any]]
 
     if TYPE_CHECKING:  # provided by Reactor / EventsMixin (declared here for type checkers only)
@@ -114,7 +115,17 @@ class V1SessionMixin:
         reply = await self.v1.request_control({"request_schema": {}}, timeout)
         schema = (reply.get("model_schema") or {}).get("openapi")
         if isinstance(schema, dict):
+            self._schema_doc = schema
             self._on_runtime_message({"type": "modelSchema", "data": schema})
+
+    async def _v1_runtime_request(self, request: str, timeout: float) -> Any:
+        """v0's ``requestSchema`` on a v1 connection (``requestCapabilities`` has no v1 form)."""
+        if request != "requestSchema":
+            from .errors import ReactorException
+
+            raise ReactorException("NOT_SUPPORTED", f"{request} does not exist on wire v1 (use the schema)")
+        await self._v1_fetch_schema(timeout)
+        return self._schema_doc
 
     def _v1_command(
         self, command: str, data: dict[str, Any], uploads: dict[str, Any], expect: bool

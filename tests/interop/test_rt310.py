@@ -236,3 +236,11 @@ def test_recoverable_disconnect_and_reconnect_over_v1(rt310_idle: Rt310Server, r
     result = reactor.send_command_and_wait_sync("set_color", {"r": 40, "g": 50, "b": 60}, timeout=10)
     assert result.data == {"r": 40, "g": 50, "b": 60}
     poll_until(lambda: close(colour_at(next_frame(reactor)), (40, 50, 60)), 10, "new colour after reconnect")
+
+
+def test_schema_and_capabilities_requests_over_v1(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    reactor = connect(rt310_idle.url, reactors, "RT310 schema request")
+    schema = asyncio.run(reactor.request_schema(timeout=10))
+    assert schema["info"]["title"] == TOY_MODEL and "/events/set_color" in schema["paths"]
+    with pytest.raises(ReactorException, match="requestCapabilities does not exist on wire v1"):
+        asyncio.run(reactor.request_capabilities())
