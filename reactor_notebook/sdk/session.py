@@ -691,21 +691,20 @@ class Reactor(CommandRepliesMixin, V1SessionMixin, EventsMixin):
             self._decode_ms = timing.decode_ms
         if timing.age_ms is not None:
             self._frame_age_ms = timing.age_ms
-        if track == self._primary_video():
-            facts = self._indexer.facts(arr, self.frames.state)
-            self.frames.push(
-                arr,
-                track=track,
-                latency_ms=timing.age_ms,
-                frame_index=facts.frame,
-                chunk=facts.chunk,
-                prompt=facts.prompt,
-                exact=facts.exact,
-            )
-        else:
+        if track != self._primary_video():
             self.frames.push(arr, track=track, latency_ms=timing.age_ms)
-        if track == self._primary_video():
-            self._dispatcher.submit(arr)
+            return
+        facts = self._indexer.facts(arr, self.frames.state)  # this frame's own model frame, chunk, prompt
+        self.frames.push(
+            arr,
+            track=track,
+            latency_ms=timing.age_ms,
+            frame_index=facts.frame,
+            chunk=facts.chunk,
+            prompt=facts.prompt,
+            exact=facts.exact,
+        )
+        self._dispatcher.submit(arr)
 
     def _primary_video(self) -> str | None:
         for t in self._tracks:
