@@ -13,6 +13,7 @@ block; every coroutine can be awaited from any loop and has a blocking ``*_sync`
 
 from __future__ import annotations
 
+from .channels_v1 import V1RequestError, V1TimeoutError
 from .errors import (
     CALLBACK_ERROR,
     CONNECTION_FAILED,
@@ -81,5 +82,7 @@ __all__ = [
     "TrackDirection",
     "TrackKind",
     "TrackPublishError",
+    "V1RequestError",
+    "V1TimeoutError",
     "VersionMismatchError",
 ]

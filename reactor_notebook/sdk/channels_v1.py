@@ -1,6 +1,9 @@
 """Wire v1 on the ``control`` and ``data`` channels: requests correlated by ``request_id``.
 
-API for other SDK modules (steps, clips, commands), all on the SDK loop::
+From a :class:`~reactor_notebook.sdk.Reactor` (any loop): ``await reactor.request_data(msg)`` /
+``await reactor.request_control(msg)`` (``NotReadyError`` unless READY on a v1 connection;
+``reactor.wire`` says which wire the session speaks). The channel client itself (``reactor.v1``,
+None on v0) offers the same on the SDK loop, for other SDK modules (steps, clips, commands)::
 
     reply = await channels.request_data({"command": {"type": "set_color", "data": {"r": 1}}})
     reply = await channels.request_data({"request_step": {...}}, timeout=60)
@@ -76,19 +79,25 @@ def choose_wire(descriptor: dict[str, Any] | None, preference: str = "auto") -> 
     return "v0"
 
 
-def v1_available() -> bool:
-    """True when the v1 codec (``reactor_notebook.protocol.v1``) is part of this installation."""
-    import importlib.util
+def codec() -> Any:
+    """The v1 codec of the protocol package (dicts keyed by ``reactor_wire.v1`` field names)."""
+    from ..protocol import v1 as wire
 
+    return wire
+
+
+def v1_available() -> bool:
+    """True when the v1 codec can be loaded (it needs the ``protobuf`` package)."""
     try:
-        return importlib.util.find_spec("reactor_notebook.protocol.v1") is not None
-    except ImportError:  # ``protocol`` is a module, not a package: no v1 codec
+        codec()
+    except ImportError:
         return False
+    return True
 
 
 def is_v1_frame(frame: str | bytes) -> bool:
     """A binary frame that is not JSON text (how reactor-runtime 3.x tells v1 from v0)."""
-    return isinstance(frame, (bytes, bytearray)) and bytes(frame[:1]) not in (b"{", b"[")
+    return codec().sniff(frame) == "v1"
 
 
 class V1Channels:
@@ -102,9 +111,7 @@ class V1Channels:
         *,
         timeout: float = REQUEST_TIMEOUT_S,
     ) -> None:
-        from ..protocol import v1 as wire  # the codec of reactor_wire.v1
-
-        self._wire = wire
+        self._wire = codec()
         self._send = send
         self._on_model_message = on_model_message
         self._on_control_notification = on_control_notification

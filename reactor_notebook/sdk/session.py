@@ -697,21 +697,20 @@ class Reactor(StepsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
             self._decode_ms = timing.decode_ms
         if timing.age_ms is not None:
             self._frame_age_ms = timing.age_ms
-        if track == self._primary_video():
-            facts = self._indexer.facts(arr, self.frames.state)
-            self.frames.push(
-                arr,
-                track=track,
-                latency_ms=timing.age_ms,
-                frame_index=facts.frame,
-                chunk=facts.chunk,
-                prompt=facts.prompt,
-                exact=facts.exact,
-            )
-        else:
+        if track != self._primary_video():
             self.frames.push(arr, track=track, latency_ms=timing.age_ms)
-        if track == self._primary_video():
-            self._dispatcher.submit(arr)
+            return
+        facts = self._indexer.facts(arr, self.frames.state)  # this frame's own model frame, chunk, prompt
+        self.frames.push(
+            arr,
+            track=track,
+            latency_ms=timing.age_ms,
+            frame_index=facts.frame,
+            chunk=facts.chunk,
+            prompt=facts.prompt,
+            exact=facts.exact,
+        )
+        self._dispatcher.submit(arr)
 
     def _primary_video(self) -> str | None:
         for t in self._tracks:
@@ -778,6 +777,8 @@ class Reactor(StepsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
     async def _await_runtime_reply(self, request: str, reply: str, timeout: float) -> Any:
         if self._transport is None or self._status != ReactorStatus.READY:
             raise NotReadyError(f"send {request}", self._status)
+        if self.v1 is not None:  # a v1 connection takes no v0 frame
+            return await self._v1_runtime_request(request, timeout)
         fut: asyncio.Future[Any] = asyncio.get_running_loop().create_future()
         self._runtime_waiters.setdefault(reply, []).append(fut)
         try:

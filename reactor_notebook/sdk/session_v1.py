@@ -42,6 +42,9 @@ class V1SessionMixin:
     _last_rejection: Rejection | None
     _int_fields: dict[str, frozenset[str]]
     _commands: list[CommandSpec]
+    _status: Any
+    _sdk: Any
+    _schema_doc: dict[str, Any] | None = None
     _bg: set[asyncio.Future[Any]]
 
     if TYPE_CHECKING:  # provided by Reactor / EventsMixin (declared here for type checkers only)
@@ -56,6 +59,35 @@ class V1SessionMixin:
     def v1(self) -> V1Channels | None:
         """The v1 request/response client of the current connection (None on wire v0)."""
         return self._transport.v1 if self._transport is not None else None
+
+    async def request_data(self, msg: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """Advanced: one wire-v1 ``data`` request (e.g. ``{"request_step": {...}}``); the correlated reply.
+
+        See :mod:`reactor_notebook.sdk.channels_v1` for the message form. Raises ``NotReadyError``
+        unless READY on a v1 connection, ``V1RequestError`` / ``V1TimeoutError`` as documented there.
+        """
+        return await self._sdk.run(self._v1_call("data", msg, timeout))
+
+    async def request_control(self, msg: dict[str, Any], timeout: float | None = None) -> dict[str, Any]:
+        """Advanced: one wire-v1 ``control`` request (e.g. ``{"request_clip": {...}}``); the correlated reply."""
+        return await self._sdk.run(self._v1_call("control", msg, timeout))
+
+    async def _v1_call(self, channel: str, msg: dict[str, Any], timeout: float | None) -> dict[str, Any]:
+        from .errors import NotReadyError, ReactorException
+        from .types import ReactorStatus
+
+        v1 = self.v1
+        if self._status != ReactorStatus.READY:
+            raise NotReadyError("send a wire-v1 request", self._status)
+        if v1 is None:
+            raise ReactorException(
+                "NOT_SUPPORTED",
+                "this session speaks wire v0 (the runtime does not serve v1, or wire='v0' was asked for); "
+                "wire-v1 requests need a runtime that serves v1, such as reactor-runtime 3.x",
+            )
+        if channel == "data":
+            return await v1.request_data(msg, timeout)
+        return await v1.request_control(msg, timeout)
 
     def _attach_v1(self, transport: WebRTCTransport, current: Any) -> None:
         """Give a new transport its v1 channel client, reporting to this session while it is current."""
@@ -83,7 +115,17 @@ class V1SessionMixin:
         reply = await self.v1.request_control({"request_schema": {}}, timeout)
         schema = (reply.get("model_schema") or {}).get("openapi")
         if isinstance(schema, dict):
+            self._schema_doc = schema
             self._on_runtime_message({"type": "modelSchema", "data": schema})
+
+    async def _v1_runtime_request(self, request: str, timeout: float) -> Any:
+        """v0's ``requestSchema`` on a v1 connection (``requestCapabilities`` has no v1 form)."""
+        if request != "requestSchema":
+            from .errors import ReactorException
+
+            raise ReactorException("NOT_SUPPORTED", f"{request} does not exist on wire v1 (use the schema)")
+        await self._v1_fetch_schema(timeout)
+        return self._schema_doc
 
     def _v1_command(
         self, command: str, data: dict[str, Any], uploads: dict[str, Any], expect: bool

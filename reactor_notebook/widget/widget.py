@@ -296,6 +296,7 @@ class ReactorWidget(anywidget.AnyWidget):
             ("error", self._on_error),
             ("capabilities_received", self._on_capabilities),
             ("stats_update", self._on_sdk_stats),
+            ("command_rejected", self._on_rejection),
         ):
             try:
                 self.reactor.on(event, handler)
@@ -342,6 +343,14 @@ class ReactorWidget(anywidget.AnyWidget):
         elif hasattr(stats, "__dict__"):
             self._sdk_stats = dict(vars(stats))
 
+    def _on_rejection(self, rejection: Any, *_: Any) -> None:
+        """The model refused a command (any wire, any sender in this kernel): shown next to its form."""
+        err = {"command": rejection.command, "field": rejection.field, "reason": rejection.code,
+               "message": rejection.message}
+        if self.model_error is None or {k: self.model_error.get(k) for k in err} != err:
+            self.model_error = {**err, "time": time.time()}
+            self._log("model_error", rejection.message)
+
     def _on_message(self, message: Any, *_: Any) -> None:
         if not isinstance(message, dict):
             return
@@ -352,8 +361,9 @@ class ReactorWidget(anywidget.AnyWidget):
             return
         err = model_error(message)
         if err is not None:
-            self.model_error = {**err, "time": time.time()}
-            self._log("model_error", err["message"])
+            if not hasattr(self.reactor, "last_rejection"):  # else command_rejected reported it already
+                self.model_error = {**err, "time": time.time()}
+                self._log("model_error", err["message"])
             return
         if mtype == "event" and isinstance(data, dict):
             name = str(data.get("event", "event"))

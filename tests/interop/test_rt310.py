@@ -6,10 +6,13 @@ offline); our SDK over real aiortc. Checked: connect (the time is printed, not a
 frames with the toy's pixels and index codes, the schema (RT310 lists no commands in its
 capabilities), ``set_color`` → ``color_set`` reply (integers, although RT310 sends floats) →
 pixels, its 409 quirks (``/start_session`` while a session exists, ``/stop_session`` with none).
+The SDK speaks wire v1 to it (chosen from its descriptor): the model's ``CommandError`` and the
+runtime's validation errors come back for the request that caused them; ``wire="v0"`` still works.
 """
 
 from __future__ import annotations
 
+import asyncio
 import socket
 import subprocess
 import time
@@ -22,7 +25,7 @@ from harness import http_json, increasing_run, poll_until
 from rt310_env import RT310, TOY_MODEL, Rt310Server
 
 from reactor_notebook import framecode
-from reactor_notebook.sdk import ConflictError, Reactor, ReactorStatus
+from reactor_notebook.sdk import CommandRejectedError, ConflictError, Reactor, ReactorException, ReactorStatus
 
 W, H = 320, 240
 DEFAULT_COLOR = (0, 0, 200)
@@ -166,3 +169,78 @@ def test_unreachable_stun_over_a_non_loopback_address(rt310_python: Any, reactor
         reactor.disconnect_sync()
     finally:
         server.stop()
+
+
+def test_v1_rejections_carry_the_models_code_and_message(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    """Wire v1 (chosen from the 3.x descriptor): the model's CommandError and the runtime's own
+    validation error come back for the request that caused them."""
+    reactor = connect(rt310_idle.url, reactors, "RT310 v1")
+    assert reactor.wire == "v1"
+    poll_until(lambda: reactor.commands, 10, "commands from request_schema")
+    with pytest.raises(CommandRejectedError) as info:
+        reactor.send_command_and_wait_sync("set_color", {"r": 13, "g": 13, "b": 13}, timeout=10)
+    err = info.value
+    assert (err.command, err.model_code, err.field) == ("set_color", "unlucky", None)
+    assert err.model_message == "set_color: 13/13/13 is refused by the toy model"
+    with pytest.raises(CommandRejectedError) as info:  # skip our validation: the runtime's own check
+        reactor.send_command_and_wait_sync("set_color", {"r": 300, "g": 0, "b": 0}, timeout=10, validate=False)
+    assert (info.value.model_code, info.value.field) == ("invalid_command", "r")
+    assert reactor.last_rejection is not None and reactor.last_rejection.code == "invalid_command"
+    reply = asyncio.run(reactor.request_control({"request_schema": {}}, 10))  # the API steps/clips build on
+    assert reply["kind"] == "response" and "/events/set_color" in reply["model_schema"]["openapi"]["paths"]
+    ok = reactor.send_command_and_wait_sync("set_color", {"r": 5, "g": 6, "b": 7}, timeout=10)
+    assert ok.confirmed and ok.request_id and ok.data == {"r": 5, "g": 6, "b": 7}
+    poll_until(lambda: close(colour_at(next_frame(reactor)), (5, 6, 7)), 10, "new colour in the pixels")
+
+
+def test_v0_on_request_still_works(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    """wire='v0' keeps the JSON envelope with 3.10 (it serves both): replies arrive as messages."""
+    reactor = Reactor(TOY_MODEL, local=True, local_url=rt310_idle.url, wire="v0")
+    reactors.append(reactor)
+    reactor.connect_sync(timeout=30)
+    assert reactor.wire == "v0"
+    poll_until(lambda: reactor.commands, 10, "commands from requestSchema")
+    result = reactor.send_command_and_wait_sync("set_color", {"r": 9, "g": 8, "b": 7}, timeout=10)
+    assert result.reply == {"type": "color_set", "data": {"r": 9, "g": 8, "b": 7}} and result.confirmed
+    with pytest.raises(ReactorException, match="this session speaks wire v0"):
+        asyncio.run(reactor.request_control({"request_schema": {}}))
+
+
+def test_v1_rejection_reaches_the_widget(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    """A fire-and-forget ``w.send`` refused over v1 shows next to its form (``model_error``)."""
+    from reactor_notebook.widget import ReactorWidget
+
+    reactor = connect(rt310_idle.url, reactors, "RT310 widget")
+    poll_until(lambda: reactor.commands, 10, "commands from request_schema")
+    w = ReactorWidget(reactor)
+    try:
+        w.send("set_color", r=13, g=13, b=13)
+        poll_until(lambda: w.model_error, 10, "model_error")
+        assert {k: w.model_error[k] for k in ("command", "reason", "message")} == {
+            "command": "set_color", "reason": "unlucky", "message": "set_color: 13/13/13 is refused by the toy model"
+        }
+    finally:
+        w.close()
+
+
+def test_recoverable_disconnect_and_reconnect_over_v1(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    reactor = connect(rt310_idle.url, reactors, "RT310 reconnect")
+    errors: list[Any] = []
+    reactor.on("error", errors.append)
+    reactor.disconnect_sync(recoverable=True)
+    assert reactor.get_status() is ReactorStatus.DISCONNECTED and reactor.get_session_id() == ZERO_UUID
+    assert rt310_idle.state() == "serving"  # the session is kept (its orphan timeout is 60 s)
+    reactor.reconnect_sync()
+    assert reactor.get_status() is ReactorStatus.READY and reactor.wire == "v1" and errors == []
+    poll_until(lambda: reactor.commands, 10, "commands")
+    result = reactor.send_command_and_wait_sync("set_color", {"r": 40, "g": 50, "b": 60}, timeout=10)
+    assert result.data == {"r": 40, "g": 50, "b": 60}
+    poll_until(lambda: close(colour_at(next_frame(reactor)), (40, 50, 60)), 10, "new colour after reconnect")
+
+
+def test_schema_and_capabilities_requests_over_v1(rt310_idle: Rt310Server, reactors: list[Reactor]) -> None:
+    reactor = connect(rt310_idle.url, reactors, "RT310 schema request")
+    schema = asyncio.run(reactor.request_schema(timeout=10))
+    assert schema["info"]["title"] == TOY_MODEL and "/events/set_color" in schema["paths"]
+    with pytest.raises(ReactorException, match="requestCapabilities does not exist on wire v1"):
+        asyncio.run(reactor.request_capabilities())
