@@ -68,9 +68,11 @@ async def answer_step(
         request = StepRequest(state, commands, media)
         stepper = stepper_of(session, model, info)
         prepared = stepper.prepare(request, resolve_uploads)
-        output = await session.worker.call(stepper.run, prepared)
-        result = result_of(output)
-        size = wire.media_bytes(result)
+        try:
+            output = await session.worker.call(stepper.run, prepared)
+        except RuntimeError as exc:  # the session closed under the step (its model thread is gone)
+            raise StepRefused(stepping.SESSION_ENDED, f"the session ended before the step finished ({exc})") from None
+        size = sum(int(frames.nbytes) for frames in output.tracks.values())
         if size > chunk_limit:
             raise StepRefused(
                 stepping.RESULT_TOO_LARGE,
@@ -85,7 +87,7 @@ async def answer_step(
         log.info("step refused (malformed request): %s", exc)
         reply(wire.refusal(stepping.REFUSED, str(exc), exc.entry))
         return
-    reply(result)
+    reply(result_of(output))
 
 
 def result_of(output: StepOutput) -> dict[str, Any]:

@@ -6,7 +6,8 @@ native chunking and ours, v1 ``request_step`` → ``step_result`` with RAW RGB f
 three Helios steps (state, commands, a prompt change, an empty step) byte-identical to the
 offline HeliosSim replay of the documented Helios step; bad steps answered with 1.13's specific
 errors (unknown state key → ``StepRefusedError`` naming ``state.colour``, a failing command →
-``StepCommandFailedError`` naming ``commands[0]``), and the session steps on afterwards.
+``StepCommandFailedError`` naming ``commands[0]``), and the session steps on afterwards; media
+frames sent by 1.13 in a step (chunked client → runtime) reach testpattern's input counter.
 """
 
 from __future__ import annotations
@@ -23,6 +24,7 @@ import pytest
 from py113_env import PY113
 
 from reactor_notebook.runtime import LocalRuntime
+from reactor_notebook.runtime.models.testpattern import TestPattern
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "runtime"))
@@ -45,11 +47,13 @@ def helios() -> Iterator[LocalRuntime]:
         yield rt
 
 
-def run_plan(python: Any, url: str, plan: list[dict[str, Any]], tmp: Path) -> tuple[list[dict[str, Any]], Any]:
+def run_plan(
+    python: Any, url: str, plan: list[dict[str, Any]], tmp: Path, model: str = "helios"
+) -> tuple[list[dict[str, Any]], Any]:
     plan_path, out = tmp / "plan.json", tmp / "out.npz"
     plan_path.write_text(json.dumps(plan))
     done = subprocess.run(
-        [str(python), str(CLIENT), url, "helios", str(plan_path), str(out)],
+        [str(python), str(CLIENT), url, model, str(plan_path), str(out)],
         capture_output=True, text=True, timeout=240,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -88,3 +92,29 @@ def test_bad_steps_get_specific_errors_and_the_session_steps_on(
     assert failed["type"] == "StepCommandFailedError" and failed["entry"] == "commands[0]", failed
     assert "no prompt scheduled at chunk 0" in failed["error"]
     assert ok["step"] == 1 and arrays["step2_main_video"].shape == (33, 384, 640, 3)
+
+
+class SeenFrames(TestPattern):
+    """testpattern that also keeps every input frame's track, shape and value past the session's end."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, tuple[int, ...], int]] = []
+
+    def on_input_frame(self, track: str, frame: np.ndarray) -> None:
+        self.seen.append((track, tuple(frame.shape), int(frame[0, 0, 0])))
+        super().on_input_frame(track, frame)
+
+
+def test_media_frames_reach_the_model_through_chunked_messages(py113: Any, tmp_path: Path) -> None:
+    """Client -> runtime chunking: three 640x384 webcam frames (2.2 MB) in one step request."""
+    model = SeenFrames()
+    with LocalRuntime(model=model, port=0) as rt:
+        plan = [
+            {"commands": [["set_color", {"r": 5, "g": 6, "b": 7}]], "media": {"webcam": [[384, 640, 9]] * 3}},
+            {"media": {"webcam": [[2, 2, 1]]}},
+        ]
+        results, arrays = run_plan(py113, rt.url, plan, tmp_path, model="testpattern")
+        assert [r.get("step") for r in results] == [1, 2], results
+        assert model.seen == [("webcam", (384, 640, 3), 9)] * 3 + [("webcam", (2, 2, 3), 1)]
+        assert tuple(int(v) for v in arrays["step0_main_video"][0, 192, 320]) == (5, 6, 7)

@@ -120,3 +120,16 @@ def test_stepping_a_streamed_session_is_refused(made: list[Reactor]) -> None:
         with pytest.raises(NotSteppedError, match="started a streamed session") as info:
             late.connect_sync(timeout=30)
         assert "does not support stepped generation" in str(info.value)
+
+
+def test_a_connection_without_chunking_is_refused_cleanly(made: list[Reactor], monkeypatch: pytest.MonkeyPatch) -> None:
+    """A client that does not offer a=x-reactor-dc-chunking gets the reference's refusal, never a hang."""
+    from reactor_notebook.sdk import transport
+
+    monkeypatch.setattr(transport, "add_to_sdp", lambda sdp: sdp)  # this client's offer omits the line
+    with LocalRuntime(model="testpattern", port=0) as rt:
+        r = stepped(rt, made, "testpattern")
+        with pytest.raises(StepRefusedError) as info:
+            r.step_sync(timeout=20)
+        assert info.value.failure == "REFUSED"
+        assert "negotiated data-channel chunking" in info.value.reason

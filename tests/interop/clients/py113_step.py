@@ -2,7 +2,8 @@
 
 Usage: ``py113_step.py URL MODEL PLAN.json OUT.npz [--sdk ours]``; ours runs with the project's
 interpreter (bench/step_latency.py compares both clients through this one script). ``PLAN.json`` is a list of steps, each
-``{"state": {...}, "commands": [["name", {...}], ...]}``. Every step's frames of every track
+``{"state": {...}, "commands": [["name", {...}], ...], "media": {"track": [[h, w, value], ...]}}``
+(media frames are solid (h, w, 3) uint8 frames of ``value``; their tracks are published first). Every step's frames of every track
 are saved to ``OUT.npz`` as ``step{i}_{track}`` (N, H, W, 3) uint8 arrays; one JSON line per
 step goes to stdout: ``{"step", "tracks", "elapsed", "latency_ms"}`` for a result, or
 ``{"error", "type", "entry"}`` when 1.13 raised (e.g. ``StepRefusedError``). Only the public
@@ -42,13 +43,19 @@ async def main(url: str, model: str, plan: list[dict], out_path: str) -> int:
     print(json.dumps({"connected_ms": (time.monotonic() - t0) * 1000}), flush=True)
     arrays: dict[str, np.ndarray] = {}
     try:
+        for name in sorted({t for step in plan for t in step.get("media", {})}):
+            await reactor.track(name).publish()
         for i, step in enumerate(plan):
+            media = {
+                track: [np.full((h, w, 3), v, np.uint8) for h, w, v in frames]
+                for track, frames in step.get("media", {}).items()
+            } or None
             commands = [
                 (name, data or {}) if OURS else StepCommand(name, data or None) for name, data in step.get("commands", [])
             ]
             t = time.monotonic()
             try:
-                result = await reactor.step(state=step.get("state"), commands=commands)
+                result = await reactor.step(state=step.get("state"), commands=commands, media=media)
             except Exception as exc:
                 print(json.dumps({"error": str(exc), "type": type(exc).__name__,
                                   "entry": getattr(exc, "entry", None)}), flush=True)
