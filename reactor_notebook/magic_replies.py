@@ -47,8 +47,10 @@ def send_and_describe(
         return f"… {command}: no reply within {wait:g} s (it may still come: see reactor.frames.timeline())"
     reply = getattr(result, "reply", None)
     if reply:
-        data = reply.get("data")
-        return f"← {reply.get('type')} {show(data if isinstance(data, dict) else {'data': data})}"
+        name, data = reply.get("type"), reply.get("data")
+        if name == "event" and isinstance(data, dict) and isinstance(data.get("event"), str):
+            name, data = data["event"], {k: v for k, v in data.items() if k != "event"}  # Helios's legacy family
+        return f"← {name} {show(data if isinstance(data, dict) else {'data': data})}"
     return None
 
 

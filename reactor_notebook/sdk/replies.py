@@ -113,12 +113,12 @@ def reply_types(doc: dict[str, Any] | None) -> dict[str, str]:
     return out
 
 
-def integer_fields(doc: dict[str, Any] | None) -> dict[str, frozenset[str]]:
-    """Message type → names of its ``integer`` fields, from the schema's webhooks."""
+def _message_properties(doc: dict[str, Any] | None) -> dict[str, dict[str, Any]]:
+    """Message type → its schema ``properties`` (in declaration order), from the schema's webhooks."""
     if not isinstance(doc, dict):
         return {}
     components = (doc.get("components") or {}).get("schemas") or {}
-    out: dict[str, frozenset[str]] = {}
+    out: dict[str, dict[str, Any]] = {}
     for name, hook in (doc.get("webhooks") or {}).items():
         schema = _json_schema((hook or {}).get("post"))
         ref = _ref_name(schema)
@@ -126,10 +126,34 @@ def integer_fields(doc: dict[str, Any] | None) -> dict[str, frozenset[str]]:
             schema = components.get(ref)
         props = (schema or {}).get("properties") if isinstance(schema, dict) else None
         if isinstance(props, dict):
-            ints = frozenset(k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "integer")
-            if ints:
-                out[str(name)] = ints
+            out[str(name)] = props
     return out
+
+
+def integer_fields(doc: dict[str, Any] | None) -> dict[str, frozenset[str]]:
+    """Message type → names of its ``integer`` fields, from the schema's webhooks."""
+    out: dict[str, frozenset[str]] = {}
+    for name, props in _message_properties(doc).items():
+        ints = frozenset(k for k, v in props.items() if isinstance(v, dict) and v.get("type") == "integer")
+        if ints:
+            out[name] = ints
+    return out
+
+
+def field_orders(doc: dict[str, Any] | None) -> dict[str, tuple[str, ...]]:
+    """Message type → its fields in schema order (a ``Struct`` on wire v1 carries no order)."""
+    return {name: tuple(props) for name, props in _message_properties(doc).items()}
+
+
+def in_schema_order(message: dict[str, Any], orders: dict[str, tuple[str, ...]]) -> dict[str, Any]:
+    """The message with its ``data`` keys in schema order, unknown keys after them alphabetically."""
+    data = message.get("data")
+    if not isinstance(data, dict):
+        return message
+    order = orders.get(str(message.get("type")), ())
+    rank = {k: i for i, k in enumerate(order)}
+    keys = sorted(data, key=lambda k: (rank.get(k, len(order)), k))
+    return {**message, "data": {k: data[k] for k in keys}}
 
 
 def coerce_integers(message: dict[str, Any], fields: dict[str, frozenset[str]]) -> dict[str, Any]:

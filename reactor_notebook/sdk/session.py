@@ -55,7 +55,15 @@ from .frameindex import FrameIndexer
 from .http import HttpApi, PollPolicy, Secret
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
-from .replies import CommandReply, Rejection, ReplyBook, coerce_integers, integer_fields, reply_types
+from .replies import (
+    CommandReply,
+    Rejection,
+    ReplyBook,
+    coerce_integers,
+    field_orders,
+    integer_fields,
+    reply_types,
+)
 from .session_v1 import V1SessionMixin
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
 from .steps import STEP_TIMEOUT_S, StepsMixin
@@ -185,6 +193,7 @@ class Reactor(StepsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
         self._replies = ReplyBook()
         self._last_rejection: Rejection | None = None
         self._int_fields: dict[str, frozenset[str]] = {}
+        self._field_orders: dict[str, tuple[str, ...]] = {}
         self._indexer = FrameIndexer()
         self._api: HttpApi | None = None
         self._transport: WebRTCTransport | None = None
@@ -547,6 +556,7 @@ class Reactor(StepsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
         """Reply types and integer message fields from an OpenAPI schema (descriptor or ``modelSchema``)."""
         self._replies.reply_types = reply_types(doc)
         self._int_fields = integer_fields(doc)
+        self._field_orders = field_orders(doc)
 
     async def _reconnect(self, timeout: float | None) -> None:
         if self._status == ReactorStatus.READY:

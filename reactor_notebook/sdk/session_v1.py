@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..schema import CommandSpec
 from .channels_v1 import REQUEST_TIMEOUT_S, V1Channels, V1RequestError
-from .replies import CommandReply, Rejection, coerce_integers
+from .replies import CommandReply, Rejection, coerce_integers, in_schema_order
 
 if TYPE_CHECKING:
     from .transport import WebRTCTransport
@@ -41,10 +41,12 @@ class V1SessionMixin:
     _transport: WebRTCTransport | None
     _last_rejection: Rejection | None
     _int_fields: dict[str, frozenset[str]]
+    _field_orders: dict[str, tuple[str, ...]]
     _commands: list[CommandSpec]
     _status: Any
     _sdk: Any
     _schema_doc: dict[str, Any] | None = None
+    _capabilities: Any
     _bg: set[asyncio.Future[Any]]
 
     if TYPE_CHECKING:  # provided by Reactor / EventsMixin (declared here for type checkers only)
@@ -94,7 +96,7 @@ class V1SessionMixin:
 
         def model_message(message: dict[str, Any]) -> None:
             if current():
-                self._on_application_message({"type": message.get("type"), "data": message.get("data") or {}})
+                self._on_application_message(self._v1_message(message))
 
         def control(msg: dict[str, Any]) -> None:
             if not current():
@@ -120,12 +122,17 @@ class V1SessionMixin:
 
     async def _v1_runtime_request(self, request: str, timeout: float) -> Any:
         """v0's ``requestSchema`` on a v1 connection (``requestCapabilities`` has no v1 form)."""
-        if request != "requestSchema":
-            from .errors import ReactorException
+        if request == "requestSchema":
+            await self._v1_fetch_schema(timeout)
+            return self._schema_doc
+        caps = self._capabilities
+        if request == "requestCapabilities" and isinstance(caps, dict) and caps.get("commands"):
+            return dict(caps)  # no v1 request: the session descriptor's capabilities are the answer
+        from .errors import ReactorException
 
-            raise ReactorException("NOT_SUPPORTED", f"{request} does not exist on wire v1 (use the schema)")
-        await self._v1_fetch_schema(timeout)
-        return self._schema_doc
+        raise ReactorException(
+            "NOT_SUPPORTED", f"{request} does not exist on wire v1 and the descriptor lists no commands (use the schema)"
+        )
 
     def _v1_command(
         self, command: str, data: dict[str, Any], uploads: dict[str, Any], expect: bool
@@ -147,8 +154,11 @@ class V1SessionMixin:
                 params = {p.name for c in self._commands if c.name == command for p in c.params}
                 field = _field_of(exc.error_message, params)
                 rejection = Rejection(command, exc.error_code, exc.error_message, field)
-                self._last_rejection = rejection
-                self._emit("command_rejected", rejection)
+                # Also as the typed ``command_error`` message v0 delivers, so message handlers, the
+                # timeline, last_rejection and the command_rejected event see it on either wire.
+                self._on_application_message({"type": "command_error", "data": {
+                    "command": command, "field": field, "reason": exc.error_code, "message": exc.error_message,
+                }})
                 outcome: BaseException | CommandReply = rejection.to_error()
             elif exc is not None or task.cancelled():
                 outcome = exc or asyncio.CancelledError()
@@ -156,8 +166,7 @@ class V1SessionMixin:
                 reply = task.result()
                 message = reply.get("message")
                 if isinstance(message, dict):  # the reply also reaches on_message and the timeline
-                    message = coerce_integers({"type": message.get("type"), "data": message.get("data") or {}},
-                                              self._int_fields)
+                    message = coerce_integers(self._v1_message(message), self._int_fields)
                     self._on_application_message(message)
                 rid = str(reply.get("request_id") or "") or None
                 outcome = CommandReply(command, message if isinstance(message, dict) else None, True, elapsed, rid)
@@ -171,6 +180,10 @@ class V1SessionMixin:
         self._bg.add(request)
         request.add_done_callback(self._bg.discard)
         return result if expect else None
+
+    def _v1_message(self, message: dict[str, Any]) -> dict[str, Any]:
+        """A v1 ``ModelMessage`` as ``{"type", "data"}`` with its fields in schema order (a Struct has none)."""
+        return in_schema_order({"type": message.get("type"), "data": message.get("data") or {}}, self._field_orders)
 
     def _v1_file_uploaded(self, ref: dict[str, Any]) -> None:
         """``file_uploaded`` notification on control (v0: ``fileUploaded`` on data)."""

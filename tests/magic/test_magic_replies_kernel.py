@@ -1,4 +1,4 @@
-"""The model's answer reaches the cell that sent the command (real kernel, real runtimes).
+"""The model's answer reaches the cell that sent the command (real kernel, real runtimes, wire v1).
 
 ``%reactor start`` on a fresh Helios prints the model's rejection, ``schedule_prompt`` into a past
 chunk prints ``past_chunk`` naming the field, ``%reactor status`` shows the latest rejection apart
@@ -49,7 +49,10 @@ def test_helios_rejections_reach_the_cell_and_the_status(kernel: Any) -> None:
     assert "\nerror:" not in status  # a model rejection is not a client error
 
     out = stdout(run(kernel, '%reactor schedule_prompt prompt="x" chunk=0\n%reactor start\n%reactor @chunk 2'))
-    assert out.startswith('→ schedule_prompt {"prompt": "x", "chunk": 0}\n→ start {}\n… chunk 2, frame '), out
+    assert out.startswith(  # our runtime speaks wire v1: every command is answered, Helios with its event
+        '→ schedule_prompt {"prompt": "x", "chunk": 0}\n← prompt_scheduled {"prompt": "x", "chunk": 0}\n'
+        '→ start {}\n← generation_started {"prompt": "x", "seed": 0}\n… chunk 2, frame '
+    ), out
     msgs = run(kernel, '%reactor schedule_prompt prompt="x" chunk=1')
     lines = stdout(msgs).splitlines()
     assert lines[0] == '→ schedule_prompt {"prompt": "x", "chunk": 1}'
@@ -81,7 +84,10 @@ def test_image_too_big_for_one_message_goes_as_an_upload(kernel: Any, tmp_path: 
     assert size > 300_000
     assert "ready: helios" in stdout(run(kernel, f"%reactor connect --local --model helios --url {free_url()}"))
     msgs = run(kernel, f"%reactor image {path}")
-    assert stdout(msgs) == f'→ set_image {{"transition": "cut", "image": "<upload image_b64.png, {size} bytes>"}}\n'
+    assert stdout(msgs) == (
+        f'→ set_image {{"transition": "cut", "image": "<upload image_b64.png, {size} bytes>"}}\n'
+        '← image_set {"width": 380, "height": 380, "transition": "cut", "downscaled": false}\n'
+    )
     assert stderr(msgs) == ""
     out = stdout(run(kernel, "print(reactor.frames.wait_state(lambda s: s.get('image_set'), timeout=10)['image_set'])"))
     assert out == "True\n"

@@ -157,8 +157,17 @@ async def test_runtime_command_error_reaches_message_event(local_reactor: tuple[
     assert "999" in err["message"]
 
 
-async def test_request_capabilities_and_schema(local_reactor: tuple[Reactor, Recorder]) -> None:
-    r, rec = local_reactor
+async def test_request_capabilities_and_schema(runtime: LocalRuntime) -> None:
+    r = Reactor("testpattern", local=True, local_url=runtime.url, wire="v0")  # the v0 runtime requests
+    rec = Recorder().attach(r)
+    await r.connect()
+    try:
+        await _capabilities_and_schema(r, rec)
+    finally:
+        await r.disconnect()
+
+
+async def _capabilities_and_schema(r: Reactor, rec: Recorder) -> None:
     caps = await r.request_capabilities()
     assert [c["name"] for c in caps["commands"]] == ["set_color"]
     assert caps["commands"][0]["schema"]["r"]["maximum"] == 255
