@@ -223,7 +223,8 @@ async def create_session(request: web.Request) -> web.Response:
     ):
         return _detail(422, "'supported_transports' must include {'protocol': 'webrtc'}")
     extra = body.get("extra_configs") or body.get("extra_args")
-    generation = _generation(body)
+    # reactor-sdk 1.13 in cloud mode asks for stepped generation inside extra_configs
+    generation = _generation(body if "generation" in body or not isinstance(extra, dict) else extra)
     s = m.create_cloud(extra if isinstance(extra, dict) else None)
     s.generation = generation
     return web.json_response(m.descriptor(s, initial=True), status=201)

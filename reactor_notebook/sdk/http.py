@@ -292,10 +292,10 @@ class HttpApi:
             "client_info": {"sdk_version": SDK_VERSION, "sdk_type": SDK_TYPE},
             "supported_transports": [{"protocol": "webrtc", "version": P.WEBRTC_VERSION}],
         }
+        if self.generation != "streamed":  # where reactor-sdk 1.13 puts it in cloud mode
+            extra_configs = {**(extra_configs or {}), "generation": self.generation}
         if extra_configs:
             body["extra_configs"] = extra_configs
-        if self.generation != "streamed":
-            body["generation"] = self.generation
         status, text, headers = await self._authed(
             "POST", f"{self.base_url}/sessions", self._coordinator_headers, body, has_body=True
         )

@@ -48,12 +48,12 @@ def helios() -> Iterator[LocalRuntime]:
 
 
 def run_plan(
-    python: Any, url: str, plan: list[dict[str, Any]], tmp: Path, model: str = "helios"
+    python: Any, url: str, plan: list[dict[str, Any]], tmp: Path, model: str = "helios", *extra: str
 ) -> tuple[list[dict[str, Any]], Any]:
     plan_path, out = tmp / "plan.json", tmp / "out.npz"
     plan_path.write_text(json.dumps(plan))
     done = subprocess.run(
-        [str(python), str(CLIENT), url, model, str(plan_path), str(out)],
+        [str(python), str(CLIENT), url, model, str(plan_path), str(out), *extra],
         capture_output=True, text=True, timeout=240,
     )
     assert done.returncode == 0, done.stderr[-3000:]
@@ -118,3 +118,12 @@ def test_media_frames_reach_the_model_through_chunked_messages(py113: Any, tmp_p
         assert [r.get("step") for r in results] == [1, 2], results
         assert model.seen == [("webcam", (384, 640, 3), 9)] * 3 + [("webcam", (2, 2, 3), 1)]
         assert tuple(int(v) for v in arrays["step0_main_video"][0, 192, 320]) == (5, 6, 7)
+
+
+def test_cloud_like_mode_steps_too(py113: Any, helios: LocalRuntime, tmp_path: Path) -> None:
+    """1.13.0 in cloud-like mode (/tokens, POST /sessions with generation, polling) steps the same frames."""
+    plan = [{"state": {"prompt": "a red fox", "seed": 7}, "commands": [["start", {}]]}]
+    results, arrays = run_plan(py113, helios.url, plan, tmp_path, "helios", "--cloud", "interop-key")
+    assert results[0].get("step") == 1, results
+    (want,) = replay([({"prompt": "a red fox", "seed": 7}, ["start"])])
+    assert np.array_equal(arrays["step0_main_video"], want)

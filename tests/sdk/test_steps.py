@@ -133,3 +133,14 @@ def test_a_connection_without_chunking_is_refused_cleanly(made: list[Reactor], m
             r.step_sync(timeout=20)
         assert info.value.failure == "REFUSED"
         assert "negotiated data-channel chunking" in info.value.reason
+
+
+def test_cloud_like_mode_steps(made: list[Reactor]) -> None:
+    """Cloud-like: /tokens, POST /sessions carrying extra_configs.generation (as 1.13 does), polling."""
+    with LocalRuntime(model="helios", port=0, model_options={"step_frames": 3}) as rt:
+        r = Reactor("helios", api_key="any-key", api_url=rt.url, generation="stepped")
+        made.append(r)
+        r.connect_sync(timeout=30)
+        out = r.step_sync(state={"prompt": "a red fox", "seed": 7}, commands=["start"])
+        (want,) = replay([({"prompt": "a red fox", "seed": 7}, ["start"])], frames=3)
+        assert out.step == 1 and np.array_equal(out.track("main_video"), want)

@@ -1,6 +1,7 @@
 """Step a runtime with the official reactor-sdk 1.13.0 (in the PY113 venv), or with ours (``--sdk ours``).
 
-Usage: ``py113_step.py URL MODEL PLAN.json OUT.npz [--sdk ours]``; ours runs with the project's
+Usage: ``py113_step.py URL MODEL PLAN.json OUT.npz [--sdk ours] [--cloud API_KEY]`` (``--cloud``:
+cloud-like mode, ``/tokens`` then ``/sessions`` on URL, instead of local mode); ours runs with the project's
 interpreter (bench/step_latency.py compares both clients through this one script). ``PLAN.json`` is a list of steps, each
 ``{"state": {...}, "commands": [["name", {...}], ...], "media": {"track": [[h, w, value], ...]}}``
 (media frames are solid (h, w, 3) uint8 frames of ``value``; their tracks are published first). Every step's frames of every track
@@ -20,6 +21,7 @@ import time
 import numpy as np
 
 OURS = "--sdk" in sys.argv and sys.argv[sys.argv.index("--sdk") + 1] == "ours"
+CLOUD_KEY = sys.argv[sys.argv.index("--cloud") + 1] if "--cloud" in sys.argv else None
 if OURS:
     from reactor_notebook import Reactor
 else:
@@ -34,7 +36,9 @@ def track_arrays(result: object) -> dict[str, np.ndarray]:
 
 
 async def main(url: str, model: str, plan: list[dict], out_path: str) -> int:
-    if OURS:
+    if CLOUD_KEY:
+        reactor = Reactor(model, api_key=CLOUD_KEY, api_url=url, generation="stepped", step_timeout=60)
+    elif OURS:
         reactor = Reactor(model, local=True, local_url=url, generation="stepped", step_timeout=60)
     else:
         reactor = Reactor(model, local=True, api_url=url, generation="stepped", step_timeout=60)
