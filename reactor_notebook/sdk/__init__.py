@@ -34,6 +34,7 @@ from .errors import (
 )
 from .replies import CommandReply, Rejection
 from .session import Reactor
+from .steps import NotSteppedError, StepRefusedError, StepResult
 from .types import (
     Capabilities,
     CommandCapability,
@@ -71,6 +72,7 @@ __all__ = [
     "FrameCallback",
     "MessageSendError",
     "NotReadyError",
+    "NotSteppedError",
     "Reactor",
     "ReactorError",
     "ReactorEvent",
@@ -78,6 +80,8 @@ __all__ = [
     "ReactorState",
     "ReactorStatus",
     "Rejection",
+    "StepRefusedError",
+    "StepResult",
     "TrackCapability",
     "TrackDirection",
     "TrackKind",

@@ -75,9 +75,15 @@ class StepResult:
 def check_media(media: Mapping[str, Any] | None) -> dict[str, list[np.ndarray]]:
     """``{track: frames}`` as lists of (H, W, 3) uint8 arrays; ValueError names the track and shape."""
     out: dict[str, list[np.ndarray]] = {}
+    if media is not None and not isinstance(media, Mapping):
+        raise ValueError(f"media must map input track names to frames, got {type(media).__name__}")
     for track, frames in (media or {}).items():
-        arr = frames if isinstance(frames, np.ndarray) else None
-        items = list(arr[None] if arr is not None and arr.ndim == 3 else (arr if arr is not None else frames))
+        if isinstance(frames, np.ndarray):
+            items = [frames] if frames.ndim == 3 else list(frames)  # one (H, W, 3) frame, or (N, H, W, 3)
+        elif isinstance(frames, (list, tuple)):
+            items = list(frames)
+        else:
+            raise ValueError(f"media[{track!r}]: give an (N, H, W, 3) array or a list of (H, W, 3) arrays")
         checked = []
         for i, frame in enumerate(items):
             a = np.asarray(frame)
