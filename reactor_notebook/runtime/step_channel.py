@@ -11,6 +11,7 @@ order with the commands that arrived before it, and its frames go back RAW RGB, 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -22,6 +23,7 @@ from .stepping import StepOutput, Stepper, StepRefused, StepRequest
 log = logging.getLogger(__name__)
 
 Reply = Callable[[dict[str, Any]], None]
+UPLOAD_WAIT_S = 2.0  # how long a step waits for an upload it references to be announced
 
 
 def stepper_of(session: Any, model: Any, info: Any) -> Stepper:
@@ -67,7 +69,7 @@ async def answer_step(
         state, commands, media = wire.decode_request(body)
         request = StepRequest(state, commands, media)
         stepper = stepper_of(session, model, info)
-        prepared = stepper.prepare(request, resolve_uploads)
+        prepared = await _prepare(stepper, request, resolve_uploads)
         try:
             output = await session.worker.call(stepper.run, prepared)
         except RuntimeError as exc:  # the session closed under the step (its model thread is gone)
@@ -88,6 +90,18 @@ async def answer_step(
         reply(wire.refusal(stepping.REFUSED, str(exc), exc.entry))
         return
     reply(result_of(output))
+
+
+async def _prepare(stepper: Stepper, request: StepRequest, resolve_uploads: Any) -> Any:
+    """Check the request; an upload announced on ``control`` may trail the step on ``data``: wait for it."""
+    deadline = asyncio.get_running_loop().time() + UPLOAD_WAIT_S
+    while True:
+        try:
+            return stepper.prepare(request, resolve_uploads)
+        except StepRefused as refused:
+            if refused.code != "unknown_upload" or asyncio.get_running_loop().time() >= deadline:
+                raise
+        await asyncio.sleep(0.05)
 
 
 def result_of(output: StepOutput) -> dict[str, Any]:

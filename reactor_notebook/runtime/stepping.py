@@ -101,11 +101,25 @@ class Stepper:
                     f"(state keys the model takes: {', '.join(settable) or 'none'})",
                     call.entry,
                 )
-            calls.append(self._checked(call, resolve_uploads))
+            calls.append(self._checked(self._inline_uploads(call), resolve_uploads))
         for i, (name, data, uploads) in enumerate(request.commands):
             call = StepCall(f"commands[{i}]", str(name), data, dict(uploads or {}))
-            calls.append(self._checked(call, resolve_uploads))
+            calls.append(self._checked(self._inline_uploads(call), resolve_uploads))
         return _Prepared(calls, self._checked_media(request.media))
+
+    def _inline_uploads(self, call: StepCall) -> StepCall:
+        """An upload-typed field given inline (``{"upload_id": ...}``, as a state value is) moves to uploads."""
+        spec = self._commands.get(call.command)
+        if spec is None or not isinstance(call.args, dict):
+            return call
+        inline = {
+            k: v for k, v in call.args.items()
+            if isinstance(v, dict) and "upload_id" in v and (p := spec.param(k)) is not None and p.is_upload
+        }
+        if not inline:
+            return call
+        args = {k: v for k, v in call.args.items() if k not in inline}
+        return StepCall(call.entry, call.command, args, {**call.uploads, **inline})
 
     def _checked(self, call: StepCall, resolve_uploads: Any) -> tuple[StepCall, dict[str, Any], dict[str, Upload]]:
         try:

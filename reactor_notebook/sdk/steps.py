@@ -114,6 +114,12 @@ def check_commands(commands: Sequence[Any] | None) -> list[tuple[str, dict[str, 
     return out
 
 
+def _wire_value(value: Any) -> Any:
+    """A value as it travels in a step: a ``FileRef`` (``upload_file``) becomes its inline reference."""
+    to_wire = getattr(value, "to_wire", None)
+    return to_wire() if callable(to_wire) else value
+
+
 class StepsMixin:
     """``step`` / ``step_sync`` for :class:`~.session.Reactor` (the session supplies the fields below)."""
 
@@ -190,7 +196,9 @@ class StepsMixin:
             )
         if state is not None and not isinstance(state, Mapping):
             raise ValueError(f"state must be a mapping of model state keys to values, got {type(state).__name__}")
-        body = wire.encode_request(dict(state or {}), check_commands(commands), check_media(media))
+        plain_state = {k: _wire_value(v) for k, v in (state or {}).items()}
+        plain_commands = [(n, {k: _wire_value(v) for k, v in d.items()}) for n, d in check_commands(commands)]
+        body = wire.encode_request(plain_state, plain_commands, check_media(media))
         channels = self.v1
         if channels is None:
             raise NotSteppedError("step() needs a connected stepped session: call connect() first")

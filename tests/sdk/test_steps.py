@@ -144,3 +144,28 @@ def test_cloud_like_mode_steps(made: list[Reactor]) -> None:
         out = r.step_sync(state={"prompt": "a red fox", "seed": 7}, commands=["start"])
         (want,) = replay([({"prompt": "a red fox", "seed": 7}, ["start"])], frames=3)
         assert out.step == 1 and np.array_equal(out.track("main_video"), want)
+
+
+def test_an_uploaded_image_as_a_state_value_conditions_the_step(made: list[Reactor]) -> None:
+    """state={"image": FileRef}: the upload travels inline, as the reference's state values do."""
+    import io
+
+    from PIL import Image
+
+    from reactor_notebook.runtime.models.helios_sim import HeliosSim
+
+    buf = io.BytesIO()
+    Image.new("RGB", (64, 48), (250, 20, 20)).save(buf, format="PNG")
+    png = buf.getvalue()
+    with LocalRuntime(model="helios", port=0, model_options={"step_frames": 2}) as rt:
+        r = stepped(rt, made, "helios")
+        ref = r.upload_file_sync(png, name="red.png", mime_type="image/png")
+        out = r.step_sync(state={"image": ref, "prompt": "a red wall", "seed": 1}, commands=["start"])
+        sim = HeliosSim(seed=0)
+        sim.apply("set_image", {}, {"image": png})
+        sim.apply("set_prompt", {"prompt": "a red wall"})
+        sim.apply("set_seed", {"seed": 1})
+        sim.apply("start")
+        sim.apply("pause")
+        want = np.stack([sim.step()[0] for _ in range(2)])
+        assert np.array_equal(out.track("main_video"), want)
