@@ -52,6 +52,18 @@ def peers(rt: Any) -> list[Any]:
     return [p for s in list(rt.server.manager.sessions.values()) for p in s.peers]
 
 
+def answered_video_codecs(rt: Any) -> set[str]:
+    """The first codec of the video section of every answer our runtime gave."""
+    found = set()
+    for s in list(rt.server.manager.sessions.values()):
+        for conn in s.connections.values():
+            lines = (conn.answer or "").splitlines()
+            m = next(i for i, line in enumerate(lines) if line.startswith("m=video"))
+            pt = lines[m].split()[3]
+            found |= {line.split()[1].split("/")[0] for line in lines if line.startswith(f"a=rtpmap:{pt} ")}
+    return found
+
+
 def command_reply_changes_pixels(client: ClientProcess) -> None:
     """send_command returns the model's correlated reply, and the decoded pixels take the colour."""
     mark = client.mark()
@@ -77,6 +89,7 @@ def test_local_testpattern_everything_on_the_data_channels(rt_testpattern: Any, 
     assert client.statuses()[:3] == ["connecting", "waiting", "ready"]
     poll_until(lambda: {p.wire for p in peers(rt_testpattern)} == {"v1"}, 10, "the connection latched wire v1")
     assert_streaming(client)
+    assert answered_video_codecs(rt_testpattern) == {"VP8"}  # 1.13 offers VP8/VP9/AV1, no H264
     command_reply_changes_pixels(client)
     rejected_command_names_field(client)
 
