@@ -8,7 +8,7 @@ message on its ordered, reliable channels (``control`` and ``data``) travels as 
 follows, :data:`LAST` = this frame ends it) and a slice of the message. A small message is one
 ``LAST`` frame. The message limit is the smaller of the two declared ``max-message-size`` values.
 Framing as observed on loopback traffic of reactor-sdk 1.13.0 and reactor-runtime 3.10.0 (both
-directions, messages of a few bytes to 24 MB), and interoperable with both.
+directions, messages of a few bytes to 24 MB), and interoperable with both (docs/steps.md).
 """
 
 from __future__ import annotations

@@ -6,7 +6,7 @@ results and refusals). Frames travel RAW: ``Frame{encoding: raw, dtype: "uint8",
 per track. A step that did not run is a ``step_result`` with ``failure_code`` (``refused``,
 ``not_ready``, ``failed``, ``result_too_large``, ``command_failed``, ``session_ended``), the
 reason in ``error`` and the request ``entry`` at fault (``state.prompt``, ``commands[0]``,
-``media_input[0].frames[2]``).
+``media_input[0].frames[2]``). The wire facts: docs/steps.md.
 """
 
 from __future__ import annotations
