@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import io
+import threading
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -50,6 +52,18 @@ def peers(rt: Any) -> list[Any]:
     return [p for s in list(rt.server.manager.sessions.values()) for p in s.peers]
 
 
+def answered_video_codecs(rt: Any) -> set[str]:
+    """The first codec of the video section of every answer our runtime gave."""
+    found = set()
+    for s in list(rt.server.manager.sessions.values()):
+        for conn in s.connections.values():
+            lines = (conn.answer or "").splitlines()
+            m = next(i for i, line in enumerate(lines) if line.startswith("m=video"))
+            pt = lines[m].split()[3]
+            found |= {line.split()[1].split("/")[0] for line in lines if line.startswith(f"a=rtpmap:{pt} ")}
+    return found
+
+
 def command_reply_changes_pixels(client: ClientProcess) -> None:
     """send_command returns the model's correlated reply, and the decoded pixels take the colour."""
     mark = client.mark()
@@ -75,14 +89,16 @@ def test_local_testpattern_everything_on_the_data_channels(rt_testpattern: Any, 
     assert client.statuses()[:3] == ["connecting", "waiting", "ready"]
     poll_until(lambda: {p.wire for p in peers(rt_testpattern)} == {"v1"}, 10, "the connection latched wire v1")
     assert_streaming(client)
+    assert answered_video_codecs(rt_testpattern) == {"VP8"}  # 1.13 offers VP8/VP9/AV1, no H264
     command_reply_changes_pixels(client)
     rejected_command_names_field(client)
 
     status, schema = http_json("GET", f"{rt_testpattern.url}/schema")
     assert status == 200 and client.call("request_schema", 15) == schema
 
-    stats = client.call("get_stats", 15)
-    assert stats["rtt_ms"] is not None and stats["candidate_pair_state"] == "succeeded", stats
+    stats = poll_until(lambda: (lambda st: st if st["candidate_pair_state"] == "succeeded" and st["rtt_ms"] is not None else None)(
+        client.call("get_stats", 15)), 10, "a stats snapshot of the nominated pair", interval=0.5)
+    assert stats["candidate_type"] == "host", stats
 
     assert client.call("pause", 15, name="main_video") == ["main_video"]
     poll_until(lambda: all(p.outputs["main_video"].paused for p in peers(rt_testpattern)), 5, "output paused")
@@ -156,13 +172,14 @@ def test_bad_v1_input_is_answered_and_py08_keeps_streaming(rt_testpattern: Any, 
     py08_client.connect_ready()
     sid = py08_client.wait_for("session_id", 5)["session_id"]
     assert_streaming(py08_client)
-    rt_testpattern.run(_bad_input(rt_testpattern.url, sid, token(rt_testpattern.url)), timeout=60)
+    worker = rt_testpattern.server.manager.sessions[sid].worker
+    rt_testpattern.run(_bad_input(rt_testpattern.url, sid, token(rt_testpattern.url), worker), timeout=60)
     frames = assert_streaming(py08_client, 24)
     assert frames[-1]["shape"] == [384, 640, 3]
     assert {p.wire for p in peers(rt_testpattern)} >= {"v0"}
 
 
-async def _bad_input(base: str, sid: str, jwt: str) -> None:
+async def _bad_input(base: str, sid: str, jwt: str, worker: Any) -> None:
     client = RawV1Client(base, sid, jwt)
     try:
         await client.connect()
@@ -180,13 +197,16 @@ async def _bad_input(base: str, sid: str, jwt: str) -> None:
         err = await client.reply_to("control", "c9")
         assert err["error"]["code"] == "unknown_message" and "field 100" in err["error"]["message"], err
 
+        gate = threading.Event()  # holds the model thread, so d1 is still in flight when it comes again
+        worker.submit(gate.wait, 20)
         slow = {"request_id": "d1", "kind": "request", "command": {"type": "set_color", "data": {"r": 1, "g": 2, "b": 3}}}
         client.send("data", v1.encode_data_client(slow))
         client.send("data", v1.encode_data_client(slow))
-        first, second = await client.reply_to("data", "d1"), await client.reply_to("data", "d1")
-        replies = sorted([first, second], key=lambda m: "error" in m)
-        assert replies[0]["message"] == {"type": "color_set", "data": {"r": 1.0, "g": 2.0, "b": 3.0}}, replies
-        assert replies[1]["error"]["code"] == "duplicate_request_id" and "'d1'" in replies[1]["error"]["message"]
+        dup = await client.reply_to("data", "d1")
+        assert dup["error"]["code"] == "duplicate_request_id" and "'d1'" in dup["error"]["message"], dup
+        gate.set()
+        reply = await client.reply_to("data", "d1")
+        assert reply["message"] == {"type": "color_set", "data": {"r": 1.0, "g": 2.0, "b": 3.0}}, reply
 
         client.send("data", v1.encode_data_client({"request_id": "d2", "kind": "request", "command": {"type": "set_color"}}))
         err = await client.reply_to("data", "d2")
@@ -207,3 +227,16 @@ def test_v0_clients_keep_their_wire(rt_testpattern: Any, py08: Any) -> None:
     client.call("send_command", 10, command="set_color", data=COLOR)
     assert client.wait_for("message", 10, start=mark)["message"] == {"type": "color_set", "data": COLOR}
     assert {p.wire for p in peers(rt_testpattern)} == {"v0"}
+
+
+def test_control_pings_keep_the_connection_past_the_watchdog(runtime_factory: Any, py113: Any) -> None:
+    """1.13 pings on ``control`` every 5 s; with a 7 s watchdog only those pings keep it open for 14 s."""
+    watchdog = 7.0
+    rt = runtime_factory(model="testpattern", keepalive_timeout=watchdog, keepalive_check=0.5)
+    client = py113(rt, "local")
+    deadline = time.monotonic() + 2 * watchdog
+    while (left := deadline - time.monotonic()) > 0:
+        assert client.statuses()[-1] == "ready", client.describe()
+        assert len(peers(rt)) == 1 and not peers(rt)[0].closed
+        time.sleep(min(0.5, left))  # an observation window, not a synchronisation
+    assert client.call("send_command", 15, command="set_color", data=COLOR)["type"] == "color_set"
