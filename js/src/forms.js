@@ -325,8 +325,14 @@ export function createForms(model, root, send) {
   // The model's reply to the command when it sent one within the kernel's short wait.
   function replyText(reply) {
     if (!reply || !reply.type) return "sent ✓";
-    const data = JSON.stringify(reply.data ?? {});
-    return `← ${reply.type} ${data.length > 120 ? data.slice(0, 119) + "…" : data}`;
+    let name = reply.type;
+    let body = reply.data ?? {};
+    if (name === "event" && body && typeof body.event === "string") {
+      // Helios's legacy family: show the event by its name, as the magic does
+      ({ event: name, ...body } = body);
+    }
+    const data = JSON.stringify(body);
+    return `← ${name} ${data.length > 120 ? data.slice(0, 119) + "…" : data}`;
   }
 
   function showModelError() {

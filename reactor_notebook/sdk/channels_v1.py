@@ -20,8 +20,9 @@ the model answered, no payload field for a bare acknowledgement. A reply carryin
 session end, schema pushes) go to the callbacks given at construction.
 
 Which wire a connection speaks is decided per session by :func:`choose_wire`: v1 where the
-runtime serves it (reactor-runtime 3.x sniffs the first frame of each connection and serves both),
-v0 (JSON, docs/protocol.md §4) otherwise and as the fallback.
+runtime serves it (our runtime lists ``wire_versions``; reactor-runtime 3.x sniffs the first frame
+of each connection and serves both), v0 (the JSON envelope) otherwise and as the fallback. The
+wire itself is described in docs/protocol-v1.md.
 """
 
 from __future__ import annotations

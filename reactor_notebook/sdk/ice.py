@@ -84,6 +84,22 @@ def strip_end_of_candidates(sdp: str) -> str:
     return "".join(line for line in sdp.splitlines(keepends=True) if not line.startswith("a=end-of-candidates"))
 
 
+def first_mid(sdp: str) -> str:
+    """The mid of the first media section (the bundle's transport), "0" if none is named."""
+    return next((line[6:].strip() for line in sdp.splitlines() if line.startswith("a=mid:")), "0")
+
+
+def add_candidates(sdp: str, candidates: list[str]) -> str:
+    """Put extra ``candidate:…`` lines into the first media section, before its end-of-candidates."""
+    if not candidates:
+        return sdp
+    lines = sdp.splitlines(keepends=True)
+    at = next((i for i, line in enumerate(lines) if line.startswith("a=end-of-candidates")), None)
+    if at is None:
+        at = next((i for i, line in enumerate(lines) if line.startswith("a=candidate:")), len(lines))
+    return "".join(lines[:at] + [f"a={c}\r\n" for c in candidates] + lines[at:])
+
+
 def _host_protocols(pc: RTCPeerConnection) -> list[Any]:
     """The aioice host-candidate sockets of the peer's ICE connection(s) (aiortc internals)."""
     gatherers: dict[int, Any] = {}

@@ -2,12 +2,14 @@
 
 Creation order follows the official Python client: one transceiver per capability track
 (H264 then VP8 preferred, marker-bit early release on video receivers), then data channel
-``control``, then ``data`` (media sections get mids "0", "1", …, the data section the next). ICE servers are always passed explicitly (an empty list
-means host candidates only; aiortc would otherwise add a public STUN server). The offer is
-sent complete (no trickle, gathering capped at 5 s), the answer patched (§3), and the
-connection is READY once the peer is connected and both channels are open (``data`` only
-on the flat legacy routes). It pings on ``data`` every 5 s, runs ``control`` requests with a
-10 s timeout, and publishes inputs through ``control`` before ``replaceTrack``.
+``control``, then ``data`` (media sections get mids "0", "1", …, the data section the next).
+ICE servers are always passed explicitly (aiortc would otherwise add a public STUN server), and
+STUN servers never enter the gathering (:mod:`.ice`): the offer carries host and TURN candidates
+at once, reflexive ones are trickled after it. The answer is patched (§3), and the connection is
+READY once the peer is connected and both channels are open (``data`` only on the flat legacy
+routes). It pings every 5 s (v0: on ``data``; v1: on ``control``), runs ``control`` requests
+with a 10 s timeout, and publishes inputs through ``control`` before ``replaceTrack``. On a
+wire-v1 connection (:mod:`.channels_v1`) binary frames go to the v1 channel client.
 
 Link watchdog: once READY, a connection that receives no packet at all (RTP, RTCP, SCTP —
 the runtime sends RTCP about every second and acks every ping) for ``link_timeout`` seconds
@@ -49,6 +51,8 @@ from .errors import (
 )
 from .http import HttpApi
 from .ice import (
+    add_candidates,
+    first_mid,
     is_loopback_url,
     reflexive_candidates,
     split_servers,
@@ -112,22 +116,6 @@ def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:
     vp8 = [c for c in caps.codecs if c.mimeType.lower() == "video/vp8"]
     rest = [c for c in caps.codecs if c not in h264 and c not in vp8]
     transceiver.setCodecPreferences(h264 + vp8 + rest)
-
-
-def _first_mid(sdp: str) -> str:
-    """The mid of the first media section (the bundle's transport), "0" if none is named."""
-    return next((line[6:].strip() for line in sdp.splitlines() if line.startswith("a=mid:")), "0")
-
-
-def _add_candidates(sdp: str, candidates: list[str]) -> str:
-    """Put extra ``candidate:…`` lines into the first media section, before its end-of-candidates."""
-    if not candidates:
-        return sdp
-    lines = sdp.splitlines(keepends=True)
-    at = next((i for i, line in enumerate(lines) if line.startswith("a=end-of-candidates")), None)
-    if at is None:
-        at = next((i for i, line in enumerate(lines) if line.startswith("a=candidate:")), len(lines))
-    return "".join(lines[:at] + [f"a={c}\r\n" for c in candidates] + lines[at:])
 
 
 class WebRTCTransport:
@@ -233,7 +221,7 @@ class WebRTCTransport:
         if not self.api.flat_routes:
             self.connection_id = await self.api.register_connection(self.session_id)
         if stun and self.flat:  # no trickle route: wait (bounded) and put them in the offer
-            sdp = _add_candidates(sdp, await reflexive_candidates(pc, stun, self.ice_gather_timeout))
+            sdp = add_candidates(sdp, await reflexive_candidates(pc, stun, self.ice_gather_timeout))
         elif stun:
             sdp = strip_end_of_candidates(sdp)
         t0 = time.monotonic()
@@ -242,7 +230,7 @@ class WebRTCTransport:
         await self.api.send_offer(self.session_id, self.connection_id, sdp, mapping, reconnect=reconnect)
         if stun and not self.flat:
             self._trickle = asyncio.ensure_future(
-                trickle_reflexive(pc, stun, _first_mid(sdp), self._send_candidates)
+                trickle_reflexive(pc, stun, first_mid(sdp), self._send_candidates)
             )
         answer = await self.api.poll_answer(self.session_id, self.connection_id)
         self.timings.sdp_polling_ms = (time.monotonic() - t0) * 1000

@@ -209,9 +209,10 @@ def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> No
         )
         si.locator("button[type=submit]").click()
         page.wait_for_function(
-            "() => document.querySelector('form[data-command=set_image] .rn-form-result').textContent.includes('sent')",
+            "() => document.querySelector('form[data-command=set_image] .rn-form-result').textContent.includes('←')",
             timeout=10000,
-        )
+        )  # the model's answer next to the form: its image_set event (wire v1 answers every command)
+        assert si.locator(".rn-form-result").inner_text().startswith('← image_set {"width":320,"height":200')
         wait_kernel_value(page, "print(w.model_state.get('image_set'))", "True")
 
         # pause takes effect at the chunk end; the button state follows

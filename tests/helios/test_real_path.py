@@ -348,13 +348,13 @@ def test_py08_uploaded_image_and_oversized_upload(runtime: Any, tmp_path: Path) 
 class SdkClient:
     """Our SDK's Reactor recording events in the PY08 driver's JSON shape, for the shared script."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, wire: str = "auto") -> None:
         from reactor_notebook.sdk import Reactor
 
         self.events: list[dict[str, Any]] = []
         self._cond = threading.Condition()
         self.full: dict[int, np.ndarray] = {}
-        self.reactor = Reactor("helios", local=True, local_url=url)
+        self.reactor = Reactor("helios", local=True, local_url=url, wire=wire)
         self.reactor.on("message", lambda m: self._add({"ev": "message", "message": m}))
         self.reactor.on("status_changed", lambda st: self._add({"ev": "status", "status": st.value}))
         self.reactor.set_frame_callback(self._on_frame)
@@ -429,7 +429,8 @@ def runtime_both() -> Iterator[Any]:
 
 
 def test_sdk_scripted_helios_session_with_both_message_families(runtime_both: Any) -> None:
-    client = SdkClient(runtime_both.url)
+    # Message families are the v0 surface (a v1 client gets one answer per command: its reply or error).
+    client = SdkClient(runtime_both.url, wire="v0")
     try:
         client.reactor.connect_sync()
         with pytest.raises(CommandValidationError) as info:  # the SDK validates before sending

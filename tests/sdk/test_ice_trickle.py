@@ -18,8 +18,7 @@ from aioice import stun
 
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.sdk import Reactor
-from reactor_notebook.sdk.ice import is_loopback_url, split_servers, strip_end_of_candidates
-from reactor_notebook.sdk.transport import _add_candidates
+from reactor_notebook.sdk.ice import add_candidates, is_loopback_url, split_servers, strip_end_of_candidates
 
 MAPPED = ("203.0.113.7", 40000)  # TEST-NET-3: what our fake NAT "maps" every request to
 
@@ -118,6 +117,6 @@ def test_helpers() -> None:
     assert is_loopback_url("http://[::1]:1") and not is_loopback_url("http://192.0.2.2:8080")
     sdp = "m=video 9\r\na=candidate:1 1 udp 1 10.0.0.1 5 typ host\r\na=end-of-candidates\r\na=mid:0\r\n"
     assert "end-of-candidates" not in strip_end_of_candidates(sdp)
-    added = _add_candidates(sdp, ["candidate:2 1 udp 1 203.0.113.7 6 typ srflx raddr 10.0.0.1 rport 5"])
+    added = add_candidates(sdp, ["candidate:2 1 udp 1 203.0.113.7 6 typ srflx raddr 10.0.0.1 rport 5"])
     assert added.splitlines()[2] == "a=candidate:2 1 udp 1 203.0.113.7 6 typ srflx raddr 10.0.0.1 rport 5"
     assert added.splitlines()[3] == "a=end-of-candidates"

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 4df8bca7b4999e1185d248f7a2f5cd0bcee6506fb63541cf24d7b6bf639b402d | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: dd18c703a6eeddce4c8da98f3b1290cd15c2ebd835d40ed19979be8f47187ee9 | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -432,8 +432,13 @@ function createForms(model, root, send) {
   }
   function replyText(reply) {
     if (!reply || !reply.type) return "sent \u2713";
-    const data = JSON.stringify(reply.data ?? {});
-    return `\u2190 ${reply.type} ${data.length > 120 ? data.slice(0, 119) + "\u2026" : data}`;
+    let name = reply.type;
+    let body = reply.data ?? {};
+    if (name === "event" && body && typeof body.event === "string") {
+      ({ event: name, ...body } = body);
+    }
+    const data = JSON.stringify(body);
+    return `\u2190 ${name} ${data.length > 120 ? data.slice(0, 119) + "\u2026" : data}`;
   }
   function showModelError() {
     const err = model.get("model_error");
