@@ -69,11 +69,14 @@ async def answer_step(
         state, commands, media = wire.decode_request(body)
         request = StepRequest(state, commands, media)
         stepper = stepper_of(session, model, info)
-        prepared = await _prepare(stepper, request, resolve_uploads)
-        try:
-            output = await session.worker.call(stepper.run, prepared)
-        except RuntimeError as exc:  # the session closed under the step (its model thread is gone)
-            raise StepRefused(stepping.SESSION_ENDED, f"the session ended before the step finished ({exc})") from None
+        async with stepper.order:  # steps run in arrival order, even when one waits for an upload
+            prepared = await _prepare(stepper, request, resolve_uploads)
+            try:
+                output = await session.worker.call(stepper.run, prepared)
+            except RuntimeError as exc:  # the session closed under the step (its model thread is gone)
+                raise StepRefused(
+                    stepping.SESSION_ENDED, f"the session ended before the step finished ({exc})"
+                ) from None
         size = sum(int(frames.nbytes) for frames in output.tracks.values())
         if size > chunk_limit:
             raise StepRefused(

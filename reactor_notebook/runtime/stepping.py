@@ -11,6 +11,7 @@ The wire side (v1 ``request_step`` → ``step_result``, chunked) lives in ``runt
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -86,6 +87,7 @@ class Stepper:
         self._commands = {c.name: c for c in commands}
         self._inputs = {t.name for t in tracks if t.direction == "in"}
         self.steps = 0
+        self.order = asyncio.Lock()  # held by the wire side from a request's checks to its step
 
     # --- on the event loop ---------------------------------------------------------------------
     def prepare(self, request: StepRequest, resolve_uploads: Any = None) -> _Prepared:

@@ -169,3 +169,19 @@ def test_an_uploaded_image_as_a_state_value_conditions_the_step(made: list[React
         sim.apply("pause")
         want = np.stack([sim.step()[0] for _ in range(2)])
         assert np.array_equal(out.track("main_video"), want)
+
+
+def test_concurrent_steps_run_in_request_order(made: list[Reactor]) -> None:
+    import asyncio
+
+    with LocalRuntime(model="testpattern", port=0, model_options={"step_frames": 1}) as rt:
+        r = stepped(rt, made, "testpattern")
+
+        async def both() -> list[object]:
+            return list(await asyncio.gather(*(
+                r.step(commands=[("set_color", {"r": i, "g": i, "b": i})]) for i in (10, 20, 30)
+            )))
+
+        results = asyncio.run(both())
+        assert [x.step for x in results] == [1, 2, 3]  # type: ignore[attr-defined]
+        assert [int(x.track("main_video")[0, 192, 320, 0]) for x in results] == [10, 20, 30]  # type: ignore[attr-defined]
