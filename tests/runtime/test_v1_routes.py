@@ -1,4 +1,4 @@
-"""Trickle ICE as today's official client does it: candidates before the offer, then after, then final."""
+"""Local-route behaviour today's official client relies on: trickle ICE (candidates before the offer) and generation."""
 
 from __future__ import annotations
 
@@ -74,3 +74,12 @@ async def test_candidates_before_the_offer_are_kept_then_applied(runtime: LocalR
     finally:
         await pc.close()
 
+
+
+async def test_generation_is_accepted_and_reported(runtime: LocalRuntime, http: aiohttp.ClientSession) -> None:
+    async with http.post(runtime.url + "/start_session", json={"generation": "steped"}) as r:
+        assert r.status == 422 and "'generation' must be one of" in (await r.json())["detail"]
+    async with http.post(runtime.url + "/start_session", json={"generation": "stepped"}) as r:
+        assert r.status == 200 and (await r.json())["generation"] == "stepped"
+    async with http.post(runtime.url + "/start_session", json={}) as r:  # idempotent: the running session's mode
+        assert (await r.json())["generation"] == "stepped"
