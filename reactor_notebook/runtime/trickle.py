@@ -59,10 +59,16 @@ def parse_candidate(entry: Any, index: int) -> RTCIceCandidate | None:
     text = entry["candidate"].strip().removeprefix("a=").removeprefix("candidate:")
     if not text:
         return None  # an end-of-candidates line in some stacks
+    bad = CandidateError(
+        f"candidates[{index}]: not an ICE candidate line "
+        f"('foundation component transport priority address port typ type ...'): {entry['candidate']!r}"
+    )
+    if len(text.split()) < 8:
+        raise bad
     try:
         cand = candidate_from_sdp(text)
-    except (ValueError, IndexError) as exc:
-        raise CandidateError(f"candidates[{index}]: not an ICE candidate line ({exc}): {entry['candidate']!r}") from None
+    except (ValueError, IndexError):
+        raise bad from None
     cand.sdpMid = entry.get("sdp_mid")
     mline = entry.get("sdp_mline_index")
     cand.sdpMLineIndex = mline if isinstance(mline, int) else None

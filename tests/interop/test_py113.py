@@ -32,8 +32,8 @@ def py113() -> Iterator[Callable[..., ClientProcess]]:
     python = PY113.ensure()
     started: list[ClientProcess] = []
 
-    def spawn(rt: Any, mode: str = "local", model: str = "testpattern") -> ClientProcess:
-        args = ["--mode", mode, "--api-url", rt.url, "--model", model, "--probe", f"{PROBE[0]},{PROBE[1]}"]
+    def spawn(rt: Any, mode: str = "local", model: str = "testpattern", *extra: str) -> ClientProcess:
+        args = [*extra, "--mode", mode, "--api-url", rt.url, "--model", model, "--probe", f"{PROBE[0]},{PROBE[1]}"]
         if mode == "cloud":
             args += ["--api-key", "interop-key"]
         client = ClientProcess([str(python), str(CLIENTS / "py113_driver.py"), *args])
@@ -240,3 +240,11 @@ def test_control_pings_keep_the_connection_past_the_watchdog(runtime_factory: An
         assert len(peers(rt)) == 1 and not peers(rt)[0].closed
         time.sleep(min(0.5, left))  # an observation window, not a synchronisation
     assert client.call("send_command", 15, command="set_color", data=COLOR)["type"] == "color_set"
+
+
+def test_clips_are_refused_with_a_reason(rt_testpattern: Any, py113: Any) -> None:
+    """Without a recorder, 1.13's clip and recording requests get clip_failed{reason}, not a timeout."""
+    client = py113(rt_testpattern, "local", "testpattern")
+    for op, kw in (("request_clip", {"duration": 2.0}), ("request_recording", {})):
+        failed = client.call(op, 15, allow_fail=True, **kw)
+        assert failed["ev"] == "op_failed" and "recording is disabled" in failed["error"], failed

@@ -61,6 +61,8 @@ class Driver:
         kwargs: dict[str, Any] = {"api_url": args.api_url, "local": args.mode == "local"}
         if args.api_key:
             kwargs["api_key"] = args.api_key
+        if args.generation != "streamed":
+            kwargs["generation"] = args.generation
         self.reactor = reactor_sdk.Reactor(args.model, **kwargs)
         r = self.reactor
         r.on("status_changed", lambda s: emit("status", status=str(getattr(s, "value", s))))
@@ -123,6 +125,11 @@ class Driver:
         if name == "upload":
             self.ref = await r.upload_file(bytes.fromhex(op["hex"]), name=op["name"], mime_type=op["mime_type"])
             return dataclasses.asdict(self.ref)
+        if name == "step":
+            result = await r.step(state=op.get("state"), commands=op.get("commands"))
+            return {"step": getattr(result, "step", None)}
+        if name == "request_recording":
+            return dataclasses.asdict(await r.request_recording())
         if name == "request_clip":
             return dataclasses.asdict(await r.request_clip(float(op["duration"])))
         if name == "state":
@@ -141,6 +148,7 @@ async def main() -> None:
     parser.add_argument("--api-key", default=None)
     parser.add_argument("--probe", action="append", default=[], help="x,y pixel to report per frame")
     parser.add_argument("--frame-every", type=int, default=1)
+    parser.add_argument("--generation", choices=["streamed", "stepped"], default="streamed")
     args = parser.parse_args()
     import reactor_sdk
 
