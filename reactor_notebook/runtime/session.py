@@ -28,6 +28,7 @@ from .config import CLUSTER, SERVER_VERSION, RuntimeConfig
 from .media import ModelWorker, OutputTrack
 from .models.base import Model, TrackSpec
 from .peer import Peer, fallback_mapping
+from .recording import Recorder, SessionRecording
 from .sdp import MappingError, validate_track_mapping
 from .uploads import UploadStore
 
@@ -117,6 +118,7 @@ class Session:
     input_owner: dict[str, Peer] = field(default_factory=dict)
     next_cid: int = protocol.FLAT_CONNECTION_ID + 1
     extra: dict[str, Any] = field(default_factory=dict)
+    recording: SessionRecording | None = None
 
     @property
     def peers(self) -> list[Peer]:
@@ -140,6 +142,7 @@ class SessionManager:
         self.config = config
         self.fps = model.fps
         self.uploads = UploadStore()
+        self.recorder = Recorder(config.recording_settings)
         self.sessions: dict[str, Session] = {}
         self.closed: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.holder: Session | None = None
@@ -164,6 +167,7 @@ class SessionManager:
         for s in list(self.sessions.values()):
             await self.close_session(s, "runtime shutting down")
         await asyncio.gather(*self._closing.values(), return_exceptions=True)
+        await self.recorder.close()
         if self._watchdog is not None:
             self._watchdog.cancel()
             await asyncio.gather(self._watchdog, return_exceptions=True)
@@ -217,6 +221,11 @@ class SessionManager:
         s.state = State.WAITING
         s.activated_at = s.idle_since = time.monotonic()
         s.worker = ModelWorker(self.model, self.loop)
+        s.recording = self.recorder.start(
+            [t.name for t in self.info.tracks if t.direction == "out" and t.kind == "video"], self.fps
+        )
+        if s.recording is not None:
+            s.worker.tap = s.recording.offer
         self.model.bind(self._emitter(s))
         log.info("session %s ready (WAITING)", s.id)
 
@@ -503,6 +512,7 @@ class SessionManager:
         await asyncio.gather(*(p.close() for p in s.peers), return_exceptions=True)
         if s.worker is not None:
             await s.worker.close(self.model.on_session_end if not was_pending else None)
+        await self.recorder.end(s.recording)
         if self.holder is s:
             self.model.bind(None)
             self.holder = None

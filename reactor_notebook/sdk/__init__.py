@@ -13,6 +13,7 @@ block; every coroutine can be awaited from any loop and has a blocking ``*_sync`
 
 from __future__ import annotations
 
+from .clips import Clip, ClipFailedError
 from .errors import (
     CALLBACK_ERROR,
     CONNECTION_FAILED,
@@ -55,6 +56,8 @@ __all__ = [
     "TRACK_PUBLISH_FAILED",
     "ApiError",
     "Capabilities",
+    "Clip",
+    "ClipFailedError",
     "CommandCapability",
     "ConflictError",
     "ConnectionStats",

@@ -33,6 +33,7 @@ from ..schema import (
     normalize_commands,
     validate_command,
 )
+from .clips import ClipsMixin
 from .errors import (
     CONNECTION_FAILED,
     GPU_CONNECTION_ERROR,
@@ -105,7 +106,7 @@ def local_base_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
 
 
-class Reactor(EventsMixin):
+class Reactor(ClipsMixin, EventsMixin):
     """Client for one Reactor model session (cloud coordinator or local runtime)."""
 
     def __init__(
