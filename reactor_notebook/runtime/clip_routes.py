@@ -20,10 +20,11 @@ _SNAP_REQUESTS = (protocol.REQUEST_CLIP, "request_clip")
 
 def clip_answer(manager: SessionManager, s: Session, request: str, data: Any) -> tuple[str, dict[str, Any]]:
     """``(clipReady|clipFailed, fields)`` for a clip (``requestClip``/``request_clip``) or recording request."""
+    fields = data if isinstance(data, dict) else {}
     if request in _SNAP_REQUESTS:
-        duration = data.get("duration_seconds") if isinstance(data, dict) else None
-        return manager.recorder.answer(s.recording, protocol.CLIP_KIND_SNAP, duration)
-    return manager.recorder.answer(s.recording, protocol.CLIP_KIND_RECORDING)
+        duration = fields.get("duration_seconds")
+        return manager.recorder.answer(s.recording, protocol.CLIP_KIND_SNAP, duration, fields.get("track"))
+    return manager.recorder.answer(s.recording, protocol.CLIP_KIND_RECORDING, track=fields.get("track"))
 
 
 def _detail(status: int, detail: str) -> web.Response:
@@ -50,7 +51,7 @@ async def get_clip_playlist(manager: SessionManager, request: web.Request) -> we
     if end <= start:
         raise web.HTTPBadRequest(reason=f"'end' ({end:g}) must be greater than 'start' ({start:g})")
     try:
-        playlist = manager.recorder.find(sid).playlist(start, end)
+        playlist = manager.recorder.find(sid).playlist(sid, start, end)
     except ClipGone as exc:
         return _detail(410, str(exc))
     if playlist.body is None:
@@ -60,13 +61,14 @@ async def get_clip_playlist(manager: SessionManager, request: web.Request) -> we
 
 async def get_clip_chunk(manager: SessionManager, request: web.Request) -> web.StreamResponse:
     """``GET /clips/chunks/{session_id}/{filename}``: the init or a media segment; 410 unknown recording."""
+    sid = request.match_info["session_id"]
     try:
-        rec = manager.recorder.find(request.match_info["session_id"])
+        rec = manager.recorder.find(sid)
     except ClipGone as exc:
         return _detail(410, str(exc))
     filename = request.match_info["filename"]
     try:
-        path = rec.chunk(filename)
+        path = rec.chunk(sid, filename)
     except ClipGone as exc:
         return _detail(404, str(exc))
     media_type = "video/mp4" if filename.endswith(".mp4") else "video/iso.segment"

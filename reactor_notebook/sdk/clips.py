@@ -74,6 +74,14 @@ def check_seconds(seconds: Any) -> float:
     return float(seconds)
 
 
+def _with_track(data: dict[str, Any], track: str | None) -> dict[str, Any]:
+    if track is None:
+        return data
+    if not isinstance(track, str) or not track:
+        raise ValueError(f"track must be an output track's name, got {track!r}")
+    return {**data, "track": track}
+
+
 def parse_playlist(text: str, url: str) -> list[str]:
     """Absolute URLs of an fMP4 HLS playlist, init segment first; ValueError if it names none."""
     init: str | None = None
@@ -153,14 +161,19 @@ class ClipsMixin:
         base_url: str
         status: Any
 
-    async def request_clip(self, seconds: float, timeout: float = CLIP_REQUEST_TIMEOUT_S) -> Clip:
-        """Ask for the last ``seconds`` of the stream; raises :class:`ClipFailedError` if refused."""
-        duration = check_seconds(seconds)
-        return await self._sdk.run(self._request_clip(P.REQUEST_CLIP, {"duration_seconds": duration}, timeout))
+    async def request_clip(
+        self, seconds: float, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None
+    ) -> Clip:
+        """Ask for the last ``seconds`` of the stream; raises :class:`ClipFailedError` if refused.
 
-    async def request_recording(self, timeout: float = CLIP_REQUEST_TIMEOUT_S) -> Clip:
+        ``track`` picks another output track than the first (this package's runtime, wire v0).
+        """
+        data = _with_track({"duration_seconds": check_seconds(seconds)}, track)
+        return await self._sdk.run(self._request_clip(P.REQUEST_CLIP, data, timeout))
+
+    async def request_recording(self, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None) -> Clip:
         """Ask for everything the runtime has recorded of this session (ours: its rolling window)."""
-        return await self._sdk.run(self._request_clip(P.REQUEST_RECORDING, {}, timeout))
+        return await self._sdk.run(self._request_clip(P.REQUEST_RECORDING, _with_track({}, track), timeout))
 
     async def download(
         self, clip: Clip, path: str | Path | None = None, *, timeout: float | None = DOWNLOAD_TIMEOUT_S
@@ -169,14 +182,16 @@ class ClipsMixin:
         data = await self._sdk.run(self._fetch(clip, timeout))
         return await asyncio.get_running_loop().run_in_executor(None, frames_or_file, data, path)
 
-    def request_clip_sync(self, seconds: float, timeout: float = CLIP_REQUEST_TIMEOUT_S) -> Clip:
+    def request_clip_sync(
+        self, seconds: float, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None
+    ) -> Clip:
         """Blocking :meth:`request_clip`."""
-        duration = check_seconds(seconds)
-        return self._sdk.run_sync(self._request_clip(P.REQUEST_CLIP, {"duration_seconds": duration}, timeout))
+        data = _with_track({"duration_seconds": check_seconds(seconds)}, track)
+        return self._sdk.run_sync(self._request_clip(P.REQUEST_CLIP, data, timeout))
 
-    def request_recording_sync(self, timeout: float = CLIP_REQUEST_TIMEOUT_S) -> Clip:
+    def request_recording_sync(self, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None) -> Clip:
         """Blocking :meth:`request_recording`."""
-        return self._sdk.run_sync(self._request_clip(P.REQUEST_RECORDING, {}, timeout))
+        return self._sdk.run_sync(self._request_clip(P.REQUEST_RECORDING, _with_track({}, track), timeout))
 
     def download_sync(
         self, clip: Clip, path: str | Path | None = None, *, timeout: float | None = DOWNLOAD_TIMEOUT_S
@@ -196,6 +211,8 @@ class ClipsMixin:
     async def _request_clip_locked(self, request: str, what: str, data: dict[str, Any], timeout: float) -> Clip:
         v1 = getattr(self, "v1", None)
         if v1 is not None:  # wire v1: a control-channel request correlated by request_id
+            if "track" in data:
+                raise ValueError(f"{what}: track= needs wire v0 (v1's request has no track field)")
             field = "request_clip" if request == P.REQUEST_CLIP else "request_recording"
             reply = await v1.request_control({field: data}, timeout=timeout)
             answer, fields = ("clipReady", reply["clip_ready"]) if "clip_ready" in reply else (

@@ -12,6 +12,8 @@ import pytest
 from reactor_notebook import protocol
 from reactor_notebook.framecode import read_index
 from reactor_notebook.runtime import LocalRuntime
+from reactor_notebook.runtime.models.base import Frame, TrackSpec
+from reactor_notebook.runtime.models.testpattern import TestPattern
 from reactor_notebook.sdk.clips import Clip, decode_clip, fetch_clip
 
 from .client import RawClient, wait_until
@@ -179,6 +181,39 @@ async def test_default_root_is_a_temporary_directory_removed_at_shutdown(http: a
             await client.close()
         await asyncio.sleep(0)
     assert not root.exists()
+
+
+class TwoTracks(TestPattern):
+    """testpattern plus a half-size ``preview`` output, to clip a second track."""
+
+    @property
+    def tracks(self) -> list[TrackSpec]:
+        return [*super().tracks, TrackSpec("preview", "video", "out")]
+
+    def render(self) -> dict[str, Frame]:
+        frames = super().render()
+        return {**frames, "preview": frames["main_video"][::2, ::2]}
+
+
+async def test_every_output_track_is_recorded_and_a_request_can_name_one(http: aiohttp.ClientSession) -> None:
+    with LocalRuntime(model=TwoTracks(width=320, height=192, fps=30), port=0, keepalive_check=0.1) as rt:
+        client = await _connected(rt, http)
+        try:
+            await client.wait_frames(20)
+            main = await _ask(client, "requestClip", {"duration_seconds": 0.5})
+            preview = await _ask(client, "requestClip", {"duration_seconds": 0.5, "track": "preview"})
+            unknown = await _ask(client, "requestRecording", {"track": "webcam"})
+            assert main["type"] == preview["type"] == "clipReady"
+            assert main["data"]["session_id"] != preview["data"]["session_id"]
+            assert unknown["type"] == "clipFailed" and unknown["data"]["code"] == "BAD_REQUEST"
+            assert "'webcam' is not a recorded output track (recorded: ['main_video', 'preview'])" in unknown["data"]["reason"]
+            sizes = []
+            for answer in (main, preview):
+                clip = Clip(**{**answer["data"], "playlist_url": rt.url + answer["data"]["playlist_url"]})
+                sizes.append(decode_clip(await fetch_clip(http, clip, {}, timeout=30)).shape[1:])
+        finally:
+            await client.close()
+    assert sizes == [(192, 320, 3), (96, 160, 3)]
 
 
 def test_bad_recording_options_name_the_option() -> None:

@@ -88,7 +88,8 @@ class Recorder:
         if not self.settings.enabled or not tracks:
             return None
         rec = SessionRecording(self.root, tracks, fps, self.settings.policy)
-        self.recordings[rec.id] = rec
+        for rid in rec.ids.values():
+            self.recordings[rid] = rec
         log.info("recording %s of %s under %s", rec.id, ", ".join(tracks), rec.directory)
         return rec
 
@@ -105,18 +106,20 @@ class Recorder:
         try:
             await asyncio.sleep(self.settings.linger_s)
         finally:
-            self.recordings.pop(rec.id, None)
+            for rid in rec.ids.values():
+                self.recordings.pop(rid, None)
             rec.delete()
 
     async def close(self) -> None:
         """Runtime shutdown: stop every recording and delete every file this recorder wrote."""
         loop = asyncio.get_running_loop()
-        for rec in list(self.recordings.values()):
+        live = {id(r): r for r in self.recordings.values()}.values()
+        for rec in live:
             await loop.run_in_executor(None, rec.stop)
         for task in list(self._deleting):
             task.cancel()
         await asyncio.gather(*self._deleting, return_exceptions=True)
-        for rec in list(self.recordings.values()):
+        for rec in live:
             rec.delete()
         self.recordings.clear()
         if self._own_root and self._root is not None:
@@ -129,12 +132,14 @@ class Recorder:
             raise ClipGone(f"recording {recording_id!r} is unknown or was deleted with its session")
         return rec
 
-    def answer(self, rec: SessionRecording | None, kind: str, duration: Any = None) -> tuple[str, dict[str, Any]]:
+    def answer(
+        self, rec: SessionRecording | None, kind: str, duration: Any = None, track: Any = None
+    ) -> tuple[str, dict[str, Any]]:
         """``("clipReady", fields)`` or ``("clipFailed", {code, reason, message})`` for one request."""
         try:
             if rec is None:
                 raise ClipError(protocol.CLIP_RECORDER_DISABLED, self._disabled_reason())
-            return protocol.CLIP_READY, rec.request(kind, duration)
+            return protocol.CLIP_READY, rec.request(kind, duration, track)
         except ClipError as err:
             return protocol.CLIP_FAILED, {"code": err.code, "reason": err.reason, "message": err.reason}
 

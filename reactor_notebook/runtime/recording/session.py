@@ -3,7 +3,8 @@
 A clip request resolves at once to a marker range on the media timeline (seconds since the
 first recorded frame) and a playlist URL the client polls: ``GET /clips`` answers 202 until the
 segment holding the clip's end has closed, then 200 with an fMP4 HLS playlist of whole segments.
-Clips are answered for the session's first output track (the wire's request has no track field).
+Each track has its own recording id (the ``session_id`` of its clips); a request names a track
+or gets the first output track (wire v1's request has no track field).
 """
 
 from __future__ import annotations
@@ -65,9 +66,11 @@ class SessionRecording:
     """The rolling recording of one session's output tracks, addressed by a fresh UUID."""
 
     def __init__(self, root: Path, tracks: list[str], fps: float, policy: SegmentPolicy) -> None:
-        self.id = str(uuid.uuid4())
-        self.directory = root / self.id
+        self.ids = {name: str(uuid.uuid4()) for name in tracks}
         self.primary = tracks[0]
+        self.id = self.ids[self.primary]
+        self.directory = root / self.id
+        self._names = {rid: name for name, rid in self.ids.items()}
         self.tracks = {
             name: TrackRecording(name, self.directory / name, fps, policy) for name in tracks
         }
@@ -95,10 +98,16 @@ class SessionRecording:
             pass
 
     # --- clip requests --------------------------------------------------------------------
-    def request(self, kind: str, duration: Any = None) -> dict[str, Any]:
+    def request(self, kind: str, duration: Any = None, track: Any = None) -> dict[str, Any]:
         """``clip_ready`` fields for a snap clip of ``duration`` s or (``recording``) all that is held."""
         seconds = check_duration(duration) if kind == protocol.CLIP_KIND_SNAP else None
-        rec = self.tracks[self.primary]
+        name = self.primary if track is None else track
+        if name not in self.tracks:
+            raise ClipError(
+                protocol.CLIP_BAD_REQUEST, f"track {track!r} is not a recorded output track (recorded: {sorted(self.tracks)})"
+            )
+        rec = self.tracks[name]
+        rid = self.ids[name]
         if rec.failed is not None:
             raise ClipError(protocol.CLIP_RECORDER_DISABLED, f"recorder disabled: the encoder failed ({rec.failed})")
         end = rec.media_seconds
@@ -107,9 +116,9 @@ class SessionRecording:
         held_from = rec.oldest * rec.segment_seconds
         start = held_from if seconds is None else max(held_from, end - seconds)
         boundary = (math.floor(end / rec.segment_seconds) + 1) * rec.segment_seconds
-        query = urlencode({"session_id": self.id, "start": f"{start:.3f}", "end": f"{end:.3f}"})
+        query = urlencode({"session_id": rid, "start": f"{start:.3f}", "end": f"{end:.3f}"})
         return {
-            "session_id": self.id,
+            "session_id": rid,
             "kind": kind,
             "start_marker": start,
             "end_marker": end,
@@ -119,9 +128,9 @@ class SessionRecording:
         }
 
     # --- HTTP ------------------------------------------------------------------------------
-    def playlist(self, start: float, end: float) -> Playlist:
+    def playlist(self, recording_id: str, start: float, end: float) -> Playlist:
         """The HLS playlist of whole segments covering ``[start, end]``, or 202 until it is closed."""
-        rec = self.tracks[self.primary]
+        rec = self.tracks[self._names[recording_id]]
         seg = rec.segment_seconds
         first = max(math.floor(start / seg), rec.oldest)
         last = max(first, math.ceil(end / seg - 1e-9) - 1)
@@ -133,7 +142,7 @@ class SessionRecording:
             wait = (last + 1) * seg - rec.media_seconds
             return Playlist(None, max(1, math.ceil(wait)))
         durations = [rec.duration(i) for i in range(first, last + 1)]
-        base = f"{protocol.ROUTE_CLIP_CHUNKS_PREFIX}/{self.id}"
+        base = f"{protocol.ROUTE_CLIP_CHUNKS_PREFIX}/{recording_id}"
         lines = [
             "#EXTM3U",
             "#EXT-X-VERSION:7",
@@ -148,9 +157,9 @@ class SessionRecording:
         lines.append("#EXT-X-ENDLIST")
         return Playlist("\n".join(lines) + "\n")
 
-    def chunk(self, filename: str) -> Path:
+    def chunk(self, recording_id: str, filename: str) -> Path:
         """The file behind ``/clips/chunks/{id}/{filename}``; :class:`ClipGone` if not on disk."""
-        rec = self.tracks[self.primary]
+        rec = self.tracks[self._names[recording_id]]
         if filename != INIT_FILENAME:
             index = _segment_index(filename)
             if index is None:
