@@ -152,20 +152,3 @@ def check_version_header(value: str | None, supported_major: int) -> int | None:
     if major > supported_major:
         return 501
     return None
-
-
-# --- Clips and recordings (docs/protocol.md §9) ----------------------------------------------
-ROUTE_CLIPS = "/clips"  # ?session_id=<recording id>&start=<s>&end=<s>: 202 until ready, then an HLS playlist
-ROUTE_CLIP_CHUNKS_PREFIX = "/clips/chunks"
-ROUTE_CLIP_CHUNKS = ROUTE_CLIP_CHUNKS_PREFIX + "/{session_id}/{filename}"
-HLS_MEDIA_TYPE = "application/vnd.apple.mpegurl"
-REQUEST_CLIP = "requestClip"  # v0 runtime-scope messages on the data channel
-REQUEST_RECORDING = "requestRecording"
-CLIP_READY = "clipReady"
-CLIP_FAILED = "clipFailed"
-CLIP_KIND_SNAP = "snap"
-CLIP_KIND_RECORDING = "recording"
-MAX_CLIP_SECONDS = 300.0  # the reference runtime's cap on a snap clip
-CLIP_RECORDER_DISABLED = "RECORDER_DISABLED"  # reasons start "recorder disabled" (what reactor-sdk 1.13 matches)
-CLIP_NO_MEDIA = "NO_MEDIA"
-CLIP_BAD_REQUEST = "BAD_REQUEST"

@@ -13,6 +13,7 @@ from typing import Any
 from aiortc import RTCDataChannel
 
 from .. import protocol
+from ..protocol import clips
 from ..schema import CommandValidationError, validate_command
 from .clip_routes import clip_answer
 from .models.base import Upload
@@ -138,7 +139,7 @@ class Dispatcher:
             if not self.manager.uploads.announce(uid, s.id):
                 log.info("fileUploaded for unknown upload %r", uid)
             return
-        elif type_ in (protocol.REQUEST_CLIP, protocol.REQUEST_RECORDING):
+        elif type_ in (clips.REQUEST_CLIP, clips.REQUEST_RECORDING):
             answer, fields = clip_answer(self.manager, s, type_, data)
             reply = {"type": answer, "data": fields}
         else:

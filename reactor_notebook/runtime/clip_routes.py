@@ -11,11 +11,11 @@ from typing import Any
 
 from aiohttp import web
 
-from .. import protocol
+from ..protocol import clips
 from .recording import ClipGone
 from .session import Session, SessionManager
 
-_SNAP_REQUESTS = (protocol.REQUEST_CLIP, "request_clip")
+_SNAP_REQUESTS = (clips.REQUEST_CLIP, clips.V1_REQUEST_CLIP)
 
 
 def clip_answer(manager: SessionManager, s: Session, request: str, data: Any) -> tuple[str, dict[str, Any]]:
@@ -23,8 +23,8 @@ def clip_answer(manager: SessionManager, s: Session, request: str, data: Any) ->
     fields = data if isinstance(data, dict) else {}
     if request in _SNAP_REQUESTS:
         duration = fields.get("duration_seconds")
-        return manager.recorder.answer(s.recording, protocol.CLIP_KIND_SNAP, duration, fields.get("track"))
-    return manager.recorder.answer(s.recording, protocol.CLIP_KIND_RECORDING, track=fields.get("track"))
+        return manager.recorder.answer(s.recording, clips.KIND_SNAP, duration, fields.get("track"))
+    return manager.recorder.answer(s.recording, clips.KIND_RECORDING, track=fields.get("track"))
 
 
 def _detail(status: int, detail: str) -> web.Response:
@@ -56,7 +56,7 @@ async def get_clip_playlist(manager: SessionManager, request: web.Request) -> we
         return _detail(410, str(exc))
     if playlist.body is None:
         return web.Response(status=202, headers={"Retry-After": str(playlist.retry_after)})
-    return web.Response(text=playlist.body, content_type=protocol.HLS_MEDIA_TYPE)
+    return web.Response(text=playlist.body, content_type=clips.HLS_MEDIA_TYPE)
 
 
 async def get_clip_chunk(manager: SessionManager, request: web.Request) -> web.StreamResponse:
@@ -84,5 +84,5 @@ def add_clip_routes(router: web.UrlDispatcher, manager: SessionManager) -> None:
     async def chunk(request: web.Request) -> web.StreamResponse:
         return await get_clip_chunk(manager, request)
 
-    router.add_get(protocol.ROUTE_CLIPS, playlist)
-    router.add_get(protocol.ROUTE_CLIP_CHUNKS, chunk)
+    router.add_get(clips.ROUTE_CLIPS, playlist)
+    router.add_get(clips.ROUTE_CLIP_CHUNKS, chunk)

@@ -25,6 +25,7 @@ import av
 import numpy as np
 
 from .. import protocol as P
+from ..protocol import clips as PC
 from .errors import NotReadyError, ReactorException
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ class ClipFailedError(ReactorException):
     """The runtime refused a clip or recording (``clip_failed``); ``reason`` is its own words."""
 
     def __init__(self, what: str, reason: str, code: str | None = None) -> None:
-        code = code or (P.CLIP_RECORDER_DISABLED if "recorder disabled" in reason.lower() else "CLIP_FAILED")
+        code = code or (PC.RECORDER_DISABLED if "recorder disabled" in reason.lower() else "CLIP_FAILED")
         super().__init__(code, f"{what} failed: {reason}", component="gpu")
         self.reason = reason
 
@@ -66,9 +67,9 @@ def check_seconds(seconds: Any) -> float:
     """A clip length the runtime will accept, or ValueError saying what is wrong."""
     if isinstance(seconds, bool) or not isinstance(seconds, (int, float)) or not math.isfinite(seconds) or seconds <= 0:
         raise ValueError(f"request_clip: seconds must be a positive finite number, got {seconds!r}")
-    if seconds > P.MAX_CLIP_SECONDS:
+    if seconds > PC.MAX_CLIP_SECONDS:
         raise ValueError(
-            f"request_clip: seconds={seconds:g} exceeds the longest clip, {P.MAX_CLIP_SECONDS:g} s; "
+            f"request_clip: seconds={seconds:g} exceeds the longest clip, {PC.MAX_CLIP_SECONDS:g} s; "
             "use request_recording() for everything the runtime holds"
         )
     return float(seconds)
@@ -169,11 +170,11 @@ class ClipsMixin:
         ``track`` picks another output track than the first (this package's runtime, wire v0).
         """
         data = _with_track({"duration_seconds": check_seconds(seconds)}, track)
-        return await self._sdk.run(self._request_clip(P.REQUEST_CLIP, data, timeout))
+        return await self._sdk.run(self._request_clip(PC.REQUEST_CLIP, data, timeout))
 
     async def request_recording(self, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None) -> Clip:
         """Ask for everything the runtime has recorded of this session (ours: its rolling window)."""
-        return await self._sdk.run(self._request_clip(P.REQUEST_RECORDING, _with_track({}, track), timeout))
+        return await self._sdk.run(self._request_clip(PC.REQUEST_RECORDING, _with_track({}, track), timeout))
 
     async def download(
         self, clip: Clip, path: str | Path | None = None, *, timeout: float | None = DOWNLOAD_TIMEOUT_S
@@ -187,11 +188,11 @@ class ClipsMixin:
     ) -> Clip:
         """Blocking :meth:`request_clip`."""
         data = _with_track({"duration_seconds": check_seconds(seconds)}, track)
-        return self._sdk.run_sync(self._request_clip(P.REQUEST_CLIP, data, timeout))
+        return self._sdk.run_sync(self._request_clip(PC.REQUEST_CLIP, data, timeout))
 
     def request_recording_sync(self, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None) -> Clip:
         """Blocking :meth:`request_recording`."""
-        return self._sdk.run_sync(self._request_clip(P.REQUEST_RECORDING, _with_track({}, track), timeout))
+        return self._sdk.run_sync(self._request_clip(PC.REQUEST_RECORDING, _with_track({}, track), timeout))
 
     def download_sync(
         self, clip: Clip, path: str | Path | None = None, *, timeout: float | None = DOWNLOAD_TIMEOUT_S
@@ -201,7 +202,7 @@ class ClipsMixin:
 
     # --- on the SDK loop ------------------------------------------------------------------
     async def _request_clip(self, request: str, data: dict[str, Any], timeout: float) -> Clip:
-        what = "request_clip" if request == P.REQUEST_CLIP else "request_recording"
+        what = "request_clip" if request == PC.REQUEST_CLIP else "request_recording"
         if self._transport is None or str(getattr(self.status, "value", self.status)) != "ready":
             raise NotReadyError(what, self.status)
         lock = self.__dict__.setdefault("_clip_lock", asyncio.Lock())  # v0 answers carry no request id
@@ -213,14 +214,14 @@ class ClipsMixin:
         if v1 is not None:  # wire v1: a control-channel request correlated by request_id
             if "track" in data:
                 raise ValueError(f"{what}: track= needs wire v0 (v1's request has no track field)")
-            field = "request_clip" if request == P.REQUEST_CLIP else "request_recording"
+            field = PC.V1_REQUEST_CLIP if request == PC.REQUEST_CLIP else PC.V1_REQUEST_RECORDING
             reply = await v1.request_control({field: data}, timeout=timeout)
-            answer, fields = ("clipReady", reply["clip_ready"]) if "clip_ready" in reply else (
-                "clipFailed", reply.get("clip_failed") or {}
+            answer, fields = (PC.CLIP_READY, reply[PC.V1_CLIP_READY]) if PC.V1_CLIP_READY in reply else (
+                PC.CLIP_FAILED, reply.get(PC.V1_CLIP_FAILED) or {}
             )
         else:
             answer, fields = await self._v0_clip_request(request, data, timeout)
-        if answer == P.CLIP_FAILED:
+        if answer == PC.CLIP_FAILED:
             raise ClipFailedError(what, str(fields.get("reason") or fields.get("message") or "no reason given"),
                                   fields.get("code"))
         return self._clip_of(fields)
@@ -228,7 +229,7 @@ class ClipsMixin:
     async def _v0_clip_request(self, request: str, data: dict[str, Any], timeout: float) -> tuple[str, dict[str, Any]]:
         """Send ``requestClip``/``requestRecording``; the first ``clipReady``/``clipFailed`` answers it."""
         loop = asyncio.get_running_loop()
-        futs = {name: loop.create_future() for name in (P.CLIP_READY, P.CLIP_FAILED)}
+        futs = {name: loop.create_future() for name in (PC.CLIP_READY, PC.CLIP_FAILED)}
         for name, fut in futs.items():
             self._runtime_waiters.setdefault(name, []).append(fut)
         try:

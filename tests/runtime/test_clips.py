@@ -9,8 +9,8 @@ import aiohttp
 import numpy as np
 import pytest
 
-from reactor_notebook import protocol
 from reactor_notebook.framecode import read_index
+from reactor_notebook.protocol import clips
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.runtime.models.base import Frame, TrackSpec
 from reactor_notebook.runtime.models.testpattern import TestPattern
@@ -65,7 +65,7 @@ async def test_clip_is_served_as_fmp4_hls_with_the_streamed_frames_in_order(http
             data = await fetch_clip(http, clip, {}, timeout=30)
             async with http.get(url) as r:
                 body = await r.text()
-            assert r.status == 200 and r.content_type == protocol.HLS_MEDIA_TYPE
+            assert r.status == 200 and r.content_type == clips.HLS_MEDIA_TYPE
             lines = body.splitlines()
             assert lines[:2] == ["#EXTM3U", "#EXT-X-VERSION:7"] and lines[-1] == "#EXT-X-ENDLIST"
             assert f'#EXT-X-MAP:URI="/clips/chunks/{fields["session_id"]}/init.mp4"' in lines

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ... import protocol
+from ...protocol import clips
 from .segments import SegmentPolicy
 from .session import ClipError, ClipGone, SessionRecording
 
@@ -138,10 +138,10 @@ class Recorder:
         """``("clipReady", fields)`` or ``("clipFailed", {code, reason, message})`` for one request."""
         try:
             if rec is None:
-                raise ClipError(protocol.CLIP_RECORDER_DISABLED, self._disabled_reason())
-            return protocol.CLIP_READY, rec.request(kind, duration, track)
+                raise ClipError(clips.RECORDER_DISABLED, self._disabled_reason())
+            return clips.CLIP_READY, rec.request(kind, duration, track)
         except ClipError as err:
-            return protocol.CLIP_FAILED, {"code": err.code, "reason": err.reason, "message": err.reason}
+            return clips.CLIP_FAILED, {"code": err.code, "reason": err.reason, "message": err.reason}
 
     def _disabled_reason(self) -> str:
         if not self.settings.enabled:

@@ -19,7 +19,7 @@ from urllib.parse import urlencode
 
 import numpy as np
 
-from ... import protocol
+from ...protocol import clips
 from .segments import INIT_FILENAME, SegmentPolicy, TrackRecording, segment_name
 
 
@@ -47,16 +47,16 @@ class Playlist:
 def check_duration(duration: Any) -> float:
     """A requested clip length in seconds, or :class:`ClipError` naming what is wrong with it."""
     if isinstance(duration, bool) or not isinstance(duration, (int, float)):
-        raise ClipError(protocol.CLIP_BAD_REQUEST, f"duration_seconds must be a number, got {duration!r}")
+        raise ClipError(clips.BAD_REQUEST, f"duration_seconds must be a number, got {duration!r}")
     value = float(duration)
     if not math.isfinite(value) or value <= 0:
         raise ClipError(
-            protocol.CLIP_BAD_REQUEST, f"duration_seconds must be a positive finite number, got {duration!r}"
+            clips.BAD_REQUEST, f"duration_seconds must be a positive finite number, got {duration!r}"
         )
-    if value > protocol.MAX_CLIP_SECONDS:
+    if value > clips.MAX_CLIP_SECONDS:
         raise ClipError(
-            protocol.CLIP_BAD_REQUEST,
-            f"duration_seconds {value:g} exceeds the longest clip, {protocol.MAX_CLIP_SECONDS:g} s; "
+            clips.BAD_REQUEST,
+            f"duration_seconds {value:g} exceeds the longest clip, {clips.MAX_CLIP_SECONDS:g} s; "
             "use request_recording() for everything the runtime still holds",
         )
     return value
@@ -100,19 +100,19 @@ class SessionRecording:
     # --- clip requests --------------------------------------------------------------------
     def request(self, kind: str, duration: Any = None, track: Any = None) -> dict[str, Any]:
         """``clip_ready`` fields for a snap clip of ``duration`` s or (``recording``) all that is held."""
-        seconds = check_duration(duration) if kind == protocol.CLIP_KIND_SNAP else None
+        seconds = check_duration(duration) if kind == clips.KIND_SNAP else None
         name = self.primary if track is None else track
         if name not in self.tracks:
             raise ClipError(
-                protocol.CLIP_BAD_REQUEST, f"track {track!r} is not a recorded output track (recorded: {sorted(self.tracks)})"
+                clips.BAD_REQUEST, f"track {track!r} is not a recorded output track (recorded: {sorted(self.tracks)})"
             )
         rec = self.tracks[name]
         rid = self.ids[name]
         if rec.failed is not None:
-            raise ClipError(protocol.CLIP_RECORDER_DISABLED, f"recorder disabled: the encoder failed ({rec.failed})")
+            raise ClipError(clips.RECORDER_DISABLED, f"recorder disabled: the encoder failed ({rec.failed})")
         end = rec.media_seconds
         if end <= 0:
-            raise ClipError(protocol.CLIP_NO_MEDIA, "no media generated yet: the model has not produced a frame")
+            raise ClipError(clips.NO_MEDIA, "no media generated yet: the model has not produced a frame")
         held_from = rec.oldest * rec.segment_seconds
         start = held_from if seconds is None else max(held_from, end - seconds)
         boundary = (math.floor(end / rec.segment_seconds) + 1) * rec.segment_seconds
@@ -124,7 +124,7 @@ class SessionRecording:
             "end_marker": end,
             "now_marker": end,
             "predicted_ready_at_ms": round((time.time() + boundary - end) * 1000),
-            "playlist_url": f"{protocol.ROUTE_CLIPS}?{query}",
+            "playlist_url": f"{clips.ROUTE_CLIPS}?{query}",
         }
 
     # --- HTTP ------------------------------------------------------------------------------
@@ -142,7 +142,7 @@ class SessionRecording:
             wait = (last + 1) * seg - rec.media_seconds
             return Playlist(None, max(1, math.ceil(wait)))
         durations = [rec.duration(i) for i in range(first, last + 1)]
-        base = f"{protocol.ROUTE_CLIP_CHUNKS_PREFIX}/{recording_id}"
+        base = f"{clips.ROUTE_CLIP_CHUNKS_PREFIX}/{recording_id}"
         lines = [
             "#EXTM3U",
             "#EXT-X-VERSION:7",
