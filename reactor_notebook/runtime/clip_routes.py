@@ -27,6 +27,14 @@ def clip_answer(manager: SessionManager, s: Session, request: str, data: Any) ->
     return manager.recorder.answer(s.recording, clips.KIND_RECORDING, track=fields.get("track"))
 
 
+def clip_answer_v1(manager: SessionManager, s: Session, field: str, data: Any) -> dict[str, Any]:
+    """The payload of the v1 ``ControlServerMessage`` answering ``request_clip``/``request_recording``."""
+    answer, fields = clip_answer(manager, s, field, data)
+    if answer == clips.CLIP_READY:
+        return {clips.V1_CLIP_READY: fields}
+    return {clips.V1_CLIP_FAILED: {"reason": fields["reason"]}}
+
+
 def _detail(status: int, detail: str) -> web.Response:
     return web.json_response({"detail": detail}, status=status)
 

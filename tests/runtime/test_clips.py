@@ -89,6 +89,9 @@ async def test_clip_is_served_as_fmp4_hls_with_the_streamed_frames_in_order(http
 async def test_recording_covers_the_session_so_far(http: aiohttp.ClientSession) -> None:
     with make_runtime() as rt:
         client = await _connected(rt, http)
+        assert rt._server.manager.recorder.descriptor() == {  # type: ignore[union-attr]
+            "enabled": True, "chunk_seconds": 2, "window_seconds": 120.0, "max_mb_per_track": 256.0
+        }
         try:
             await client.wait_frames(10)
             answer = await _ask(client, "requestRecording")
@@ -135,6 +138,7 @@ async def test_bad_durations_are_refused_specifically_and_long_ones_clamped(http
 async def test_recording_off_answers_clip_failed_with_a_reason(http: aiohttp.ClientSession) -> None:
     with make_runtime(recording=False) as rt:
         client = await _connected(rt, http)
+        assert rt._server.manager.recorder.descriptor()["enabled"] is False  # type: ignore[union-attr]
         try:
             for request in ("requestClip", "requestRecording"):
                 answer = await _ask(client, request, {"duration_seconds": 2.0})

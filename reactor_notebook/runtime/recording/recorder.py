@@ -83,6 +83,16 @@ class Recorder:
                 self._own_root = True
         return self._root
 
+    def descriptor(self) -> dict[str, Any]:
+        """The session descriptor's ``recording`` entry (as reactor-runtime 3.10 has it, plus our bounds)."""
+        seg = self.settings.segment_s
+        return {
+            "enabled": self.settings.enabled,
+            "chunk_seconds": int(seg) if float(seg).is_integer() else seg,
+            "window_seconds": self.settings.window_s,
+            "max_mb_per_track": self.settings.max_mb,
+        }
+
     def start(self, tracks: list[str], fps: float) -> SessionRecording | None:
         """A new recording of these output tracks, or None when recording is off or there is no track."""
         if not self.settings.enabled or not tracks:
