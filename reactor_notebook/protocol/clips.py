@@ -2,7 +2,7 @@
 
 ``request_clip{duration_seconds}`` / ``request_recording`` (v0: runtime messages ``requestClip`` /
 ``requestRecording`` on the ``data`` channel) are answered ``clip_ready`` / ``clip_failed{reason}``
-(v0: ``clipReady`` / ``clipFailed``); the clip is then fetched as fMP4 HLS (docs/protocol.md §9).
+(v0: ``clipReady`` / ``clipFailed``); the clip is then fetched as fMP4 HLS from the two routes.
 """
 
 from __future__ import annotations
