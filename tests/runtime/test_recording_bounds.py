@@ -29,10 +29,10 @@ def _read(frame: np.ndarray) -> int:
     return int((bits << np.arange(15, -1, -1)).sum())
 
 
-def _feed(rec: TrackRecording, start: int, n: int) -> None:
-    """Offer frames as fast as the encoder takes them (no drops: this test is about bounds)."""
+def _feed(rec: TrackRecording, start: int, n: int, scale: int = 1) -> None:
+    """Offer frames (``scale`` times bigger) as fast as the encoder takes them, so none is dropped."""
     for i in range(start, start + n):
-        rec.offer(to_yuv420(_frame(i)))
+        rec.offer(to_yuv420(np.repeat(np.repeat(_frame(i), scale, axis=0), scale, axis=1)))
         deadline = time.monotonic() + 10
         while rec.frames_written < i - 2:
             assert time.monotonic() < deadline, "the recorder stopped encoding"
@@ -66,3 +66,17 @@ def test_byte_budget_bounds_the_disk(tmp_path: Path) -> None:
     assert rec.oldest > 0, "the budget never forced a deletion: the frames compress too well"
     assert sum(sizes) <= budget
     assert peak <= budget + max(sizes) * 2  # closed segments within budget, plus the one being written
+
+
+def test_a_change_of_frame_size_keeps_recording_at_the_first_size(tmp_path: Path) -> None:
+    rec = TrackRecording("main", tmp_path / "main", FPS, SegmentPolicy(segment_s=1.0))
+    _feed(rec, 0, 30)
+    _feed(rec, 30, 30, scale=2)  # twice the size from here on, as after a super-resolution switch
+    rec.stop()
+    assert rec.failed is None and rec.frames_written == 60
+    data = (rec.directory / INIT_FILENAME).read_bytes() + b"".join(
+        (rec.directory / segment_name(i)).read_bytes() for i in range(3)
+    )
+    frames = decode_clip(data)
+    assert frames.shape == (60, 96, 160, 3)
+    assert [_read(f) for f in frames] == list(range(60))

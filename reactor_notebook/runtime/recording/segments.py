@@ -156,6 +156,9 @@ class TrackRecording:
         if self._container is None:
             self._open(yuv.shape[1], yuv.shape[0] * 2 // 3)
         frame = av.VideoFrame.from_ndarray(yuv, format="yuv420p")
+        if (frame.width, frame.height) != (self._stream.width, self._stream.height):
+            # the model changed its output size (e.g. Helios super-resolution): keep the first size
+            frame = frame.reformat(width=self._stream.width, height=self._stream.height)
         n = self.frames_written
         frame.pts = n
         frame.time_base = 1 / self.rate
