@@ -1,15 +1,23 @@
 """Wire-protocol constants and message shapes shared by the SDK and the runtime.
 
 Everything that both halves put on the wire lives here once (see ``shared/protocol.md``):
-header names and versions, timing budgets, session ids, and the JSON envelopes of the
-``data`` and ``control`` data channels.
+header names and versions, timing budgets and session ids; the channel codecs live in
+:mod:`.v0` (JSON envelopes) and :mod:`.v1` (protobuf ``reactor_wire.v1``).
 """
 
 from __future__ import annotations
 
-import json
-from dataclasses import dataclass
-from typing import Any, Literal
+from . import v0
+
+# The JSON envelopes (wire v0), re-exported: existing code reads them from this package.
+Envelope = v0.Envelope
+EnvelopeError = v0.EnvelopeError
+Scope = v0.Scope
+control_notification = v0.control_notification
+control_request = v0.control_request
+control_response = v0.control_response
+decode_envelope = v0.decode_envelope
+encode_envelope = v0.encode_envelope
 
 # --- HTTP headers and versions (protocol.md §2.1) ---------------------------------------
 API_VERSION = 1
@@ -48,8 +56,6 @@ TOKEN_LIFETIME_S = 3600
 CHANNEL_CONTROL = "control"
 CHANNEL_DATA = "data"
 
-Scope = Literal["application", "runtime"]
-
 # Error reasons a runtime reports for rejected commands (§6.5).
 ERROR_REASONS = (
     "unknown_command",
@@ -63,80 +69,6 @@ ERROR_REASONS = (
     "past_chunk",
     "invalid_state",
 )
-
-
-def encode_envelope(scope: Scope, type_: str, data: Any = None, uploads: dict[str, Any] | None = None) -> str:
-    """Serialise a ``data``-channel message: ``{"scope", "data": {"type", "data"[, "uploads"]}}``."""
-    inner: dict[str, Any] = {"type": type_, "data": {} if data is None else data}
-    if uploads:
-        inner["uploads"] = uploads
-    return json.dumps({"scope": scope, "data": inner}, separators=(",", ":"), allow_nan=False)
-
-
-@dataclass(frozen=True)
-class Envelope:
-    """A parsed ``data``-channel message; ``scope`` is None for un-enveloped payloads."""
-
-    scope: str | None
-    type: str | None
-    data: Any
-    uploads: dict[str, Any] | None
-    inner: Any
-
-
-class EnvelopeError(ValueError):
-    """A data-channel message that is not valid JSON or not a well-formed envelope."""
-
-
-def decode_envelope(raw: str | bytes) -> Envelope:
-    """Parse one data-channel message; raise :class:`EnvelopeError` with a specific reason."""
-    if isinstance(raw, bytes):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise EnvelopeError(f"message is not UTF-8: {exc}") from None
-    try:
-        obj = json.loads(raw)
-    except (ValueError, RecursionError) as exc:
-        raise EnvelopeError(f"message is not valid JSON: {exc}") from None
-    if not isinstance(obj, dict) or "scope" not in obj:
-        return Envelope(None, None, obj, None, obj)
-    scope = obj.get("scope")
-    inner = obj.get("data")
-    if scope not in ("application", "runtime"):
-        raise EnvelopeError(f"unknown scope {scope!r} (expected 'application' or 'runtime')")
-    if not isinstance(inner, dict):
-        raise EnvelopeError(f"envelope 'data' must be an object, got {type(inner).__name__}")
-    type_ = inner.get("type")
-    if not isinstance(type_, str) or not type_:
-        raise EnvelopeError("envelope 'data.type' must be a non-empty string")
-    uploads = inner.get("uploads")
-    if uploads is not None and not isinstance(uploads, dict):
-        raise EnvelopeError("envelope 'data.uploads' must be an object")
-    return Envelope(scope, type_, inner.get("data", {}), uploads, inner)
-
-
-# --- Control channel (§4.3) ----------------------------------------------------------------
-def control_request(method: str, request_id: str, data: dict[str, Any]) -> str:
-    """A control-channel request awaiting a response with the same ``request_id``."""
-    return json.dumps({"type": "request", "method": method, "request_id": request_id, "data": data})
-
-
-def control_response(
-    method: str, request_id: str, data: dict[str, Any] | None = None, error: dict[str, str] | None = None
-) -> str:
-    """A control-channel response; ``error`` is ``{"code", "message"}`` when refused."""
-    msg: dict[str, Any] = {"type": "response", "method": method, "request_id": request_id}
-    if error is not None:
-        msg["error"] = error
-    else:
-        msg["data"] = data or {}
-    return json.dumps(msg)
-
-
-def control_notification(event: str, name: str) -> str:
-    """A fire-and-forget control notification (``pause_track``, ``resume_track``, ``unpublish_track``)."""
-    return json.dumps({"type": "notification", "event": event, "data": {"name": name}})
 
 
 def check_version_header(value: str | None, supported_major: int) -> int | None:

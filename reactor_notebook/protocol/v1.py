@@ -61,12 +61,12 @@ class V1EncodeError(ValueError):
 def sniff(frame: str | bytes | bytearray | memoryview) -> Wire:
     """The wire of a connection from its first data-channel frame, as the reference runtime decides.
 
-    A text frame, or a binary frame starting with ``{`` or ``[`` (JSON), is v0; any other
+    A text frame, or a binary frame whose first non-space byte is ``{`` or ``[`` (JSON), is v0; any other
     binary frame is v1 protobuf.
     """
     if isinstance(frame, str):
         return "v0"
-    head = bytes(frame[:1])
+    head = bytes(frame).lstrip()[:1]  # the first non-space byte, as the reference reads it
     return "v0" if head in (b"{", b"[") else "v1"
 
 

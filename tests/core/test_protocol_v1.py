@@ -103,6 +103,7 @@ def test_decoded_shapes() -> None:
 def test_sniff_follows_the_reference_rule() -> None:
     assert v1.sniff('{"scope":"runtime"}') == "v0"
     assert v1.sniff(b'{"scope":"runtime"}') == "v0" and v1.sniff(b"[1]") == "v0"
+    assert v1.sniff(b' \n{"scope":"runtime"}') == "v0"
     assert v1.sniff(v1.encode_control_client({"kind": "notification", "ping": {}})) == "v1"
 
 
