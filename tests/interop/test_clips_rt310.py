@@ -32,6 +32,8 @@ def test_clip_from_runtime_310_as_numpy_and_file(tmp_path: Path) -> None:
             saved = reactor.download_sync(clip, tmp_path / "clip.mp4")
             whole = reactor.request_recording_sync()
             assert whole.kind == "recording" and whole.start_marker == 0.0
+            longer = reactor.request_clip_sync(250)  # longer than the recording: clamped to its start
+            assert longer.start_marker == 0.0 and longer.end_marker >= whole.end_marker
             assert (recordings / clip.session_id / "init.mp4").is_file()
         finally:
             reactor.disconnect_sync()

@@ -38,6 +38,8 @@ async def test_clip_downloads_as_frames_and_as_a_file(
     assert _in_order(decode_clip(saved)) == codes  # the file is playable and holds the same frames
     whole = await reactor.request_recording()
     assert whole.kind == "recording" and whole.start_marker == 0.0 and whole.end_marker >= clip.end_marker
+    longer = await reactor.request_clip(250)  # longer than the recording: it starts where the recording does
+    assert longer.kind == "snap" and longer.start_marker == 0.0 and longer.end_marker >= whole.end_marker
 
 
 async def test_bad_seconds_are_refused_before_sending(local_reactor: tuple[Reactor, Recorder]) -> None:
