@@ -37,6 +37,9 @@ LOCAL_BEARER = "local"
 FLAT_CONNECTION_ID = 1001
 MIN_CONNECTION_ID = 1001
 MAX_CONNECTION_ID = 9999
+GENERATIONS = ("streamed", "stepped")  # how a session generates (``generation`` in its creating body)
+WIRE_VERSIONS = ("v0", "v1")  # data-channel wires a runtime serves, picked per connection
+TRANSPORTS = ({"protocol": "webrtc", "version": WEBRTC_VERSION},)
 SESSION_STATES = ("CREATED", "PENDING", "SUSPENDED", "WAITING", "ACTIVE", "INACTIVE", "CLOSED")
 
 # --- Timing budgets (§2.6, §4.2) -----------------------------------------------------------

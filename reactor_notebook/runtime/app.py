@@ -144,8 +144,18 @@ async def start_session(request: web.Request) -> web.Response:
     body = await _json_body(request)
     extra = body if isinstance(body, dict) else {}
     m = _manager(request)
+    generation = _generation(extra)
     s = m.start_local(extra.get("extra_configs") or extra.get("extra_args"))
+    s.generation = s.generation or generation  # idempotent start keeps the first session's mode
     return web.json_response(m.descriptor(s))
+
+
+def _generation(body: dict[str, Any]) -> str:
+    """``generation`` of a session-creating body ("streamed" when absent); 422 names a bad value."""
+    value = body.get("generation", protocol.GENERATIONS[0])
+    if value not in protocol.GENERATIONS:
+        raise SessionError(422, f"'generation' must be one of {list(protocol.GENERATIONS)}, got {value!r}")
+    return str(value)
 
 
 async def stop_session(request: web.Request) -> web.Response:
@@ -214,7 +224,9 @@ async def create_session(request: web.Request) -> web.Response:
     ):
         return _detail(422, "'supported_transports' must include {'protocol': 'webrtc'}")
     extra = body.get("extra_configs") or body.get("extra_args")
+    generation = _generation(body)
     s = m.create_cloud(extra if isinstance(extra, dict) else None)
+    s.generation = generation
     return web.json_response(m.descriptor(s, initial=True), status=201)
 
 

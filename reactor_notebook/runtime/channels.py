@@ -15,10 +15,12 @@ from aiortc import RTCDataChannel
 from .. import protocol
 from ..protocol import clips
 from ..schema import CommandValidationError, validate_command
+from .channels_v1 import V1Channels
 from .clip_routes import clip_answer
 from .models.base import Upload
 from .peer import Peer
 from .session import Session, SessionManager, send_text
+from .wire_choice import latch_wire
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +31,7 @@ class Dispatcher:
     def __init__(self, manager: SessionManager) -> None:
         self.manager = manager
         manager.dispatcher = self
+        self.v1 = V1Channels(self)
 
     def attach(self, peer: Peer, channel: RTCDataChannel) -> None:
         """A client opened a channel; wire it by label."""
@@ -52,14 +55,16 @@ class Dispatcher:
         def done(f: Any) -> None:
             if f.cancelled() or f.exception() is not None:
                 return
-            for msg in f.result() or []:
-                send_text(peer.channels.get(protocol.CHANNEL_DATA), self.manager.encode("application", msg))
+            self.manager.send_to(peer, f.result() or [])
 
         fut.add_done_callback(done)
 
     # --- data ---------------------------------------------------------------------------------
     def on_data(self, s: Session, peer: Peer, raw: str | bytes) -> None:
         peer.touch()
+        if latch_wire(self.manager, peer, raw) == "v1":
+            self.v1.on_data(s, peer, raw)
+            return
         if len(raw) > protocol.MAX_MESSAGE_SIZE:
             self._reject(s, CommandValidationError(
                 _peek_type(raw), "invalid_value",
@@ -150,6 +155,9 @@ class Dispatcher:
     # --- control ----------------------------------------------------------------------------------
     def on_control(self, s: Session, peer: Peer, raw: str | bytes) -> None:
         peer.touch()
+        if latch_wire(self.manager, peer, raw) == "v1":
+            self.v1.on_control(s, peer, raw)
+            return
         try:
             msg = json.loads(raw)
         except (ValueError, UnicodeDecodeError, RecursionError):

@@ -91,6 +91,9 @@ class Peer:
         self.senders: dict[str, Any] = {}
         self.channels: dict[str, RTCDataChannel] = {}
         self.published: set[str] = set()  # inputs this peer holds the publisher slot for
+        self.wire: str | None = None  # "v0" | "v1", latched by the first inbound data-channel frame
+        self.wire_hint: str | None = None  # "v1" when the offer came from a v1-era client
+        self.held_messages: list[dict[str, Any]] = []  # greetings waiting for the wire to be known
         self.last_activity = time.monotonic()
         self.connected = False
         self.closed = False

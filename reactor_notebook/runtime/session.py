@@ -19,7 +19,6 @@ from enum import Enum
 from typing import Any
 
 from aiortc import RTCDataChannel
-from aiortc.sdp import candidate_from_sdp
 from av import VideoFrame
 
 from .. import protocol, schema
@@ -30,7 +29,9 @@ from .models.base import Model, TrackSpec
 from .peer import Peer, fallback_mapping
 from .recording import Recorder, SessionRecording
 from .sdp import MappingError, validate_track_mapping
+from .trickle import CandidateError, Trickle
 from .uploads import UploadStore
+from .wire_choice import Encoded, expects_v1, holds, requester_of, v1_descriptor_fields
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +101,7 @@ class Connection:
     error: str | None = None
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one offer at a time per connection
+    trickle: Trickle = field(default_factory=Trickle)  # candidates waiting for the peer's offer
 
 
 @dataclass
@@ -119,6 +121,7 @@ class Session:
     next_cid: int = protocol.FLAT_CONNECTION_ID + 1
     extra: dict[str, Any] = field(default_factory=dict)
     recording: SessionRecording | None = None
+    generation: str | None = None  # "streamed" | "stepped", from the session-creating body
 
     @property
     def peers(self) -> list[Peer]:
@@ -233,8 +236,8 @@ class SessionManager:
         loop = self.loop
 
         def emit(message: dict[str, Any]) -> None:
-            try:
-                loop.call_soon_threadsafe(self.broadcast, s, message)
+            try:  # a v1 requester gets its command's messages after its reply (channels_v1)
+                loop.call_soon_threadsafe(self.broadcast, s, message, requester_of(message))
             except RuntimeError:  # loop closed during shutdown
                 pass
 
@@ -274,6 +277,8 @@ class SessionManager:
             d["selected_transport"] = {"protocol": "webrtc", "version": protocol.WEBRTC_VERSION}
             d["capabilities"] = self.info.capabilities
             d["schema"] = self.info.schema
+            d.update(v1_descriptor_fields(s.generation))
+            d["recording"] = self.recorder.descriptor()
         return d
 
     def closed_descriptor(self, sid: str) -> dict[str, Any] | None:
@@ -329,8 +334,11 @@ class SessionManager:
                 await old.close()
             if not s.live:
                 raise SessionError(404, f"Session not found: {s.id}")
+            if conn.peer is not None or conn.offer_state != "none":
+                conn.trickle.final = False  # a re-offer brings its own candidates
             peer = Peer(self, cid, ice_servers=self.config.ice_servers, encoder=self.config.encoder)
             peer.session = s
+            peer.wire_hint = "v1" if expects_v1(sdp) else None
             conn.peer = peer
             conn.offer_state, conn.answer, conn.error = "pending", None, None
             s.idle_since = time.monotonic()
@@ -348,6 +356,7 @@ class SessionManager:
         else:
             if conn.peer is peer:
                 conn.offer_state, conn.answer = "ready", answer
+                await conn.trickle.apply(peer.pc)  # candidates that came before or during the offer
             return
         log.warning("connection %s: %s", conn.connection_id, conn.error)
         if conn.peer is peer:
@@ -366,26 +375,16 @@ class SessionManager:
         return 200, {"sdp_answer": conn.answer, "connection_id": cid}
 
     async def add_candidates(self, s: Session, cid: int, body: Any) -> None:
-        """Trickled candidates (no target client trickles): applied to the connection's peer if any."""
+        """Trickled candidates: applied once the connection's peer has its offer, kept until then."""
         conn = s.connections.get(cid)
         if conn is None:
             raise SessionError(404, f"Connection {cid} not found in session {s.id}")
-        cands = body.get("candidates") if isinstance(body, dict) else None
-        if conn.peer is None or not isinstance(cands, list):
-            return
-        for c in cands:
-            if not isinstance(c, dict) or not isinstance(c.get("candidate"), str):
-                continue
-            text = c["candidate"].removeprefix("candidate:")
-            if not text:
-                continue
-            try:
-                cand = candidate_from_sdp(text)
-                cand.sdpMid = c.get("sdp_mid")
-                cand.sdpMLineIndex = c.get("sdp_mline_index")
-                await conn.peer.pc.addIceCandidate(cand)
-            except Exception as exc:
-                log.debug("ignoring trickled candidate: %s", exc)
+        try:
+            conn.trickle.add(body)
+        except CandidateError as exc:
+            raise SessionError(400, f"Bad ice_candidates: {exc}") from None
+        if conn.peer is not None and conn.offer_state == "ready":
+            await conn.trickle.apply(conn.peer.pc)
 
     # --- PeerHost callbacks -------------------------------------------------------------------------
     def _session_of(self, peer: Peer) -> Session | None:
@@ -464,14 +463,24 @@ class SessionManager:
                 s.worker.submit(self.model.on_input_changed, track, False)
 
     # --- messages -----------------------------------------------------------------------------------
-    def broadcast(self, s: Session, message: dict[str, Any]) -> None:
-        """Send an application message to every open ``data`` channel of the session."""
-        self.broadcast_raw(s, "application", message)
+    def broadcast(self, s: Session, message: dict[str, Any], skip: Peer | None = None) -> None:
+        """Send an application message to every open ``data`` channel of the session (but ``skip``)."""
+        self.broadcast_raw(s, "application", message, skip)
 
-    def broadcast_raw(self, s: Session, scope: str, message: dict[str, Any]) -> None:
-        text = self.encode(scope, message)
+    def broadcast_raw(self, s: Session, scope: str, message: dict[str, Any], skip: Peer | None = None) -> None:
+        encoded = Encoded(scope, message, self.encode)
         for peer in s.peers:
-            send_text(peer.channels.get(protocol.CHANNEL_DATA), text)
+            if peer is skip:
+                continue
+            send_text(peer.channels.get(protocol.CHANNEL_DATA), encoded.for_peer(peer))
+
+    def send_to(self, peer: Peer, messages: list[dict[str, Any]]) -> None:
+        """Application messages for one connection, in its wire (held until a v1-era client speaks)."""
+        if holds(peer):
+            peer.held_messages.extend(messages)
+            return
+        for message in messages:
+            send_text(peer.channels.get(protocol.CHANNEL_DATA), Encoded("application", message, self.encode).for_peer(peer))
 
     @staticmethod
     def encode(scope: str, message: dict[str, Any]) -> str:
@@ -551,9 +560,9 @@ class SessionManager:
                     self.loop.create_task(self.close_session(s, "maximum session duration reached"))
 
 
-def send_text(channel: RTCDataChannel | None, text: str) -> None:
-    """Send on a channel if it is open; never raises."""
-    if channel is None or channel.readyState != "open":
+def send_text(channel: RTCDataChannel | None, text: str | bytes | None) -> None:
+    """Send a frame (text or binary) on a channel if it is open; never raises."""
+    if channel is None or text is None or channel.readyState != "open":
         return
     try:
         channel.send(text)

@@ -125,3 +125,19 @@ def test_restore_integers() -> None:
     props = {"r": {"type": "integer"}, "x": {"type": "number"}}
     assert v1.restore_integers({"r": 3.0, "x": 3.0, "s": "a"}, props) == {"r": 3, "x": 3.0, "s": "a"}
     assert v1.restore_integers({"r": 2.5}, props) == {"r": 2.5}
+
+
+def test_server_messages_and_unknown_fields() -> None:
+    from reactor_notebook.protocol import v1_messages as out
+
+    reply = v1.decode_data_server(out.model_message({"type": "color_set", "data": {"r": 1}}, "r1"))
+    assert reply == {"request_id": "r1", "kind": "response", "message": {"type": "color_set", "data": {"r": 1.0}}}
+    note = v1.decode_data_server(out.model_message({"type": "state", "data": {}}))
+    assert note["kind"] == "notification" and note["request_id"] == ""
+    assert v1.decode_data_server(out.command_ack("r2")) == {"request_id": "r2", "kind": "response"}
+    err = v1.decode_control_server(out.control_error("c1", "publish_refused", "why"))
+    assert err["error"] == {"code": "publish_refused", "message": "why"}
+    raw = v1.encode_data_client({"request_id": "u1", "kind": "request"}) + b"\xfa\x01\x00"
+    assert out.unknown_fields(raw) == [31]
+    assert "field 31" in out.describe_unknown("DataClientMessage", raw, {"command": 10})
+    assert out.unknown_fields(b"\x0a\xff") == []  # truncated: nothing to name

@@ -7,7 +7,8 @@ import aiohttp
 from reactor_notebook import protocol
 from reactor_notebook.runtime import LocalRuntime
 
-DESCRIPTOR_KEYS = {"session_id", "state", "cluster", "model", "server_info", "selected_transport", "capabilities", "schema"}
+DESCRIPTOR_KEYS = {"session_id", "state", "cluster", "model", "server_info", "selected_transport", "capabilities", "schema",
+                   "generation", "transports", "wire_versions", "recording", "step_results"}
 
 
 async def test_start_session_returns_full_descriptor_and_is_idempotent(
@@ -21,6 +22,8 @@ async def test_start_session_returns_full_descriptor_and_is_idempotent(
     assert first["model"]["name"] == "testpattern"
     assert isinstance(first["server_info"]["server_version"], str)
     assert first["selected_transport"] == {"protocol": "webrtc", "version": "1.0"}
+    assert first["transports"] == [first["selected_transport"]] and first["generation"] == "streamed"
+    assert first["wire_versions"] == ["v0", "v1"] and first["recording"]["enabled"] is True
     caps = first["capabilities"]
     assert caps["protocol_version"] == "1.1"
     assert caps["tracks"] == [

@@ -112,8 +112,12 @@ class Model(ABC):
 
     # --- work ----------------------------------------------------------------------------
     @abstractmethod
-    def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> None:
-        """Apply a schema-valid command; raise CommandValidationError for semantic rejections."""
+    def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any] | None:
+        """Apply a schema-valid command; raise CommandValidationError for semantic rejections.
+
+        May return a reply message ``{"type", "data"}``: a wire-v1 client gets it as the answer to
+        that command (None = a bare acknowledgement). Broadcasts still go through :meth:`emit`.
+        """
 
     @abstractmethod
     def render(self) -> dict[str, Frame]:

@@ -89,11 +89,14 @@ class HeliosModel(Model):
         return self.sim.error_messages(error)
 
     # --- work ------------------------------------------------------------------------------------
-    def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> None:
+    def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any] | None:
+        """Apply a command and broadcast what it caused; the reply is its effect (else the new state)."""
         with self._lock:
             messages = self.sim.apply(command, args, uploads)
         for msg in messages:
             self.emit(msg)
+        effects = [m for m in messages if m.get("type") != "state"]
+        return (effects or messages or [None])[0]
 
     def render(self) -> dict[str, Frame]:
         with self._lock:

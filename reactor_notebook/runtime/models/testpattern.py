@@ -69,11 +69,14 @@ class TestPattern(Model):
         self.color = (255, 0, 0)
         self.input_frames.clear()
 
-    def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> None:
+    def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any] | None:
         if command == "set_color":
             self.color = (int(args["r"]), int(args["g"]), int(args["b"]))
             r, g, b = self.color
-            self.emit({"type": "color_set", "data": {"r": r, "g": g, "b": b}})
+            reply = {"type": "color_set", "data": {"r": r, "g": g, "b": b}}
+            self.emit(reply)
+            return reply
+        return None
 
     def render(self) -> dict[str, Frame]:
         frame = self._base

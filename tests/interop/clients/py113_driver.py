@@ -1,0 +1,173 @@
+"""Drive the official reactor-sdk 1.13.0 (PY113, wire v1) from a test over stdin/stdout JSON lines.
+
+Runs inside the PY113 venv. Operations arrive as JSON lines on stdin (``{"op": "connect"}``,
+``{"op": "send_command", "command": ..., "data": ...}``, ...); events go to stdout as JSON lines:
+status changes, decoded frames of ``main_video`` (index code, shape, probe pixels), messages,
+runtime messages, errors, and ``op_done``/``op_failed`` with the operation's result or the
+exception's class, code and text. Only the public 1.13 API is used.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import dataclasses
+import importlib.util
+import json
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[3]
+_lock = threading.Lock()
+
+
+def _load_framecode() -> Any:
+    """reactor_notebook/framecode.py by path (the package itself is not installed here)."""
+    spec = importlib.util.spec_from_file_location("_framecode", REPO / "reactor_notebook" / "framecode.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+framecode = _load_framecode()
+
+
+def emit(ev: str, **fields: Any) -> None:
+    """One event line on stdout (any thread)."""
+    fields["ev"] = ev
+    fields.setdefault("t", time.monotonic())
+    with _lock:
+        sys.stdout.write(json.dumps(fields, default=str) + "\n")
+        sys.stdout.flush()
+
+
+class Driver:
+    """Owns one 1.13 Reactor and executes operations."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        import reactor_sdk
+
+        self.sdk = reactor_sdk
+        self.args = args
+        self.probes = [tuple(int(v) for v in p.split(",")) for p in args.probe]
+        self.frames = 0
+        kwargs: dict[str, Any] = {"api_url": args.api_url, "local": args.mode == "local"}
+        if args.api_key:
+            kwargs["api_key"] = args.api_key
+        self.reactor = reactor_sdk.Reactor(args.model, **kwargs)
+        r = self.reactor
+        r.on("status_changed", lambda s: emit("status", status=str(getattr(s, "value", s))))
+        r.on("message", lambda m: emit("message", message=m))
+        r.on("runtime_message", lambda m: emit("runtime_message", message=m))
+        r.on("error", lambda e: emit("error", code=getattr(e, "code", None), message=str(e)))
+        r.track("main_video").on_frame(self._on_frame)
+
+    def _on_frame(self, image: np.ndarray) -> None:
+        self.frames += 1
+        if self.frames % self.args.frame_every:
+            return
+        h, w = image.shape[:2]
+        px = [image[min(y, h - 1), min(x, w - 1)].tolist() for x, y in self.probes]
+        emit("frame", n=self.frames, index=framecode.read_index(image), shape=list(image.shape), px=px)
+
+    async def run_op(self, op: dict[str, Any]) -> None:
+        name = op.get("op")
+        try:
+            result = await self._dispatch(name, op)
+            emit("op_done", op=name, id=op.get("id"), result=result)
+        except Exception as exc:
+            emit("op_failed", op=name, id=op.get("id"), error=f"{type(exc).__name__}: {exc}",
+                 cls=type(exc).__name__, code=getattr(exc, "code", None))
+
+    async def _dispatch(self, name: str | None, op: dict[str, Any]) -> Any:
+        r = self.reactor
+        if name == "connect":
+            await r.connect()
+            return {"status": str(r.status.value), "session_id": r.session_id}
+        if name == "send_command":
+            data = dict(op.get("data") or {})
+            if op.get("file_key"):
+                data[op["file_key"]] = self.ref
+            return await r.send_command(op["command"], data)
+        if name == "request_schema":
+            return await r.request_schema()
+        if name == "publish":
+            self.input = await r.publish_track(op["name"])
+            return {"published": self.input.published}
+        if name == "push_frames":
+            image = np.zeros((op.get("height", 240), op.get("width", 320), 3), np.uint8)
+            image[:] = op.get("color", [0, 200, 0])
+            for _ in range(int(op["count"])):
+                self.input.push_frame(image)
+                await asyncio.sleep(1 / 15)
+            return None
+        if name == "unpublish":
+            r.unpublish_track(op["name"])
+            return None
+        if name == "pause":
+            await r.track(op["name"]).pause()
+            return sorted(r.paused_tracks)
+        if name == "resume":
+            await r.track(op["name"]).resume()
+            return sorted(r.paused_tracks)
+        if name == "get_stats":
+            stats = await r.get_stats()
+            return dataclasses.asdict(stats) if dataclasses.is_dataclass(stats) else str(stats)
+        if name == "upload":
+            self.ref = await r.upload_file(bytes.fromhex(op["hex"]), name=op["name"], mime_type=op["mime_type"])
+            return dataclasses.asdict(self.ref)
+        if name == "request_clip":
+            return dataclasses.asdict(await r.request_clip(float(op["duration"])))
+        if name == "state":
+            return {"status": str(r.status.value), "frames": self.frames}
+        if name == "disconnect":
+            await r.disconnect()
+            return None
+        raise ValueError(f"unknown op {name!r}")
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--mode", choices=["local", "cloud"], required=True)
+    parser.add_argument("--model", default="testpattern")
+    parser.add_argument("--api-url", required=True)
+    parser.add_argument("--api-key", default=None)
+    parser.add_argument("--probe", action="append", default=[], help="x,y pixel to report per frame")
+    parser.add_argument("--frame-every", type=int, default=1)
+    args = parser.parse_args()
+    import reactor_sdk
+
+    emit("hello", sdk="py113", version=getattr(reactor_sdk, "__version__", "?"), pid=os.getpid())
+    driver = Driver(args)
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    pending: set[asyncio.Task[None]] = set()
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        op = json.loads(line)
+        if op.get("op") == "exit":
+            break
+        task = asyncio.create_task(driver.run_op(op))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    for task in list(pending):
+        task.cancel()
+    try:
+        await asyncio.wait_for(driver.reactor.disconnect(), 10)
+    except Exception as exc:
+        emit("exit_error", error=str(exc))
+    emit("bye", frames=driver.frames)
+
+
+if __name__ == "__main__":
+    asyncio.run(main())
