@@ -12,7 +12,7 @@ from typing import Any
 from aiohttp import web
 
 from ..protocol import clips
-from .recording import ClipGone
+from .recording import ClipError, ClipGone
 from .session import Session, SessionManager
 
 _SNAP_REQUESTS = (clips.REQUEST_CLIP, clips.V1_REQUEST_CLIP)
@@ -59,9 +59,11 @@ async def get_clip_playlist(manager: SessionManager, request: web.Request) -> we
     if end <= start:
         raise web.HTTPBadRequest(reason=f"'end' ({end:g}) must be greater than 'start' ({start:g})")
     try:
-        playlist = manager.recorder.find(sid).playlist(sid, start, end)
+        playlist = manager.recorder.find(sid).playlist(sid, start, end, request.query.get("track"))
     except ClipGone as exc:
         return _detail(410, str(exc))
+    except ClipError as exc:
+        return _detail(400, exc.reason)
     if playlist.body is None:
         return web.Response(status=202, headers={"Retry-After": str(playlist.retry_after)})
     return web.Response(text=playlist.body, content_type=clips.HLS_MEDIA_TYPE)

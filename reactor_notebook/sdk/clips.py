@@ -12,13 +12,14 @@ wire v0 (runtime messages ``requestClip`` → ``clipReady``/``clipFailed``) and 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import io
 import math
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlencode, urljoin, urlsplit
 
 import aiohttp
 import av
@@ -167,7 +168,8 @@ class ClipsMixin:
     ) -> Clip:
         """Ask for the last ``seconds`` of the stream; raises :class:`ClipFailedError` if refused.
 
-        ``track`` picks another output track than the first (this package's runtime, wire v0).
+        ``track`` picks another output track than the first (this package's runtime; reactor-runtime 3.x
+        records one track and ignores it).
         """
         data = _with_track({"duration_seconds": check_seconds(seconds)}, track)
         return await self._sdk.run(self._request_clip(PC.REQUEST_CLIP, data, timeout))
@@ -211,11 +213,10 @@ class ClipsMixin:
 
     async def _request_clip_locked(self, request: str, what: str, data: dict[str, Any], timeout: float) -> Clip:
         v1 = getattr(self, "v1", None)
-        if v1 is not None:  # wire v1: a control-channel request correlated by request_id
-            if "track" in data:
-                raise ValueError(f"{what}: track= needs wire v0 (v1's request has no track field)")
+        if v1 is not None:  # wire v1: a control-channel request correlated by request_id (no track field)
             field = PC.V1_REQUEST_CLIP if request == PC.REQUEST_CLIP else PC.V1_REQUEST_RECORDING
-            reply = await v1.request_control({field: data}, timeout=timeout)
+            body = {k: v for k, v in data.items() if k != "track"}
+            reply = await v1.request_control({field: body}, timeout=timeout)
             answer, fields = (PC.CLIP_READY, reply[PC.V1_CLIP_READY]) if PC.V1_CLIP_READY in reply else (
                 PC.CLIP_FAILED, reply.get(PC.V1_CLIP_FAILED) or {}
             )
@@ -224,7 +225,10 @@ class ClipsMixin:
         if answer == PC.CLIP_FAILED:
             raise ClipFailedError(what, str(fields.get("reason") or fields.get("message") or "no reason given"),
                                   fields.get("code"))
-        return self._clip_of(fields)
+        clip = self._clip_of(fields)
+        if "track" in data:  # the playlist of another track on the same timeline (this package's runtime)
+            clip = dataclasses.replace(clip, playlist_url=f"{clip.playlist_url}&{urlencode({'track': data['track']})}")
+        return clip
 
     async def _v0_clip_request(self, request: str, data: dict[str, Any], timeout: float) -> tuple[str, dict[str, Any]]:
         """Send ``requestClip``/``requestRecording``; the first ``clipReady``/``clipFailed`` answers it."""

@@ -14,6 +14,7 @@ from reactor_notebook.protocol import clips
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.runtime.models.base import Frame, TrackSpec
 from reactor_notebook.runtime.models.testpattern import TestPattern
+from reactor_notebook.sdk import Reactor
 from reactor_notebook.sdk.clips import Clip, decode_clip, fetch_clip
 
 from .client import RawClient, wait_until
@@ -211,6 +212,9 @@ async def test_every_output_track_is_recorded_and_a_request_can_name_one(http: a
             assert main["data"]["session_id"] != preview["data"]["session_id"]
             assert unknown["type"] == "clipFailed" and unknown["data"]["code"] == "BAD_REQUEST"
             assert "'webcam' is not a recorded output track (recorded: ['main_video', 'preview'])" in unknown["data"]["reason"]
+            url = rt.url + main["data"]["playlist_url"]
+            async with http.get(url + "&track=nope") as r:
+                assert r.status == 400 and "'nope' is not a recorded output track" in (await r.json())["detail"]
             sizes = []
             for answer in (main, preview):
                 clip = Clip(**{**answer["data"], "playlist_url": rt.url + answer["data"]["playlist_url"]})
@@ -218,6 +222,20 @@ async def test_every_output_track_is_recorded_and_a_request_can_name_one(http: a
         finally:
             await client.close()
     assert sizes == [(192, 320, 3), (96, 160, 3)]
+
+
+def test_our_sdk_clips_another_track() -> None:
+    with LocalRuntime(model=TwoTracks(width=320, height=192, fps=30), port=0) as rt:
+        reactor = Reactor("testpattern", local=True, local_url=rt.url)
+        reactor.connect_sync()
+        try:
+            reactor.frames.record(20)
+            preview = reactor.download_sync(reactor.request_clip_sync(0.5, track="preview"))
+            main = reactor.download_sync(reactor.request_clip_sync(0.5))
+        finally:
+            reactor.disconnect_sync()
+    assert isinstance(preview, np.ndarray) and isinstance(main, np.ndarray)
+    assert preview.shape[1:] == (96, 160, 3) and main.shape[1:] == (192, 320, 3)
 
 
 def test_bad_recording_options_name_the_option() -> None:

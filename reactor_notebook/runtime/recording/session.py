@@ -128,8 +128,18 @@ class SessionRecording:
         }
 
     # --- HTTP ------------------------------------------------------------------------------
-    def playlist(self, recording_id: str, start: float, end: float) -> Playlist:
-        """The HLS playlist of whole segments covering ``[start, end]``, or 202 until it is closed."""
+    def playlist(self, recording_id: str, start: float, end: float, track: str | None = None) -> Playlist:
+        """The HLS playlist of whole segments covering ``[start, end]``, or 202 until it is closed.
+
+        ``track`` names another output track of the same session (same timeline): how a client on
+        wire v1, whose request has no track field, gets that track's clip.
+        """
+        if track is not None:
+            if track not in self.ids:
+                raise ClipError(
+                    clips.BAD_REQUEST, f"track {track!r} is not a recorded output track (recorded: {sorted(self.ids)})"
+                )
+            recording_id = self.ids[track]
         rec = self.tracks[self._names[recording_id]]
         seg = rec.segment_seconds
         first = max(math.floor(start / seg), rec.oldest)
