@@ -228,6 +228,8 @@ class TrackRecording:
         if last >= 0:
             self._segment_closed(last)
         self.finished = True
+        if self.frames_dropped:
+            log.warning("recorder of track %r dropped %d frames: its encoder fell behind", self.name, self.frames_dropped)
 
     def _close_container(self) -> None:
         container, self._container = self._container, None
