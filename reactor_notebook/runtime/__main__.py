@@ -54,6 +54,16 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--bitrate", default=None, help="start bitrate in bit/s, e.g. 3M or 2500k (default 3M)")
     p.add_argument("--max-bitrate", default=None, help="maximum bitrate in bit/s (default 8M)")
     p.add_argument("--min-bitrate", default=None, help="lowest bitrate receiver feedback may set (default bitrate/2)")
+    p.add_argument("--no-recording", dest="recording", action="store_false",
+                   help="do not record output tracks (clip requests are then answered clipFailed)")
+    p.add_argument("--recordings-dir", default=None, metavar="DIR",
+                   help="where rolling recordings are written (default: a temporary directory removed at exit)")
+    p.add_argument("--recording-window", type=float, default=120.0, metavar="S",
+                   help="seconds of recording kept per output track (default 120)")
+    p.add_argument("--recording-max-mb", type=float, default=256.0, metavar="MB",
+                   help="megabytes of recording kept per output track (default 256)")
+    p.add_argument("--recording-linger", type=float, default=10.0, metavar="S",
+                   help="seconds a session's recording outlives the session (default 10)")
     p.add_argument("--log-level", default="WARNING", help="logging level (default WARNING)")
     return p
 
@@ -100,6 +110,11 @@ def main(argv: list[str] | None = None) -> int:
             bitrate=args.bitrate,
             max_bitrate=args.max_bitrate,
             min_bitrate=args.min_bitrate,
+            recording=args.recording,
+            recordings_dir=args.recordings_dir,
+            recording_window=args.recording_window,
+            recording_max_mb=args.recording_max_mb,
+            recording_linger=args.recording_linger,
         )
         model = create_model(args.model, fps=args.fps, **dict(args.model_option))
     except (ConfigError, EncoderSettingsError, ValueError, TypeError) as exc:

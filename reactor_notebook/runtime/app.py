@@ -17,6 +17,7 @@ from aiohttp import web
 from .. import protocol
 from .auth import Authenticator, AuthError
 from .channels import Dispatcher
+from .clip_routes import add_clip_routes
 from .config import MAX_UPLOAD_BYTES
 from .session import SessionError, SessionManager
 from .uploads import UploadError
@@ -371,4 +372,5 @@ def build_app(manager: SessionManager, auth: Authenticator) -> web.Application:
         r.add_put(path, post_offer)
         r.add_get(path, get_answer)
     r.add_post(TRANSPORT + "/connections/{cid}/ice_candidates", ice_candidates)
+    add_clip_routes(r, manager)
     return app

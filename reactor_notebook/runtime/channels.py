@@ -13,20 +13,16 @@ from typing import Any
 from aiortc import RTCDataChannel
 
 from .. import protocol
+from ..protocol import clips
 from ..schema import CommandValidationError, validate_command
 from .channels_v1 import V1Channels
+from .clip_routes import clip_answer
 from .models.base import Upload
 from .peer import Peer
 from .session import Session, SessionManager, send_text
 from .wire_choice import latch_wire
 
 log = logging.getLogger(__name__)
-
-CLIP_FAILED = {
-    "code": "RECORDER_DISABLED",
-    "reason": "RECORDER_DISABLED",
-    "message": "This runtime has no recorder: clips and recordings are disabled",
-}
 
 
 class Dispatcher:
@@ -148,8 +144,9 @@ class Dispatcher:
             if not self.manager.uploads.announce(uid, s.id):
                 log.info("fileUploaded for unknown upload %r", uid)
             return
-        elif type_ in ("requestClip", "requestRecording"):
-            reply = {"type": "clipFailed", "data": dict(CLIP_FAILED)}
+        elif type_ in (clips.REQUEST_CLIP, clips.REQUEST_RECORDING):
+            answer, fields = clip_answer(self.manager, s, type_, data)
+            reply = {"type": answer, "data": fields}
         else:
             log.info("dropping unknown runtime message %r", type_)
             return

@@ -19,6 +19,7 @@ from ..protocol import v1
 from ..protocol import v1_messages as out
 from ..protocol.v1_schema import MESSAGES
 from ..schema import CommandValidationError, validate_command
+from .clip_routes import clip_answer_v1
 from .models.base import Upload
 from .session import Session, send_text
 from .step_channel import serve_step
@@ -42,7 +43,7 @@ CLIP_REQUESTS = ("request_clip", "request_recording")
 
 def answer_clip(manager: Any, s: Session, field: str, data: dict[str, Any]) -> dict[str, Any]:
     """The ``ControlServerMessage`` payload answering ``request_clip`` / ``request_recording``."""
-    return {"clip_failed": {"reason": "recording is disabled: this runtime keeps no recording of the session"}}
+    return clip_answer_v1(manager, s, field, data)
 
 
 def answer_step(dispatcher: Dispatcher, s: Session, peer: Peer, request_id: str, body: dict[str, Any]) -> None:

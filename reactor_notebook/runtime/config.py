@@ -8,6 +8,7 @@ from typing import Any
 
 from .. import __version__, protocol
 from .encoding import EncoderSettings
+from .recording import RecordingSettings, RecordingSettingsError
 
 SERVER_VERSION = __version__
 CLUSTER = "local"
@@ -35,8 +36,17 @@ class RuntimeConfig:
     ice_servers: tuple[dict[str, Any], ...] = ()  # wire form: {"uris": [...], "credentials"?: {...}}
     token_lifetime: float = float(protocol.TOKEN_LIFETIME_S)
     encoder: EncoderSettings = field(default_factory=EncoderSettings)
+    recording: bool = True  # rolling recording of every output track, for clips (runtime/recording/)
+    recordings_dir: str | None = None  # default: a temporary directory removed at shutdown
+    recording_window: float = 120.0  # seconds of closed segments kept per track
+    recording_max_mb: float = 256.0  # and at most this many MB of them per track
+    recording_linger: float = 10.0  # seconds a session's files outlive it (a last download)
 
     def __post_init__(self) -> None:
+        try:
+            self.recording_settings  # noqa: B018 - validates the recording options
+        except RecordingSettingsError as exc:
+            raise ConfigError(str(exc)) from None
         for name in ("orphan_timeout", "keepalive_timeout", "keepalive_check", "answer_timeout", "token_lifetime"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
@@ -52,6 +62,17 @@ class RuntimeConfig:
         keys = self.api_keys
         if self.api_key is not None and (not keys or any(not isinstance(k, str) or not k for k in keys)):
             raise ConfigError("api_key: expected a non-empty string or a list of non-empty strings")
+
+    @property
+    def recording_settings(self) -> RecordingSettings:
+        """The recorder's settings from the flat ``recording*`` options."""
+        return RecordingSettings(
+            enabled=bool(self.recording),
+            directory=self.recordings_dir,
+            window_s=self.recording_window,
+            max_mb=self.recording_max_mb,
+            linger_s=self.recording_linger,
+        )
 
     @property
     def api_keys(self) -> tuple[str, ...]:

@@ -130,6 +130,7 @@ class ModelWorker:
         self._error_counts: dict[str, int] = {}
         self.frames_rendered = 0
         self.closed = False
+        self.tap: Callable[[str, np.ndarray], None] | None = None  # sees every rendered I420 frame (recorder)
 
     # --- running things on the model thread ---------------------------------------------
     def submit(self, fn: Callable[..., T], *args: Any) -> asyncio.Future[T]:
@@ -195,6 +196,8 @@ class ModelWorker:
             self.frames_rendered += 1
             for name, yuv in frames.items():
                 self._latest[name] = yuv
+                if self.tap is not None:
+                    self.tap(name, yuv)
                 for track in list(self._outputs.get(name, ())):
                     track.push(yuv)
             next_t += period

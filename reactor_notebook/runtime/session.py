@@ -27,6 +27,7 @@ from .config import CLUSTER, SERVER_VERSION, RuntimeConfig
 from .media import ModelWorker, OutputTrack
 from .models.base import Model, TrackSpec
 from .peer import Peer, fallback_mapping
+from .recording import Recorder, SessionRecording
 from .sdp import MappingError, validate_track_mapping
 from .trickle import CandidateError, Trickle
 from .uploads import UploadStore
@@ -119,6 +120,7 @@ class Session:
     input_owner: dict[str, Peer] = field(default_factory=dict)
     next_cid: int = protocol.FLAT_CONNECTION_ID + 1
     extra: dict[str, Any] = field(default_factory=dict)
+    recording: SessionRecording | None = None
     generation: str | None = None  # "streamed" | "stepped", from the session-creating body
     stepper: Any = None  # runtime/stepping.Stepper of a stepped session (created on its first step)
 
@@ -144,6 +146,7 @@ class SessionManager:
         self.config = config
         self.fps = model.fps
         self.uploads = UploadStore()
+        self.recorder = Recorder(config.recording_settings)
         self.sessions: dict[str, Session] = {}
         self.closed: OrderedDict[str, dict[str, Any]] = OrderedDict()
         self.holder: Session | None = None
@@ -168,6 +171,7 @@ class SessionManager:
         for s in list(self.sessions.values()):
             await self.close_session(s, "runtime shutting down")
         await asyncio.gather(*self._closing.values(), return_exceptions=True)
+        await self.recorder.close()
         if self._watchdog is not None:
             self._watchdog.cancel()
             await asyncio.gather(self._watchdog, return_exceptions=True)
@@ -221,6 +225,11 @@ class SessionManager:
         s.state = State.WAITING
         s.activated_at = s.idle_since = time.monotonic()
         s.worker = ModelWorker(self.model, self.loop)
+        s.recording = self.recorder.start(
+            [t.name for t in self.info.tracks if t.direction == "out" and t.kind == "video"], self.fps
+        )
+        if s.recording is not None:
+            s.worker.tap = s.recording.offer
         self.model.bind(self._emitter(s))
         log.info("session %s ready (WAITING)", s.id)
 
@@ -270,6 +279,7 @@ class SessionManager:
             d["capabilities"] = self.info.capabilities
             d["schema"] = self.info.schema
             d.update(v1_descriptor_fields(s.generation))
+            d["recording"] = self.recorder.descriptor()
         return d
 
     def closed_descriptor(self, sid: str) -> dict[str, Any] | None:
@@ -513,6 +523,7 @@ class SessionManager:
         await asyncio.gather(*(p.close() for p in s.peers), return_exceptions=True)
         if s.worker is not None:
             await s.worker.close(self.model.on_session_end if not was_pending else None)
+        await self.recorder.end(s.recording)
         if self.holder is s:
             self.model.bind(None)
             self.holder = None

@@ -14,6 +14,7 @@ block; every coroutine can be awaited from any loop and has a blocking ``*_sync`
 from __future__ import annotations
 
 from .channels_v1 import V1RequestError, V1TimeoutError
+from .clips import Clip, ClipFailedError
 from .errors import (
     CALLBACK_ERROR,
     CONNECTION_FAILED,
@@ -60,6 +61,8 @@ __all__ = [
     "TRACK_PUBLISH_FAILED",
     "ApiError",
     "Capabilities",
+    "Clip",
+    "ClipFailedError",
     "CommandCapability",
     "CommandRejectedError",
     "CommandReply",

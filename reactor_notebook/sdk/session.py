@@ -34,6 +34,7 @@ from ..schema import (
     validate_command,
 )
 from .channels_v1 import Wire, choose_wire
+from .clips import ClipsMixin
 from .commands import CommandRepliesMixin
 from .errors import (
     CONNECTION_FAILED,
@@ -123,7 +124,7 @@ def local_base_url(explicit: str | None = None) -> str:
     return (explicit or os.environ.get(P.LOCAL_URL_ENV) or P.DEFAULT_LOCAL_URL).rstrip("/")
 
 
-class Reactor(StepsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
+class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
     """Client for one Reactor model session (cloud coordinator or local runtime)."""
 
     def __init__(

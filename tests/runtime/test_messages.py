@@ -76,15 +76,6 @@ async def test_request_capabilities_and_schema(local_client: RawClient, runtime:
     assert doc["data"]["openapi"] == "3.1.0" and "/events/set_color" in doc["data"]["paths"]
 
 
-async def test_clip_requests_fail_with_recorder_disabled(local_client: RawClient) -> None:
-    local_client.send("runtime", "requestClip", {"duration_seconds": 5.0})
-    msg = await local_client.runtime_message("clipFailed")
-    assert msg["data"]["code"] == "RECORDER_DISABLED" and msg["data"]["reason"] == "RECORDER_DISABLED"
-    start = len(local_client.messages)
-    local_client.send("runtime", "requestRecording", {})
-    await local_client.runtime_message("clipFailed", start=start)
-
-
 async def test_oversized_message_gets_an_error_not_a_crash(local_client: RawClient) -> None:
     huge = "x" * (protocol.MAX_MESSAGE_SIZE + 10)
     local_client.pc.sctp._remote_max_message_size = 0  # let the test client break the limit

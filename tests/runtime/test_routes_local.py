@@ -23,7 +23,7 @@ async def test_start_session_returns_full_descriptor_and_is_idempotent(
     assert isinstance(first["server_info"]["server_version"], str)
     assert first["selected_transport"] == {"protocol": "webrtc", "version": "1.0"}
     assert first["transports"] == [first["selected_transport"]] and first["generation"] == "streamed"
-    assert first["wire_versions"] == ["v0", "v1"] and first["recording"] == {"enabled": False}
+    assert first["wire_versions"] == ["v0", "v1"] and first["recording"]["enabled"] is True
     caps = first["capabilities"]
     assert caps["protocol_version"] == "1.1"
     assert caps["tracks"] == [
