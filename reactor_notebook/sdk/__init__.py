@@ -29,6 +29,7 @@ from .errors import (
     TrackPublishError,
     VersionMismatchError,
 )
+from .joining import ModelMismatchError, SessionSharedError, SharedSessionWarning
 from .session import Reactor
 from .types import (
     Capabilities,
@@ -63,6 +64,7 @@ __all__ = [
     "FileRef",
     "FrameCallback",
     "MessageSendError",
+    "ModelMismatchError",
     "NotReadyError",
     "Reactor",
     "ReactorError",
@@ -70,6 +72,8 @@ __all__ = [
     "ReactorException",
     "ReactorState",
     "ReactorStatus",
+    "SessionSharedError",
+    "SharedSessionWarning",
     "TrackCapability",
     "TrackDirection",
     "TrackKind",

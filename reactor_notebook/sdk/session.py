@@ -49,6 +49,7 @@ from .errors import (
 )
 from .events import EventsMixin
 from .http import HttpApi, PollPolicy, Secret
+from .joining import check_model, check_sharing, warn_if_shared
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
 from .stats import FpsMeter, empty_stats, summarize_report, timings_dict
@@ -106,7 +107,20 @@ def local_base_url(explicit: str | None = None) -> str:
 
 
 class Reactor(EventsMixin):
-    """Client for one Reactor model session (cloud coordinator or local runtime)."""
+    """Client for one Reactor model session (cloud coordinator or local runtime).
+
+    ``Reactor("helios", local=True)`` talks to a local runtime at ``local_url`` (else
+    ``$REACTOR_LOCAL_URL``, else http://localhost:8080); ``Reactor("helios", api_key=...)`` to the
+    hosted API at ``api_url``. Nothing happens on the network until :meth:`connect`.
+
+    Arguments: ``model_name`` the model to use (a local runtime serving another model is refused
+    at connect, naming both); ``connect_timeout`` bounds :meth:`connect` (s, None: no bound);
+    ``frames`` a :class:`~reactor_notebook.frames.FrameBuffer` to fill (default: a new one, as
+    ``reactor.frames``); ``exclusive=True`` refuses a local session other clients are attached to
+    (by default it is joined with a :class:`~reactor_notebook.sdk.SharedSessionWarning`, and
+    ``shared_clients`` says how many others use it). The remaining keywords tune polling, stats,
+    the link watchdog and the control-channel ping; the defaults suit notebooks.
+    """
 
     def __init__(
         self,
@@ -125,6 +139,7 @@ class Reactor(EventsMixin):
         stats_interval: float = STATS_INTERVAL_S,
         link_timeout: float | None = LINK_TIMEOUT_S,
         ping_interval: float = P.PING_INTERVAL_S,
+        exclusive: bool = False,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
@@ -146,6 +161,8 @@ class Reactor(EventsMixin):
         if not ping_interval > 0:
             raise ValueError(f"ping_interval must be > 0 seconds, got {ping_interval!r}")
         self.ping_interval = float(ping_interval)
+        self.exclusive = bool(exclusive)  # refuse a local session other clients are attached to
+        self.shared_clients = 0  # other clients attached to the local session at connect (0: alone)
         self.frames: FrameBuffer = frames if frames is not None else FrameBuffer()
 
         self._sdk: SdkLoop = get_sdk_loop()
@@ -180,6 +197,11 @@ class Reactor(EventsMixin):
         self._convert_ms: float | None = None
         self._init_events()
         _LIVE.add(self)
+
+    def _repr_html_(self) -> str:
+        from ..reprs import reactor_html
+
+        return reactor_html(self)
 
     def __repr__(self) -> str:
         mode = "local" if self.local else "cloud"
@@ -242,6 +264,7 @@ class Reactor(EventsMixin):
         self._set_status(ReactorStatus.CONNECTING)
         self._connect_task = asyncio.current_task()
         self._aborting = False
+        self._last_error = None  # errors of an earlier attempt or session are history (the timeline keeps them)
         self._timings = {}
         self._t_connect = t0 = time.monotonic()
         return t0, None if timeout is None else t0 + timeout
@@ -291,6 +314,7 @@ class Reactor(EventsMixin):
             self.connect_timeout if timeout is _UNSET else timeout, session_id, extra_configs
         )
         await self._sdk.run(coro)
+        warn_if_shared(self)
 
     def connect_sync(
         self,
@@ -304,6 +328,7 @@ class Reactor(EventsMixin):
             self.connect_timeout if timeout is _UNSET else timeout, session_id, extra_configs
         )
         self._sdk.run_sync(coro)
+        warn_if_shared(self)
 
     async def reconnect(self, timeout: float | None = _UNSET) -> None:
         """Reconnect to the kept session (new connection + PUT offer); errors reported, not raised.
@@ -318,12 +343,19 @@ class Reactor(EventsMixin):
         self._sdk.run_sync(self._reconnect(self.connect_timeout if timeout is _UNSET else timeout))
 
     async def disconnect(self, recoverable: bool = False) -> None:
-        """Disconnect; ``recoverable=True`` keeps the session (and its id) for :meth:`reconnect`."""
-        await self._sdk.run(self._disconnect(recoverable))
+        """Disconnect; ``recoverable=True`` keeps the session (and its id) for :meth:`reconnect`.
+
+        The last error is cleared (the user ended the session; the timeline keeps the history).
+        """
+        await self._sdk.run(self._user_disconnect(recoverable))
 
     def disconnect_sync(self, recoverable: bool = False, timeout: float | None = 30.0) -> None:
         """Blocking :meth:`disconnect`."""
-        self._sdk.run_sync(self._disconnect(recoverable), timeout)
+        self._sdk.run_sync(self._user_disconnect(recoverable), timeout)
+
+    async def _user_disconnect(self, recoverable: bool) -> None:
+        self._last_error = None
+        await self._disconnect(recoverable)
 
     async def __aenter__(self) -> Reactor:
         return self
@@ -430,7 +462,9 @@ class Reactor(EventsMixin):
                 self._created_session = False
             else:
                 desc = await self._bounded(api.create_session(extra_configs), deadline, "session creation")
-                self._created_session = True
+                self._created_session = False  # a joiner must never stop a session others use
+                self.shared_clients = check_sharing(desc, exclusive=self.exclusive, where=self.base_url)
+                self._created_session = self.shared_clients == 0
             session_id = desc["session_id"]
             self._set_session_id(session_id)
             self._set_status(ReactorStatus.WAITING)
@@ -477,6 +511,7 @@ class Reactor(EventsMixin):
             logger.warning("cleanup after a failed connect failed: %s", dexc)
 
     def _apply_descriptor(self, desc: dict[str, Any]) -> None:
+        check_model(self.model_name, desc, local=self.local, where=self.base_url)
         caps = desc.get("capabilities")
         transport = (desc.get("selected_transport") or {}).get("protocol")
         if transport != "webrtc":
@@ -737,13 +772,24 @@ class Reactor(EventsMixin):
     # Commands
     # =====================================================================================
     async def send_command(self, command: str, data: Any = None, *, validate: bool = True) -> None:
-        """Validate and send a model command; raises if not READY, on bad arguments, or when too large."""
+        """Validate and send a model command; returns once it is on the data channel.
+
+        ``command`` is a name from :attr:`commands` (e.g. ``"schedule_prompt"``) and ``data`` a
+        dict of its fields (``{"prompt": "A sunset", "chunk": 2}``; None for none). Errors raised
+        here, before anything is sent: :class:`NotReadyError` unless the status is READY,
+        :class:`~reactor_notebook.schema.CommandValidationError` (naming command, field and reason)
+        for an unknown command or a missing/extra/mistyped/out-of-range field (``validate=False``
+        skips this check), :class:`MessageSendError` when the message is over 256 KiB (send large
+        files with :meth:`upload_file`). The model's own verdict comes later, asynchronously: a
+        rejection arrives as a ``message`` event (Helios: an ``error`` with command, field and
+        reason) and lands in ``reactor.frames.timeline()``.
+        """
         await self._sdk.run(self._send_command(command, data, validate))
 
     def send_command_sync(
         self, command: str, data: Any = None, *, validate: bool = True, timeout: float = 10.0
     ) -> None:
-        """Blocking :meth:`send_command`."""
+        """Blocking :meth:`send_command` (same arguments and errors); ``timeout`` bounds the send in seconds."""
         self._sdk.run_sync(self._send_command(command, data, validate), timeout)
 
     async def _send_command(self, command: str, data: Any, validate: bool) -> None:
@@ -831,7 +877,13 @@ class Reactor(EventsMixin):
     # Tracks
     # =====================================================================================
     async def publish_track(self, name: str, track: MediaStreamTrack) -> None:
-        """Publish a local MediaStreamTrack on the model input ``name`` (e.g. ``webcam``)."""
+        """Publish a local MediaStreamTrack on the model input ``name`` (e.g. ``webcam``).
+
+        ``track`` is any aiortc video track, e.g. :class:`~reactor_notebook.sources.ArrayTrack`.
+        Raises :class:`NotReadyError` unless READY, ``TypeError`` for a non-track, and
+        :class:`TrackPublishError` when the model declares no such input or the runtime refuses
+        it; returns once the runtime has accepted the track.
+        """
         await self._sdk.run(self._publish(name, track))
 
     def publish_track_sync(self, name: str, track: MediaStreamTrack, timeout: float = 15.0) -> None:
