@@ -6,6 +6,7 @@ place and can be tested without a shell.
 
 from __future__ import annotations
 
+import argparse
 import difflib
 import os
 from collections.abc import Iterable
@@ -18,16 +19,16 @@ class UsageParser(MagicArgumentParser):
     """A ``%reactor VERB`` argument parser whose errors end with the verb's usage line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
-        usage = self.format_usage().strip().replace("[-h] ", "")
+        fmt = argparse.HelpFormatter(prog=self.prog, width=200)  # IPython's formatter writes "::" blocks
+        fmt.add_usage(self.usage, self._actions, self._mutually_exclusive_groups)
+        usage = fmt.format_help().strip().replace("[-h] ", "")
         raise UsageError(f"{self.prog.removeprefix('%reactor ')}: {message}\n{usage}")
 
 
 def did_you_mean(word: str, candidates: Iterable[str]) -> str:
     """`` (did you mean 'x'?)`` for the closest candidate, or an empty string when none is close."""
-    close = difflib.get_close_matches(word, sorted(set(candidates)), n=2, cutoff=0.7)
-    if not close:
-        return ""
-    return " (did you mean " + " or ".join(repr(c) for c in close) + "?)"
+    close = difflib.get_close_matches(word, sorted(set(candidates)), n=1, cutoff=0.7)
+    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def unknown_word(word: str, verbs: Iterable[str], commands: Iterable[str]) -> str:
