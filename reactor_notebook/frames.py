@@ -682,11 +682,16 @@ class FrameBuffer:
         return float(1.0 / np.median(gaps))
 
     def save_mp4(self, path: str | os.PathLike[str], fps: float | None = None, *, crf: int = 18) -> str:
-        """Encode the held frames (oldest first) to H.264 MP4; fps defaults to the measured rate."""
+        """Encode the held frames (oldest first) to H.264 MP4 at ``path``; returns the path.
+
+        ``fps`` defaults to the measured arrival rate, ``crf`` is x264's quality (lower: better,
+        larger). Raises ValueError when the buffer is empty, and an OSError naming the path, the
+        cause and a fix when the file cannot be written (missing directory, no permission).
+        """
         return save_mp4(self.to_array(), path, fps=fps or self.estimated_fps() or DEFAULT_FPS, crf=crf)
 
     def save_gif(self, path: str | os.PathLike[str], fps: float | None = None) -> str:
-        """Encode the held frames to an animated GIF."""
+        """Encode the held frames to an animated GIF at ``path``; same ``fps`` and errors as :meth:`save_mp4`."""
         return save_gif(self.to_array(), path, fps=fps or self.estimated_fps() or DEFAULT_FPS)
 
     def save_npz(self, path: str | os.PathLike[str], *, compressed: bool = False) -> str:

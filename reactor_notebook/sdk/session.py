@@ -759,13 +759,18 @@ class Reactor(EventsMixin):
             logger.debug("no modelSchema reply (%s); using the capabilities' commands", exc.code)
 
     async def request_capabilities(self, timeout: float = 5.0) -> Capabilities:
-        """Ask the runtime for its capabilities (``requestCapabilities`` → ``modelCapabilities``)."""
+        """Ask the runtime for its capabilities (``requestCapabilities`` → ``modelCapabilities``).
+
+        Waits up to ``timeout`` seconds for the reply: a ReactorException with code ``TIMEOUT``
+        after that, NotReadyError when the session is not READY or disconnects meanwhile.
+        """
         return await self._sdk.run(
             self._await_runtime_reply("requestCapabilities", "modelCapabilities", timeout)
         )
 
     async def request_schema(self, timeout: float = 5.0) -> dict[str, Any]:
-        """Ask the runtime for its OpenAPI command schema (``requestSchema`` → ``modelSchema``)."""
+        """Ask the runtime for its OpenAPI command schema (``requestSchema`` → ``modelSchema``); errors as
+        :meth:`request_capabilities`."""
         return await self._sdk.run(self._await_runtime_reply("requestSchema", "modelSchema", timeout))
 
     # =====================================================================================
