@@ -2,7 +2,7 @@
 
 Load with ``%load_ext reactor_notebook``. Line magic (``%reactor VERB ...``)::
 
-    %reactor connect [--local | --api-key-env VAR] [--model helios] [--url URL] [--name reactor]
+    %reactor connect [--local | --api-key-env VAR] [--model helios] [--url URL] [--start] [--exclusive] [--name reactor]
     %reactor status | disconnect [--recoverable] | reconnect | show [-o NAME] | commands | use VAR
     %reactor record 3s -o frames          # 3 s of live frames → (N, H, W, 3) uint8 array `frames`
     %reactor record 30 -o frames          # 30 frames (also 500ms, 2.5s)
@@ -13,9 +13,12 @@ Load with ``%load_ext reactor_notebook``. Line magic (``%reactor VERB ...``)::
     %reactor set_color r=255 g=0 b=0      # any model command: key=value, values as JSON, then Python
     %reactor send start                   # any command, even one named like a verb above
 
-``--local`` (the default when no ``--api-key-env`` is given) connects to ``--url``, else
-``$REACTOR_LOCAL_URL``, else ``http://localhost:8080``, starting the embedded runtime there first
-when nothing listens on a loopback address. API keys are read only from environment variables.
+Without ``--api-key-env`` the session is local: ``--url``, else ``$REACTOR_LOCAL_URL``, else
+``http://localhost:8080``. ``--local`` (or ``--start`` with a ``--url``) starts the embedded
+simulator there first when nothing listens on that loopback address, and says so; otherwise nothing is
+started (a mistyped port gets an error, not fake video). A runtime serving another model than
+``--model`` is refused naming both; joining a session another client uses prints a note, and
+``--exclusive`` refuses to share. API keys are read only from environment variables.
 
 Cell magic ``%%reactor [--timeout 30] [--quiet]`` runs a little script, one line magic per line::
 

@@ -336,7 +336,7 @@ class ReactorWidget(anywidget.AnyWidget):
         self._set_capabilities(r.get_capabilities())
         state = getattr(r, "model_state", None)
         if isinstance(state, dict):
-            self.model_state = dict(state)
+            self.model_state = dict(state) if self.status == "ready" else not_running(state)
 
     def _on_status(self, status: Any, *_: Any) -> None:
         self.status = _status_str(status)

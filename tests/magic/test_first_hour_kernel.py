@@ -161,6 +161,9 @@ def test_status_and_widget_drop_stale_state_and_show_reuses_one_widget(kernels: 
     assert "running=False" in status and "(last report; not connected)" in status
     widget = "w = reactor_notebook.magic.get_magics(get_ipython()).widgets[0]\nprint(w.last_error, w.model_state['running'])"
     assert stdout(run(a, "import reactor_notebook.magic\n" + widget)) == "None False\n"
+    # a widget made after the disconnect starts from the same truth
+    fresh = "from reactor_notebook import ReactorWidget\nw2 = ReactorWidget(reactor)\nprint(w2.status, w2.last_error, w2.model_state['running'])\nw2.close()"
+    assert stdout(run(a, fresh)) == "disconnected None False\n"
 
 
 def test_errors_say_where_and_what_to_do(kernels: tuple[Any, Any]) -> None:
