@@ -460,6 +460,7 @@ class Reactor(EventsMixin):
             if adopt is not None:  # only the creator ends a session: never DELETEd by us
                 desc: dict[str, Any] = {"session_id": adopt}
                 self._created_session = False
+                self.shared_clients = 0
             else:
                 desc = await self._bounded(api.create_session(extra_configs), deadline, "session creation")
                 self._created_session = False  # a joiner must never stop a session others use
