@@ -29,3 +29,18 @@ def read_index(frame: NDArray[np.uint8], *, x: int = 0, y: int = 0) -> int:
     samples = frame[cy - 2 : cy + 3, :, :][:, centres, :].astype(np.float32).mean(axis=(0, 2))
     bits = (samples > 127).astype(np.int64)
     return int((bits << np.arange(BITS - 1, -1, -1)).sum())
+
+
+def has_index_code(frame: NDArray[np.uint8], *, tolerance: int = 48) -> bool:
+    """True when the top-left corner looks like an index code: every block centre near black or white grey.
+
+    Cheap (16 pixel reads), for deciding whether a view should cover the code; a natural image
+    passes only if its corner happens to be pure black/white there, and covering it then is harmless.
+    """
+    if frame.ndim != 3 or frame.shape[0] < BLOCK or frame.shape[1] < WIDTH:
+        return False
+    centres = BLOCK // 2 + BLOCK * np.arange(BITS)
+    px = frame[BLOCK // 2, centres, :3].astype(np.int16)
+    grey = (px.max(axis=1) - px.min(axis=1)) <= tolerance
+    level = px.mean(axis=1)
+    return bool(np.all(grey & ((level <= tolerance) | (level >= 255 - tolerance))))

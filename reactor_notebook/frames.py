@@ -94,6 +94,16 @@ class FrameMeta:
             row[key] = st.get(key)
         return row
 
+    def __repr__(self) -> str:
+        from .reprs import meta_text
+
+        return meta_text(self)
+
+    def _repr_html_(self) -> str:
+        from .reprs import meta_html
+
+        return meta_html(self)
+
 
 @dataclass(frozen=True)
 class TimelineEntry:
@@ -207,18 +217,30 @@ class FrameBuffer:
         self._closed = False
         self.max_frames = 1
         self.max_bytes: int | None = None  # None: bounded by count only
-        self.dropped = 0  # frames evicted by the bounds
+        self.evicted = 0  # oldest frames removed to keep the ring within its bounds (not lost in transit)
         if max_mb is not None:
             max_bytes = None  # max_mb replaces the default byte budget
         self.configure(max_frames=max_frames, max_bytes=max_bytes, max_mb=max_mb)
 
+    @property
+    def dropped(self) -> int:
+        """Deprecated name of :attr:`evicted` (frames the ring removed to make room, not lost frames)."""
+        warnings.warn(
+            "FrameBuffer.dropped is deprecated: use FrameBuffer.evicted (frames the ring removed to make room)",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.evicted
+
     def __repr__(self) -> str:
-        with self._cond:
-            budget = "unbounded" if self.max_bytes is None else f"{self.max_bytes / MB:.0f} MB"
-            return (
-                f"<FrameBuffer {len(self._frames)}/{self.max_frames} frames, "
-                f"{self._bytes / MB:.1f} MB of {budget}, seq={self._seq}, dropped={self.dropped}>"
-            )
+        from .reprs import buffer_text
+
+        return buffer_text(self)
+
+    def _repr_html_(self) -> str:
+        from .reprs import buffer_html
+
+        return buffer_html(self)
 
     def configure(
         self, *, max_frames: int | None = None, max_mb: float | None = None, max_bytes: int | None = None
@@ -306,7 +328,7 @@ class FrameBuffer:
         ):
             old, _ = self._frames.popleft()
             self._bytes -= old.nbytes
-            self.dropped += 1
+            self.evicted += 1
 
     def _wake(self) -> None:
         """Wake blocking and async waiters (caller holds the lock)."""
@@ -658,13 +680,12 @@ class FrameBuffer:
         rows = [m.as_row() for m in (self.metas() if metas is None else metas)]
         columns = list(FrameMeta(0, 0.0, 0.0, "", 0, 0).as_row())
         df = pd.DataFrame(rows, columns=columns)
-        df["datetime"] = pd.to_datetime(df["time"], unit="s", utc=True)
-        return df
+        return _with_datetimes(pd, df)
 
     def timeline(self) -> pd.DataFrame:
         """Commands, messages, events, state and status changes with timestamps.
 
-        Shares ``time`` (epoch seconds) and ``seq`` (newest frame at that moment) with
+        Shares ``time`` (UTC pandas datetimes; ``epoch`` has the seconds) and ``seq`` (newest frame at that moment) with
         :meth:`to_dataframe`, so ``pd.merge_asof`` or a ``seq`` join lines them up.
         ``event`` names application events of both Helios message families: the legacy
         ``data.event`` (``prompt_switched``) or the typed message type (``chunk_complete``).
@@ -675,8 +696,7 @@ class FrameBuffer:
             row["event"] = _event_name(row["kind"], row["name"], row["data"])
         df = pd.DataFrame(rows, columns=["time", "seq", "kind", "name", "event", "data"])
         df["seq"] = df["seq"].astype("Int64")
-        df["datetime"] = pd.to_datetime(df["time"], unit="s", utc=True)
-        return df
+        return _with_datetimes(pd, df)
 
     # --- export ------------------------------------------------------------------------------
     def estimated_fps(self) -> float | None:
@@ -691,11 +711,16 @@ class FrameBuffer:
         return float(1.0 / np.median(gaps))
 
     def save_mp4(self, path: str | os.PathLike[str], fps: float | None = None, *, crf: int = 18) -> str:
-        """Encode the held frames (oldest first) to H.264 MP4; fps defaults to the measured rate."""
+        """Encode the held frames (oldest first) to H.264 MP4 at ``path``; returns the path.
+
+        ``fps`` defaults to the measured arrival rate, ``crf`` is x264's quality (lower: better,
+        larger). Raises ValueError when the buffer is empty, and an OSError naming the path, the
+        cause and a fix when the file cannot be written (missing directory, no permission).
+        """
         return save_mp4(self.to_array(), path, fps=fps or self.estimated_fps() or DEFAULT_FPS, crf=crf)
 
     def save_gif(self, path: str | os.PathLike[str], fps: float | None = None) -> str:
-        """Encode the held frames to an animated GIF."""
+        """Encode the held frames to an animated GIF at ``path``; same ``fps`` and errors as :meth:`save_mp4`."""
         return save_gif(self.to_array(), path, fps=fps or self.estimated_fps() or DEFAULT_FPS)
 
     def save_npz(self, path: str | os.PathLike[str], *, compressed: bool = False) -> str:
@@ -727,6 +752,14 @@ def _compact(data: Any) -> Any:
     ):
         return {k: _compact(v) if isinstance(v, str) else v for k, v in data.items()}
     return data
+
+
+def _with_datetimes(pd: Any, df: Any) -> Any:
+    """``time`` as UTC pandas datetimes (readable, joinable), epoch seconds kept as ``epoch``."""
+    df.insert(df.columns.get_loc("time") + 1, "epoch", df["time"].astype("float64"))
+    df["time"] = pd.to_datetime(df["epoch"], unit="s", utc=True)
+    df["datetime"] = df["time"]  # the former name of the datetime column
+    return df
 
 
 def _event_name(kind: str, name: str, data: Any) -> str | None:
@@ -773,11 +806,13 @@ def save_mp4(
     """Encode ``(N, H, W, 3)`` uint8 frames to H.264 (yuv420p) MP4 with PyAV; odd sizes are padded."""
     import av
 
+    from .exporting import open_writer
+
     arr = _as_video(frames)
     n, h, w, _ = arr.shape
     ph, pw = h + (h & 1), w + (w & 1)
     path = os.fspath(path)
-    with av.open(path, mode="w") as container:
+    with open_writer(path, "save_mp4") as container:
         stream = container.add_stream("libx264", rate=_fps_fraction(fps))
         stream.width, stream.height = pw, ph
         stream.pix_fmt = "yuv420p"
@@ -801,9 +836,11 @@ def save_gif(frames: Frame | Sequence[Frame], path: str | os.PathLike[str], fps:
     """Encode frames to an animated GIF with PyAV (palette per frame)."""
     import av
 
+    from .exporting import open_writer
+
     arr = _as_video(frames)
     path = os.fspath(path)
-    with av.open(path, mode="w", format="gif") as container:
+    with open_writer(path, "save_gif", format="gif") as container:
         stream = container.add_stream("gif", rate=_fps_fraction(fps))
         stream.width, stream.height = arr.shape[2], arr.shape[1]
         stream.pix_fmt = "rgb8"

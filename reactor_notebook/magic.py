@@ -2,7 +2,7 @@
 
 Load with ``%load_ext reactor_notebook``. Line magic (``%reactor VERB ...``)::
 
-    %reactor connect [--local | --api-key-env VAR] [--model helios] [--url URL] [--name reactor]
+    %reactor connect [--local | --api-key-env VAR] [--model helios] [--url URL] [--start] [--exclusive] [--name reactor]
     %reactor status | disconnect [--recoverable] | reconnect | show [-o NAME] | commands | use VAR
     %reactor record 3s -o frames          # 3 s of live frames → (N, H, W, 3) uint8 array `frames`
     %reactor record 30 -o frames          # 30 frames (also 500ms, 2.5s)
@@ -15,9 +15,12 @@ Load with ``%load_ext reactor_notebook``. Line magic (``%reactor VERB ...``)::
     %reactor connect --local --stepped    # a stepped session, then one step per call:
     %reactor step prompt="a red fox" seed=7 --do start -o fox   # state, commands → fox.frames
 
-``--local`` (the default when no ``--api-key-env`` is given) connects to ``--url``, else
-``$REACTOR_LOCAL_URL``, else ``http://localhost:8080``, starting the embedded runtime there first
-when nothing listens on a loopback address. API keys are read only from environment variables.
+Without ``--api-key-env`` the session is local: ``--url``, else ``$REACTOR_LOCAL_URL``, else
+``http://localhost:8080``. ``--local`` (or ``--start`` with a ``--url``) starts the embedded
+simulator there first when nothing listens on that loopback address, and says so; otherwise nothing is
+started (a mistyped port gets an error, not fake video). A runtime serving another model than
+``--model`` is refused naming both; joining a session another client uses prints a note, and
+``--exclusive`` refuses to share. API keys are read only from environment variables.
 
 Cell magic ``%%reactor [--timeout 30] [--quiet]`` runs a little script, one line magic per line::
 
@@ -67,6 +70,8 @@ from IPython.core.magic_arguments import MagicArgumentParser, argument, magic_ar
 from traitlets import Float
 
 from . import magic_steps
+from .magic_connect import connect_session, served_model, shared_note
+from .magic_help import UsageParser, check_image_path, did_you_mean, unknown_word
 from .magic_parse import (
     VERB_OPTIONS,
     MagicSyntaxError,
@@ -77,7 +82,7 @@ from .magic_parse import (
     script_lines,
     split_raw,
 )
-from .magic_replies import REPLY_WAIT_S, send_and_describe, status_line
+from .magic_replies import REPLY_WAIT_S, send_and_describe
 from .schema import CommandSpec, CommandValidationError, validate_command
 
 DEFAULT_LOCAL_URL = "http://localhost:8080"
@@ -85,16 +90,6 @@ DEFAULT_API_KEY_ENV = "REACTOR_API_KEY"
 DEFAULT_WAIT_TIMEOUT = 30.0
 MAX_IMAGE_BYTES = 20 * 1024 * 1024
 HELIOS_VERBS = ("start", "pause", "resume", "reset")
-STATS_SHOWN = (
-    "frames_per_second",
-    "rtt",
-    "jitter",
-    "packet_loss_ratio",
-    "decode_ms",
-    "frames_received",
-    "candidate_type",
-    "error",
-)
 _LOOPBACK = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
 # Errors a user can cause or fix; anything else is a bug and keeps its traceback.
 _USER_ERRORS: tuple[type[BaseException], ...] = (
@@ -109,7 +104,7 @@ _USER_ERRORS: tuple[type[BaseException], ...] = (
 
 
 def _parser(verb: str, description: str) -> MagicArgumentParser:
-    return MagicArgumentParser(prog=f"%reactor {verb}", description=description)
+    return UsageParser(prog=f"%reactor {verb}", description=description)
 
 
 def _brief(data: dict[str, Any]) -> str:
@@ -154,11 +149,7 @@ def load_image_b64(source: str, *, timeout: float = 15.0) -> str:
                 "If this machine is offline, download the image elsewhere and pass its file path."
             ) from None
     else:
-        path = os.path.expanduser(source)
-        if not os.path.isfile(path):
-            raise UsageError(f"image: no such file: {source}")
-        if os.path.getsize(path) > MAX_IMAGE_BYTES:
-            raise UsageError(f"image: {source} is larger than {MAX_IMAGE_BYTES // (1024 * 1024)} MB")
+        path = check_image_path(source, MAX_IMAGE_BYTES)
         with open(path, "rb") as fh:
             raw = fh.read()
     if len(raw) > MAX_IMAGE_BYTES:
@@ -358,13 +349,10 @@ class ReactorMagics(Magics):
         if not tokens:
             return
         command = tokens[0]
-        if command not in VERB_OPTIONS and self.session is not None:
-            known = {c.name for c in (getattr(self.session, "commands", None) or [])}
-            if known and command not in known:
-                verbs = ", ".join(sorted(VERB_OPTIONS))
-                raise UsageError(
-                    f"unknown command {command!r}; the model's commands: {', '.join(sorted(known))}; magic verbs: {verbs}"
-                )
+        if command not in VERB_OPTIONS:
+            known = {c.name for c in (getattr(self.session, "commands", None) or [])} if self.session else set()
+            if (known and command not in known) or (not known and did_you_mean(command, VERB_OPTIONS)):
+                raise UsageError(unknown_word(command, VERB_OPTIONS, known))
         try:
             data = parse_kwargs(tokens[1:], command)
         except MagicSyntaxError as exc:
@@ -391,6 +379,10 @@ class ReactorMagics(Magics):
         p.add_argument("--url", help="local runtime URL, or the cloud API URL with --api-key-env")
         p.add_argument("--name", default="reactor", help="variable to bind the session to (default reactor)")
         p.add_argument("--stepped", action="store_true", help="a stepped session: %%reactor step runs each step")
+        p.add_argument(
+            "--start", action="store_true", help="start the embedded simulator at --url if nothing listens"
+        )
+        p.add_argument("--exclusive", action="store_true", help="refuse a session other clients use")
         try:
             args = p.parse_args(argv)
         except UsageError as exc:
@@ -398,10 +390,7 @@ class ReactorMagics(Magics):
             for token in argv:  # never echo values: a pasted secret must not reach the output
                 if not token.startswith("-") or "=" in token:
                     reason = reason.replace(token, "<value>")
-            raise UsageError(
-                f"connect: {reason}; usage: %reactor connect [--local | --api-key-env VAR] "
-                "[--model NAME] [--url URL] [--name VAR]"
-            ) from None
+            raise UsageError(reason) from None
         if not args.name.isidentifier():
             raise UsageError(f"connect: --name must be a Python name, got {args.name!r}")
         if self.session is not None and _status_name(self.session) != "disconnected":
@@ -423,27 +412,54 @@ class ReactorMagics(Magics):
             where = args.url or "Reactor cloud"
         else:
             url = (args.url or os.environ.get("REACTOR_LOCAL_URL") or DEFAULT_LOCAL_URL).rstrip("/")
-            loopback, host, port = _url_is_loopback(url)
-            from .runtime.handle import is_listening
-
-            if loopback and not is_listening(host, port):
-                ensure = self.runtime_ensure or _default_ensure
-                self._say(f"starting the embedded {args.model} runtime on port {port} ...")
-                handle = ensure(model=args.model, port=port)
-                if handle is not None and self.runtime is None:
-                    self.runtime = handle
+            self._start_if_asked(url, args)
             kwargs = {"model_name": args.model, "local": True, "local_url": url}
             where = url
         if args.stepped:
             kwargs["generation"] = "stepped"
+        if args.exclusive:
+            kwargs["exclusive"] = True
         reactor = factory(**kwargs)
+        self._close_widgets(keep=None)  # views of an earlier session: free their pump threads and subshells
         self.session, self.session_name = reactor, args.name
         self.opened.append(reactor)
         self.shell.user_ns[args.name] = reactor
-        reactor.connect_sync()
+        connect_session(reactor, args.model, where)
+        info = reactor.get_session_info() if hasattr(reactor, "get_session_info") else None
+        model = served_model(info) or args.model
         session = reactor.get_session_id() if hasattr(reactor, "get_session_id") else None
-        self._say(f"{_status_name(reactor)}: {args.model} at {where}, session {session} → `{args.name}`")
+        self._say(f"{_status_name(reactor)}: {model} at {where}, session {session} → `{args.name}`")
+        note = shared_note(reactor, where)
+        if note:
+            self._say(note)
         return None
+
+    def _start_if_asked(self, url: str, args: Any) -> None:
+        """Start the embedded runtime at a loopback ``url`` where nothing listens, only if asked."""
+        loopback, host, port = _url_is_loopback(url)
+        from .runtime.handle import is_listening
+
+        if is_listening(host, port):
+            return
+        if not (args.local or args.start):
+            how = f"add --start to start the embedded {args.model} simulator there" if args.url else (
+                f"`%reactor connect --local` starts the embedded {args.model} simulator there"
+            )
+            raise UsageError(f"connect: nothing listens at {url}; check the URL and port, or {how}")
+        if not loopback:
+            raise UsageError(
+                f"connect: nothing listens at {url}; the embedded simulator is only started on this "
+                "machine (a loopback URL such as http://127.0.0.1:8080)"
+            )
+        ensure = self.runtime_ensure or _default_ensure
+        handle = ensure(model=args.model, port=port)
+        if handle is not None:
+            if self.runtime is None:
+                self.runtime = handle
+            self._say(
+                f"started the embedded runtime serving the simulated {args.model!r} model at {url} "
+                "(inside this kernel; it stops with the kernel)"
+            )
 
     def do_use(self, rest: str) -> None:
         argv = self._argv(rest)
@@ -459,44 +475,9 @@ class ReactorMagics(Magics):
         if self.session is None:
             print("no session; run `%reactor connect --local`")
             return
-        r = self.session
-        lines = [f"status:   {_status_name(r)}"]
-        if hasattr(r, "get_session_id"):
-            lines.append(f"session:  {r.get_session_id()}")
-        err = r.get_last_error() if hasattr(r, "get_last_error") else None
-        if err is not None:
-            lines.append(f"error:    {getattr(err, 'code', '')} {getattr(err, 'message', err)}")
-        rejected = status_line(r)
-        if rejected:
-            lines.append(rejected)
-        frames = getattr(r, "frames", None)
-        if frames is not None:
-            fps = frames.estimated_fps() if hasattr(frames, "estimated_fps") else None
-            fps_txt = f", ~{fps:.1f} fps" if fps else ""
-            lines.append(f"frames:   {frames.seq + 1} received, {len(frames)} held{fps_txt}")
-            st = frames.state
-            if st:
-                lines.append(
-                    "model:    "
-                    + ", ".join(
-                        f"{k}={st.get(k)!r}"
-                        for k in ("running", "paused", "current_chunk", "current_frame", "current_prompt")
-                        if k in st
-                    )
-                )
-        if hasattr(r, "get_stats"):
-            try:
-                stats = r.get_stats() or {}
-            except Exception as exc:  # stats are informative only
-                stats = {"error": str(exc)}
-            shown = [
-                f"{k}={stats[k]:.3g}" if isinstance(stats[k], float) else f"{k}={stats[k]}"
-                for k in STATS_SHOWN
-                if isinstance(stats.get(k), (int, float, str)) and not isinstance(stats.get(k), bool)
-            ]
-            if shown:
-                lines.append("stats:    " + ", ".join(shown))
-        print("\n".join(lines))
+        from .reprs import rows_text, session_rows
+
+        print(rows_text(session_rows(self.session)))
 
     def do_disconnect(self, rest: str) -> None:
         p = _parser("disconnect", "Disconnect the session.")
@@ -526,11 +507,19 @@ class ReactorMagics(Magics):
 
         from .widget import ReactorWidget
 
-        w = ReactorWidget(r)
-        self.widgets.append(w)
+        w = self._widget_for(r, ReactorWidget)
         if args.output:
             self.shell.user_ns[args.output] = w
         display(w)
+
+    def _widget_for(self, reactor: Any, cls: Any) -> Any:
+        """The session's one live widget (one pump thread, one subshell), created on first use."""
+        for w in self.widgets:
+            if w.reactor is reactor and not getattr(w, "_closed", False):
+                return w
+        w = cls(reactor)
+        self.widgets.append(w)
+        return w
 
     def do_commands(self, rest: str) -> CommandTable:
         r = self._require("commands")
@@ -694,16 +683,20 @@ class ReactorMagics(Magics):
             return []
 
     # --- teardown ---------------------------------------------------------------------------------
-    def close(self) -> None:
-        """Close widgets, disconnect sessions this magic opened, stop the runtime it started."""
-        for w in self.widgets:
+    def _close_widgets(self, keep: Any) -> None:
+        """Close the widgets of every session but ``keep`` (their sessions are not disconnected)."""
+        for w in [w for w in self.widgets if w.reactor is not keep]:
             try:
-                w.close(disconnect=False)  # sessions are closed below, once
+                w.close(disconnect=False)
             except TypeError:
                 w.close()
             except Exception:
                 pass
-        self.widgets.clear()
+            self.widgets.remove(w)
+
+    def close(self) -> None:
+        """Close widgets, disconnect sessions this magic opened, stop the runtime it started."""
+        self._close_widgets(keep=None)
         for r in self.opened:
             try:
                 if _status_name(r) != "disconnected":

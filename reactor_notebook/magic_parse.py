@@ -173,7 +173,7 @@ def parse_directive(text: str) -> tuple[str, float]:
 # Completion (pure: given what precedes the cursor, what could come next)
 # ---------------------------------------------------------------------------------------------
 VERB_OPTIONS: dict[str, list[str]] = {
-    "connect": ["--local", "--api-key-env", "--model", "--url", "--name", "--stepped"],
+    "connect": ["--local", "--api-key-env", "--model", "--url", "--name", "--start", "--exclusive", "--stepped"],
     "status": [],
     "disconnect": ["--recoverable"],
     "reconnect": [],

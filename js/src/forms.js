@@ -3,6 +3,7 @@
 // text/textarea, file picker + drag-drop for base64 images, raw JSON for anything else.
 // Validation runs here first (validate.js), then in the kernel, which answers command_result.
 
+import { attachChunkField } from "./chunk.js";
 import { parseInput, validateArgs } from "./validate.js";
 
 const MAX_IMAGE_BYTES = 140 * 1024; // data-channel messages cap near 190 KB of binary (protocol.md §4.1)
@@ -234,6 +235,7 @@ export function createForms(model, root, send) {
     form.append(head);
     const fields = cmd.params.map((p) => fieldInput(p, form));
     for (const f of fields) form.append(f.row);
+    const chunkFields = fields.map((f) => attachChunkField(model, f)).filter(Boolean);
     const foot = document.createElement("div");
     foot.className = "rn-form-foot";
     const submit = document.createElement("button");
@@ -248,6 +250,8 @@ export function createForms(model, root, send) {
       cmd,
       form,
       fields,
+      onState: () => chunkFields.forEach((c) => c.update()),
+      released: () => chunkFields.forEach((c) => c.release()),
       setResult(text, ok) {
         result.textContent = text || "";
         result.className = `rn-form-result ${ok === true ? "rn-ok" : ok === false ? "rn-bad" : ""}`;
@@ -317,6 +321,7 @@ export function createForms(model, root, send) {
     if (msg.ok) {
       // the model may already have rejected it (its error can overtake this reply): keep that visible
       if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult(replyText(msg.reply), true);
+      ctl.released();
     }
     else ctl.showError(msg.error);
     return true;
@@ -342,6 +347,10 @@ export function createForms(model, root, send) {
     }
   }
 
+  function onState() {
+    for (const ctl of forms.values()) ctl.onState();
+  }
+
   render();
-  return { render, onResult, showModelError, forms: () => forms };
+  return { render, onResult, showModelError, onState, forms: () => forms };
 }

@@ -84,7 +84,7 @@ function render({ model, el }) {
   };
   const handlers = [
     ["msg:custom", onMsg],
-    ["change:status change:session_id change:last_error change:model_name change:kernel_subshells", () => {
+    ["change:status change:session_id change:last_error change:model_name change:kernel_subshells change:shared_clients", () => {
       status.render();
       timeline.render();
       webcam.render();
@@ -93,7 +93,10 @@ function render({ model, el }) {
       forms.render();
       timeline.render();
     }],
-    ["change:model_state", () => timeline.render()],
+    ["change:model_state", () => {
+      timeline.render();
+      forms.onState();
+    }],
     ["change:model_error", () => {
       timeline.renderError();
       forms.showModelError();
@@ -102,6 +105,7 @@ function render({ model, el }) {
     ["change:width change:height change:fit", () => view.applySize()],
     ["change:show_stats change:stats", () => stats.render()],
     ["change:show_forms", applyFormsVisibility],
+    ["change:show_index_code", () => view.renderCode()],
   ];
   for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.on(ev, fn);
 

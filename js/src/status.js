@@ -24,7 +24,10 @@ export function createStatus(model, root, send) {
 
   const notice = document.createElement("div");
   notice.className = "rn-notice";
-  root.append(bar, error, notice);
+  const shared = document.createElement("div");
+  shared.className = "rn-shared";
+  shared.setAttribute("role", "status");
+  root.append(bar, error, notice, shared);
 
   let retrying = false;
   retry.addEventListener("click", () => {
@@ -62,6 +65,11 @@ export function createStatus(model, root, send) {
       ? ""
       : "This kernel has no subshells: frame acks and form replies may lag while a cell runs (frames keep flowing at a reduced rate).";
     notice.style.display = model.get("kernel_subshells") ? "none" : "";
+    const others = model.get("shared_clients") || 0;
+    shared.textContent = others > 0 && sid
+      ? `Shared session: ${others} other client${others === 1 ? "" : "s"} (another notebook?) use${others === 1 ? "s" : ""} session ${sid}; their commands reach the same model, and this one will not stop it on disconnect.`
+      : "";
+    shared.style.display = shared.textContent ? "" : "none";
   }
 
   function onRetryResult(msg) {

@@ -87,6 +87,7 @@ export function createTimeline(model, root, send) {
     const span = Math.min(last - first + 1, 48);
     const start = last - span + 1 > first ? last - span + 1 : first;
     lane.replaceChildren();
+    const span0 = span;
     let active = null;
     for (let k = start; k < start + span; k++) {
       const cell = document.createElement("div");
@@ -98,6 +99,11 @@ export function createTimeline(model, root, send) {
         const tag = document.createElement("span");
         tag.className = "rn-chunk-prompt";
         tag.textContent = active;
+        // the label runs over the cells until the next scheduled prompt, then ends in an ellipsis
+        const next = chunks.find((c) => c > k);
+        const span = Math.max(1, Math.min(next ?? start + span0, start + span0) - k);
+        tag.style.width = `calc(${span * 100}% + ${span - 1}px - 4px)`;
+        tag.title = `chunk ${k}: ${active}`;
         cell.append(tag);
       }
       if (active != null) cell.title = `chunk ${k}: ${active}`;

@@ -2,6 +2,8 @@
 // Latest wins in the browser too: while one frame decodes, only the newest arrival waits;
 // superseded frames are acked at once (drawn: false) so the kernel's window never stalls.
 
+import { createCodeCover } from "./codecover.js";
+
 export function createView(model, root, debug) {
   const wrap = document.createElement("div");
   wrap.className = "rn-view";
@@ -15,6 +17,7 @@ export function createView(model, root, debug) {
   wrap.append(canvas, placeholder);
   root.append(wrap);
   const ctx = canvas.getContext("2d", { alpha: false });
+  const codeCover = createCodeCover(model, wrap, canvas);
 
   let decoding = false;
   let pending = null; // {msg, buffer}
@@ -27,6 +30,7 @@ export function createView(model, root, debug) {
     canvas.style.height = h > 0 ? `${h}px` : "";
     canvas.style.objectFit = model.get("fit") || "contain";
     wrap.classList.toggle("rn-fixed", w > 0 || h > 0);
+    if (codeCover) codeCover.place();
   }
   applySize();
 
@@ -61,6 +65,7 @@ export function createView(model, root, debug) {
         const t0 = performance.now();
         const img = await decode(msg, buffer);
         if (closed) break;
+        const resized = canvas.width !== msg.width || canvas.height !== msg.height;
         if (canvas.width !== msg.width) canvas.width = msg.width;
         if (canvas.height !== msg.height) canvas.height = msg.height;
         ctx.drawImage(img, 0, 0, msg.width, msg.height);
@@ -73,6 +78,7 @@ export function createView(model, root, debug) {
         while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
         debug.onDrawn(msg, now, decodeMs, received);
         if (debug.hook) debug.hook(canvas, msg, now); // benchmarks read the frame index code here
+        codeCover.onDrawn(msg, resized);
       } catch (err) {
         debug.decodeErrors += 1;
         debug.lastDecodeError = String(err);
@@ -98,6 +104,7 @@ export function createView(model, root, debug) {
     canvas,
     onFrame,
     applySize,
+    renderCode: () => codeCover.render(),
     fpsShown() {
       const now = performance.now();
       const recent = drawTimes.filter((t) => t >= now - 2000);
@@ -106,6 +113,7 @@ export function createView(model, root, debug) {
     close() {
       closed = true;
       pending = null;
+      codeCover.close();
     },
   };
 }

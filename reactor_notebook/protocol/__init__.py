@@ -33,6 +33,9 @@ LOCAL_URL_ENV = "REACTOR_LOCAL_URL"
 
 # --- Sessions and connections (§2.4, §2.5) -------------------------------------------------
 LOCAL_SESSION_ID = "local"
+# Our runtime's local session descriptor reports how many clients are attached (others ignore it),
+# so a second notebook learns it shares the session instead of silently driving the first one's model.
+ATTACHED_CLIENTS_KEY = "attached_clients"
 LOCAL_BEARER = "local"
 FLAT_CONNECTION_ID = 1001
 MIN_CONNECTION_ID = 1001

@@ -7,8 +7,10 @@ import atexit
 import concurrent.futures
 import dataclasses
 import difflib
+import os
 import socket
 import threading
+import urllib.parse
 from collections.abc import Coroutine
 from typing import Any, TypeVar
 
@@ -172,16 +174,40 @@ class LocalRuntime:
 
     # --- notebooks ------------------------------------------------------------------------------
     @classmethod
-    def ensure(cls, model: str = "helios", port: int = 8080, host: str = "127.0.0.1", **kwargs: Any) -> LocalRuntime | None:
+    def ensure(
+        cls, model: str = "helios", port: int | None = None, host: str | None = None, **kwargs: Any
+    ) -> LocalRuntime | None:
         """Start a runtime in the background unless something already listens on ``host:port``.
 
-        Returns the new handle, or None when a server was already there (it is left alone).
+        Without ``port`` the address comes from ``$REACTOR_LOCAL_URL`` (default
+        http://localhost:8080), the URL the SDK, the magic and the widget connect to; a URL that
+        is not on this machine raises ValueError (nothing can be started there). Returns the new
+        handle (stopped at interpreter exit), or None when a server was already there (left alone).
         """
+        if port is None:
+            url_host, port = local_address()
+            host = host or url_host
+        host = host or "127.0.0.1"
         if is_listening(display_host(host).strip("[]"), port):
             return None
         rt = cls(model=model, host=host, port=port, **kwargs).start()
         atexit.register(rt.stop)
         return rt
+
+
+def local_address() -> tuple[str, int]:
+    """``(host, port)`` to serve on for ``$REACTOR_LOCAL_URL``; ValueError when it is not this machine."""
+    from ..protocol import DEFAULT_LOCAL_URL, LOCAL_URL_ENV
+
+    url = (os.environ.get(LOCAL_URL_ENV) or DEFAULT_LOCAL_URL).rstrip("/")
+    parts = urllib.parse.urlsplit(url)
+    if parts.hostname not in ("localhost", "127.0.0.1", "::1", "0.0.0.0"):
+        raise ValueError(
+            f"{LOCAL_URL_ENV}={url} is not on this machine: the embedded runtime can only be started on a "
+            "loopback address (e.g. http://127.0.0.1:8080); pass host=/port= to start one elsewhere"
+        )
+    host = "127.0.0.1" if parts.hostname == "localhost" else parts.hostname
+    return host, parts.port or 80
 
 
 def is_listening(host: str, port: int, timeout: float = 0.5) -> bool:

@@ -274,6 +274,8 @@ class SessionManager:
             "model": {"name": self.model.name, "version": self.model.version},
             "server_info": {"server_version": SERVER_VERSION},
         }
+        if s.local:
+            d[protocol.ATTACHED_CLIENTS_KEY] = sum(1 for p in s.peers if p.connected)
         if not initial and s.ready:
             d["selected_transport"] = {"protocol": "webrtc", "version": protocol.WEBRTC_VERSION}
             d["capabilities"] = self.info.capabilities

@@ -33,6 +33,7 @@ from .errors import (
     TrackPublishError,
     VersionMismatchError,
 )
+from .joining import ModelMismatchError, SessionSharedError, SharedSessionWarning
 from .replies import CommandReply, Rejection
 from .session import Reactor
 from .steps import NotSteppedError, StepRefusedError, StepResult
@@ -74,6 +75,7 @@ __all__ = [
     "FileRef",
     "FrameCallback",
     "MessageSendError",
+    "ModelMismatchError",
     "NotReadyError",
     "NotSteppedError",
     "Reactor",
@@ -83,6 +85,8 @@ __all__ = [
     "ReactorState",
     "ReactorStatus",
     "Rejection",
+    "SessionSharedError",
+    "SharedSessionWarning",
     "StepRefusedError",
     "StepResult",
     "TrackCapability",

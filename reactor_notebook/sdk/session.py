@@ -54,6 +54,7 @@ from .events import EventsMixin
 from .expiry import session_expiry
 from .frameindex import FrameIndexer
 from .http import HttpApi, PollPolicy, Secret
+from .joining import check_model, check_sharing, warn_if_shared
 from .loop import SdkLoop, get_sdk_loop
 from .reader import Frame, FrameTiming
 from .replies import (
@@ -125,7 +126,23 @@ def local_base_url(explicit: str | None = None) -> str:
 
 
 class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, EventsMixin):
-    """Client for one Reactor model session (cloud coordinator or local runtime)."""
+    """Client for one Reactor model session (cloud coordinator or local runtime).
+
+    ``Reactor("helios", local=True)`` talks to a local runtime at ``local_url`` (else
+    ``$REACTOR_LOCAL_URL``, else http://localhost:8080); ``Reactor("helios", api_key=...)`` to the
+    hosted API at ``api_url``. Nothing happens on the network until :meth:`connect`.
+
+    Arguments: ``model_name`` the model to use (a local runtime serving another model is refused
+    at connect, naming both); ``connect_timeout`` bounds :meth:`connect` (s, None: no bound);
+    ``frames`` a :class:`~reactor_notebook.frames.FrameBuffer` to fill (default: a new one, as
+    ``reactor.frames``); ``exclusive=True`` refuses a local session other clients are attached to
+    (by default it is joined with a :class:`~reactor_notebook.sdk.SharedSessionWarning`, and
+    ``shared_clients`` says how many others use it). The remaining keywords tune polling, stats,
+    the link watchdog and the control-channel ping; the defaults suit notebooks. ``jwt`` uses a
+    token minted elsewhere (never renewed); ``wire`` picks the data-channel wire (``auto``: v1
+    where the runtime serves it, else v0); ``generation="stepped"`` opens a stepped session
+    (:meth:`step`).
+    """
 
     def __init__(
         self,
@@ -148,6 +165,7 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
         wire: str = "auto",
         generation: str = "streamed",
         step_timeout: float = STEP_TIMEOUT_S,
+        exclusive: bool = False,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError("model_name must be a non-empty string, e.g. Reactor('helios', local=True)")
@@ -178,6 +196,8 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
         if not ping_interval > 0:
             raise ValueError(f"ping_interval must be > 0 seconds, got {ping_interval!r}")
         self.ping_interval = float(ping_interval)
+        self.exclusive = bool(exclusive)  # refuse a local session other clients are attached to
+        self.shared_clients = 0  # other clients attached to the local session at connect (0: alone)
         self.frames: FrameBuffer = frames if frames is not None else FrameBuffer()
 
         self._sdk: SdkLoop = get_sdk_loop()
@@ -217,6 +237,11 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
         self._convert_ms: float | None = None
         self._init_events()
         _LIVE.add(self)
+
+    def _repr_html_(self) -> str:
+        from ..reprs import reactor_html
+
+        return reactor_html(self)
 
     def __repr__(self) -> str:
         mode = "local" if self.local else "cloud"
@@ -279,6 +304,7 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
         self._set_status(ReactorStatus.CONNECTING)
         self._connect_task = asyncio.current_task()
         self._aborting = False
+        self._last_error = None  # errors of an earlier attempt or session are history (the timeline keeps them)
         self._timings = {}
         self._t_connect = t0 = time.monotonic()
         return t0, None if timeout is None else t0 + timeout
@@ -337,6 +363,7 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
             self.connect_timeout if timeout is _UNSET else timeout, session_id, extra_configs
         )
         await self._sdk.run(coro)
+        warn_if_shared(self)
 
     def connect_sync(
         self,
@@ -350,6 +377,7 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
             self.connect_timeout if timeout is _UNSET else timeout, session_id, extra_configs
         )
         self._sdk.run_sync(coro)
+        warn_if_shared(self)
 
     async def reconnect(self, timeout: float | None = _UNSET) -> None:
         """Reconnect to the kept session (new connection + PUT offer); errors reported, not raised.
@@ -364,12 +392,19 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
         self._sdk.run_sync(self._reconnect(self.connect_timeout if timeout is _UNSET else timeout))
 
     async def disconnect(self, recoverable: bool = False) -> None:
-        """Disconnect; ``recoverable=True`` keeps the session (and its id) for :meth:`reconnect`."""
-        await self._sdk.run(self._disconnect(recoverable))
+        """Disconnect; ``recoverable=True`` keeps the session (and its id) for :meth:`reconnect`.
+
+        The last error is cleared (the user ended the session; the timeline keeps the history).
+        """
+        await self._sdk.run(self._user_disconnect(recoverable))
 
     def disconnect_sync(self, recoverable: bool = False, timeout: float | None = 30.0) -> None:
         """Blocking :meth:`disconnect`."""
-        self._sdk.run_sync(self._disconnect(recoverable), timeout)
+        self._sdk.run_sync(self._user_disconnect(recoverable), timeout)
+
+    async def _user_disconnect(self, recoverable: bool) -> None:
+        self._last_error = None
+        await self._disconnect(recoverable)
 
     async def __aenter__(self) -> Reactor:
         """``async with Reactor(...) as reactor:`` — the first command connects if ``connect()`` was not called."""
@@ -482,9 +517,12 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
             if adopt is not None:  # only the creator ends a session: never DELETEd by us
                 desc: dict[str, Any] = {"session_id": adopt}
                 self._created_session = False
+                self.shared_clients = 0
             else:
                 desc = await self._bounded(api.create_session(extra_configs), deadline, "session creation")
-                self._created_session = True
+                self._created_session = False  # a joiner must never stop a session others use
+                self.shared_clients = check_sharing(desc, exclusive=self.exclusive, where=self.base_url)
+                self._created_session = self.shared_clients == 0
             session_id = desc["session_id"]
             self._indexer = FrameIndexer()  # a new session's counters start afresh
             self._set_session_id(session_id)
@@ -534,6 +572,7 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
             logger.warning("cleanup after a failed connect failed: %s", dexc)
 
     def _apply_descriptor(self, desc: dict[str, Any]) -> None:
+        check_model(self.model_name, desc, local=self.local, where=self.base_url)
         caps = desc.get("capabilities")
         transport = (desc.get("selected_transport") or {}).get("protocol")
         if transport != "webrtc":
@@ -816,28 +855,37 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
             logger.debug("no modelSchema reply (%s); using the capabilities' commands", exc.code)
 
     async def request_capabilities(self, timeout: float = 5.0) -> Capabilities:
-        """Ask the runtime for its capabilities (``requestCapabilities`` → ``modelCapabilities``)."""
+        """Ask the runtime for its capabilities (``requestCapabilities`` → ``modelCapabilities``).
+
+        Waits up to ``timeout`` seconds for the reply: a ReactorException with code ``TIMEOUT``
+        after that, NotReadyError when the session is not READY or disconnects meanwhile.
+        """
         return await self._sdk.run(
             self._await_runtime_reply("requestCapabilities", "modelCapabilities", timeout)
         )
 
     async def request_schema(self, timeout: float = 5.0) -> dict[str, Any]:
-        """Ask the runtime for its OpenAPI command schema (``requestSchema`` → ``modelSchema``)."""
+        """Ask the runtime for its OpenAPI command schema (``requestSchema`` → ``modelSchema``); errors as
+        :meth:`request_capabilities`."""
         return await self._sdk.run(self._await_runtime_reply("requestSchema", "modelSchema", timeout))
 
     # =====================================================================================
     # Commands
     # =====================================================================================
     async def send_command(self, command: str, data: Any = None, *, validate: bool = True) -> None:
-        """Send a model command and return at once (fire-and-forget, the seed API's signature).
+        """Validate and send a model command; returns once it is on the data channel (fire-and-forget).
 
-        ``command`` is the model's command name; ``data`` its argument object (a dict, a JSON string,
-        or None for none; ``FileRef`` values travel as uploads). Checked before sending against the
-        model's schema: ``CommandValidationError`` names command, field and reason. Raises
-        ``NotReadyError`` when not READY and ``MessageSendError`` when the message is over 256 KiB.
-        The model's own answer comes later: a rejection fires ``command_rejected`` and is kept in
-        ``last_rejection``; to wait for the answer (reply or ``CommandRejectedError``) use
-        :meth:`send_command_and_wait`.
+        ``command`` is a name from :attr:`commands` (e.g. ``"schedule_prompt"``) and ``data`` a
+        dict of its fields (``{"prompt": "A sunset", "chunk": 2}``; a JSON string, or None for
+        none; ``FileRef`` values travel as uploads). Errors raised here, before anything is sent:
+        :class:`NotReadyError` unless the status is READY,
+        :class:`~reactor_notebook.schema.CommandValidationError` (naming command, field and reason)
+        for an unknown command or a missing/extra/mistyped/out-of-range field (``validate=False``
+        skips this check), :class:`MessageSendError` when the message is over 256 KiB (send large
+        files with :meth:`upload_file`). The model's own verdict comes later: a rejection fires
+        ``command_rejected``, is kept in ``last_rejection`` and lands in
+        ``reactor.frames.timeline()``; to wait for the answer (the reply, or
+        ``CommandRejectedError``) use :meth:`send_command_and_wait`.
         """
         await self._sdk.run(self._send_command(command, data, validate))
 
@@ -946,7 +994,13 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Event
     # Tracks
     # =====================================================================================
     async def publish_track(self, name: str, track: MediaStreamTrack) -> None:
-        """Publish a local MediaStreamTrack on the model input ``name`` (e.g. ``webcam``)."""
+        """Publish a local MediaStreamTrack on the model input ``name`` (e.g. ``webcam``).
+
+        ``track`` is any aiortc video track, e.g. :class:`~reactor_notebook.sources.ArrayTrack`.
+        Raises :class:`NotReadyError` unless READY, ``TypeError`` for a non-track, and
+        :class:`TrackPublishError` when the model declares no such input or the runtime refuses
+        it; returns once the runtime has accepted the track.
+        """
         await self._sdk.run(self._publish(name, track))
 
     def publish_track_sync(self, name: str, track: MediaStreamTrack, timeout: float = 15.0) -> None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ..framecode import has_index_code
 from ..frames import FrameBuffer, FrameMeta
 from .encode import Encoded, JpegEncoder, downscale, encode_png
 
@@ -469,6 +470,7 @@ class FramePump:
             "id": fid,
             "seq": meta.seq,
             "index": meta.frame_index,
+            "code": has_index_code(frame),  # the view covers the frame-index code unless asked to show it
             "track": meta.track,
             "width": meta.width,
             "height": meta.height,

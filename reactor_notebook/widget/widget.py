@@ -40,6 +40,7 @@ from ..schema import CommandSpec, validate_command
 from .encode import decode_image
 from .forms import form_spec, handle_command, model_error
 from .pump import FramePump, PumpConfig
+from .session_view import not_running, served_name, shared_count
 from .subshell import pin_to_main_shell, release_subshell, route_to_subshell
 
 log = logging.getLogger(__name__)
@@ -89,6 +90,7 @@ class ReactorWidget(anywidget.AnyWidget):
     session_id = t.Unicode(None, allow_none=True).tag(sync=True)
     model_name = t.Unicode("").tag(sync=True)
     last_error = t.Dict(default_value=None, allow_none=True).tag(sync=True)
+    shared_clients = t.Int(0).tag(sync=True)  # other clients attached to this local session at connect
     # model
     commands = t.List(t.Dict()).tag(sync=True)
     capabilities = t.Dict({}).tag(sync=True)
@@ -103,6 +105,8 @@ class ReactorWidget(anywidget.AnyWidget):
     height = t.Int(0, min=0).tag(sync=True)
     show_stats = t.Bool(False).tag(sync=True)
     show_forms = t.Bool(True).tag(sync=True)
+    # the frame-index code (top-left blocks) is covered in the view unless True; frames keep it
+    show_index_code = t.Bool(False).tag(sync=True)
     # webcam
     input_tracks = t.List(t.Unicode()).tag(sync=True)
     webcam_active = t.Bool(False).tag(sync=True)
@@ -124,6 +128,7 @@ class ReactorWidget(anywidget.AnyWidget):
         height: int = 0,
         show_stats: bool = False,
         show_forms: bool = True,
+        show_index_code: bool = False,
         webcam_fps: float = 15.0,
         owns_reactor: bool = False,
         subshell: bool = True,
@@ -143,6 +148,7 @@ class ReactorWidget(anywidget.AnyWidget):
             height=height,
             show_stats=show_stats,
             show_forms=show_forms,
+            show_index_code=show_index_code,
             webcam_fps=webcam_fps,
             **kw,
         )
@@ -189,29 +195,45 @@ class ReactorWidget(anywidget.AnyWidget):
         cls,
         model: str = "helios",
         *,
-        port: int = 8080,
-        host: str = "127.0.0.1",
+        url: str | None = None,
+        port: int | None = None,
+        host: str | None = None,
         connect: bool = True,
+        display: bool | None = None,
+        exclusive: bool = False,
         model_options: dict[str, Any] | None = None,
         **widget_kwargs: Any,
     ) -> ReactorWidget:
-        """Start the embedded runtime if nothing listens on ``host:port``, connect, and return a widget."""
-        from ..runtime import LocalRuntime
-        from ..sdk import Reactor
+        """Find or start the local runtime, connect, display the widget (in a kernel) and return it.
 
-        ensure_kw: dict[str, Any] = {"model": model, "port": port}
-        if host != "127.0.0.1":
-            ensure_kw["host"] = host
-        if model_options:
-            ensure_kw["model_options"] = model_options
-        rt = LocalRuntime.ensure(**ensure_kw)
-        url = getattr(rt, "url", None) or f"http://{host}:{port}"
-        reactor = Reactor(model_name=model, local=True, local_url=url)
+        The runtime URL is ``url``, else ``http://host:port`` when either is given, else
+        ``$REACTOR_LOCAL_URL``, else http://localhost:8080; the embedded runtime serving
+        ``model`` is started there if the host is this machine and nothing listens (then
+        ``w.runtime`` is its handle). ``display`` (default: inside a Jupyter kernel) shows the
+        widget at once, so ``w = ReactorWidget.local()`` followed by ``w.send(...)`` in the same
+        cell shows it; pass ``display=False`` to place it yourself. ``exclusive=True`` refuses a
+        session another client uses. Connection errors (e.g. a runtime serving another model:
+        :class:`~reactor_notebook.sdk.ModelMismatchError`) are raised here.
+        """
+        from ..sdk import Reactor
+        from .local import ensure_runtime, in_kernel, local_url
+
+        where = local_url(url, host, port)
+        rt = ensure_runtime(where, model, model_options)
+        reactor = Reactor(model_name=model, local=True, local_url=where, exclusive=exclusive)
         widget = cls(reactor, owns_reactor=True, **widget_kwargs)
         widget.runtime = rt  # None when another runtime already listened there
         if connect:
-            reactor.connect_sync()
+            try:
+                reactor.connect_sync()
+            except BaseException:
+                widget.close()
+                raise
             widget._refresh_all()
+        if display if display is not None else in_kernel():
+            from IPython.display import display as show
+
+            show(widget)
         return widget
 
     # --- Python API -----------------------------------------------------------------------------
@@ -308,22 +330,29 @@ class ReactorWidget(anywidget.AnyWidget):
     def _refresh_all(self) -> None:
         """Pull everything from the reactor once (start, after connect)."""
         r = self.reactor
-        self.model_name = str(getattr(r, "model_name", "") or "")
+        self.model_name = served_name(r)
         self.status = _status_str(r.get_status())
         self.session_id = r.get_session_id()
         self.last_error = _error_dict(r.get_last_error())
+        self.shared_clients = shared_count(r)
         self._set_capabilities(r.get_capabilities())
         state = getattr(r, "model_state", None)
         if isinstance(state, dict):
-            self.model_state = dict(state)
+            self.model_state = dict(state) if self.status == "ready" else not_running(state)
 
     def _on_status(self, status: Any, *_: Any) -> None:
         self.status = _status_str(status)
         if self.status == "ready":
             self.last_error = None
             self.session_id = self.reactor.get_session_id()
+            self.model_name = served_name(self.reactor)
+            self.shared_clients = shared_count(self.reactor)
             if not self.commands:
                 self._set_capabilities(self.reactor.get_capabilities())
+        else:
+            self.model_state = not_running(self.model_state)  # a stale "running" would enable pause
+        if self.status in ("connecting", "disconnected"):
+            self.last_error = _error_dict(self.reactor.get_last_error())  # None after a user disconnect
         self._log("status", self.status)
 
     def _on_session_id(self, sid: Any, *_: Any) -> None:
@@ -418,7 +447,7 @@ class ReactorWidget(anywidget.AnyWidget):
         out["fps_received"] = _first(sdk, "fps", "frames_per_second", "framesPerSecond", "fps_received")
         out["rtt_ms"] = _first(sdk, "rtt_ms", "rtt")
         out["latency_ms"] = pump.get("ack_ms_p50")
-        out["frames_dropped_buffer"] = getattr(self.reactor.frames, "dropped", None)
+        out["frames_evicted"] = getattr(self.reactor.frames, "evicted", None)
         return out
 
     def _on_pump_stats(self, pump_stats: dict[str, Any]) -> None:

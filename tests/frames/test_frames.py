@@ -29,7 +29,7 @@ def test_count_bound_holds_for_long_streams() -> None:
         buf.push(numbered(i))
     assert len(buf) == 25
     assert buf.nbytes == 25 * numbered(0).nbytes
-    assert buf.dropped == 2000 - 25
+    assert buf.evicted == 2000 - 25
     assert buf.seq == 1999
     assert [read_index(f) for f, _ in buf.frames()] == list(range(1975, 2000))
 
@@ -245,6 +245,8 @@ def test_wait_state_waits_for_the_predicate() -> None:
 
 # --- tables ------------------------------------------------------------------------------------
 def test_dataframe_and_timeline_share_seq_and_time() -> None:
+    import pandas as pd
+
     buf = FrameBuffer()
     buf.push(numbered(0))
     buf.add_event("command", "set_prompt", {"prompt": "a"})
@@ -264,7 +266,11 @@ def test_dataframe_and_timeline_share_seq_and_time() -> None:
     assert tl["event"].tolist()[2] == "prompt_switched"
     joined = tl.merge(df[["seq", "current_prompt"]], on="seq", how="left")
     assert joined.loc[joined["kind"] == "message", "current_prompt"].item() == "a"
-    assert (tl["time"].diff().dropna() >= 0).all()
+    assert (tl["epoch"].diff().dropna() >= 0).all()
+    # times read as dates, not 1.796285e+09
+    assert str(tl["time"].dtype) == "datetime64[ns, UTC]" and str(df["time"].dtype) == "datetime64[ns, UTC]"
+    assert tl["time"].iloc[0] == pd.Timestamp(tl["epoch"].iloc[0], unit="s", tz="UTC")
+    assert "+00:00" in repr(tl[["time"]])
     buf.add_event("message", "chunk_complete", {"chunk": 1, "frame": 65})  # typed Helios family
     buf.add_event("message", "event:image_set", {"event": "image_set", "width": 4})
     assert buf.timeline()["event"].tolist()[-2:] == ["chunk_complete", "image_set"]

@@ -35,7 +35,7 @@ def test_live_capture_bounds_and_exports(reactor: Reactor, tmp_path) -> None:
     assert len(set(idx)) >= 15 and idx[-1] - idx[0] < 60, idx
     assert arr.shape[1:] == (384, 640, 3)
     assert len(reactor.frames) == 10 and reactor.frames.nbytes == 10 * 384 * 640 * 3
-    assert reactor.frames.dropped >= 20
+    assert reactor.frames.evicted >= 20
     img = reactor.frames.snapshot()
     assert img.size == (640, 384)
     back = read_video(reactor.frames.save_mp4(tmp_path / "ring.mp4"))

@@ -213,8 +213,8 @@ def test_record_binds_arrays_in_the_namespace(connected: FakeReactor, ip: Intera
 def test_session_verbs(connected: FakeReactor, ip: InteractiveShell, capsys) -> None:
     line(ip, "status")
     out = capsys.readouterr().out
-    assert "status:   ready" in out and "session:  sess-1" in out and "current_chunk=0" in out
-    assert "stats:    frames_per_second=24, rtt=1.5" in out and "timestamp" not in out
+    assert "status:      ready" in out and "session:     sess-1" in out and "current_chunk=0" in out
+    assert "stats:       frames_per_second=24, rtt=1.5" in out and "timestamp" not in out
     table = line(ip, "commands")
     assert "schedule_prompt  prompt: string (default" not in repr(table)
     assert "set_color" in repr(table) and "r: integer (0..255)" in repr(table)

@@ -112,7 +112,7 @@ def test_completion_candidates() -> None:
     assert "connect" in complete("", cmds) and "record" in complete("", cmds)
     assert complete("schedule_prompt prompt='x' ", cmds) == ["chunk="]
     assert complete("set_color r=1 ", cmds) == ["g=", "b="]
-    assert complete("connect --", cmds) == ["--local", "--api-key-env", "--model", "--url", "--name", "--stepped"]
+    assert complete("connect --", cmds) == ["--local", "--api-key-env", "--model", "--url", "--name", "--start", "--exclusive", "--stepped"]
     assert complete("connect --model ", cmds) == ["helios", "testpattern"]
     assert complete("prompt 'x' --", cmds) == ["--chunk"]
     assert complete("send set_c", cmds) == ["set_color"]

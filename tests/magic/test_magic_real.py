@@ -80,7 +80,7 @@ def test_helios_session_driven_by_magics(shell: InteractiveShell, capsys: pytest
     shell.run_line_magic("reactor", "pause")
     shell.run_line_magic("reactor", "status")
     out = capsys.readouterr().out
-    assert "status:   ready" in out and "current_chunk=" in out
+    assert "status:      ready" in out and "model:       helios" in out and "current_chunk=" in out
     tl = r.frames.timeline()
     sent = tl[tl["kind"] == "command"]["name"].tolist()
     assert sent == ["reset", "set_seed", "schedule_prompt", "schedule_prompt", "start", "pause"]

@@ -45,7 +45,7 @@ def test_helios_rejections_reach_the_cell_and_the_status(kernel: Any) -> None:
     assert "ready: helios" in stdout(run(kernel, f"%reactor connect --local --model helios --url {free_url()}"))
     assert stdout(run(kernel, "%reactor start")) == f"→ start {{}}\n✗ start rejected: {NO_PROMPT}\n"
     status = stdout(run(kernel, "%reactor status"))
-    assert f"\nrejected: start: {NO_PROMPT} (" in status, status
+    assert f"\nrejected:    start: {NO_PROMPT} (" in status, status
     assert "\nerror:" not in status  # a model rejection is not a client error
 
     out = stdout(run(kernel, '%reactor schedule_prompt prompt="x" chunk=0\n%reactor start\n%reactor @chunk 2'))
@@ -61,7 +61,7 @@ def test_helios_rejections_reach_the_cell_and_the_status(kernel: Any) -> None:
     ) and lines[1].endswith(") [past_chunk]"), lines
     assert len(lines) == 2 and stderr(msgs) == ""
     status = stdout(run(kernel, "%reactor status"))
-    assert "\nrejected: schedule_prompt: field 'chunk': chunk 1 is in the past" in status, status
+    assert "\nrejected:    schedule_prompt: field 'chunk': chunk 1 is in the past" in status, status
 
 
 def test_reply_is_printed_and_the_wait_is_configurable(kernel: Any) -> None:

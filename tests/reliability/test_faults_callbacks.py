@@ -95,7 +95,7 @@ def test_blocked_main_thread_for_10_s_keeps_everything_streaming(reactor: Reacto
     front = FakeFrontEnd(widget)
     try:
         wait_until(lambda: front.frames >= 5, 10, "the widget delivering frames")
-        rss0, seq0, shown0, dropped0 = rss_mb(), reactor.frames.seq, front.frames, reactor.frames.dropped
+        rss0, seq0, shown0, dropped0 = rss_mb(), reactor.frames.seq, front.frames, reactor.frames.evicted
         time.sleep(10.0)  # the "user cell" blocking the main (kernel) thread: the fault under test
         seq1, shown1 = reactor.frames.seq, front.frames
         rss1 = rss_mb()
@@ -104,12 +104,12 @@ def test_blocked_main_thread_for_10_s_keeps_everything_streaming(reactor: Reacto
         assert shown1 - shown0 >= 5 * FPS // 2, "the widget pump stalled with the main thread"
         assert reactor.get_status() is ReactorStatus.READY and health_state(runtime.url) == "STREAMING"
         # Bounded: the buffer kept its 60 newest frames and counted the rest as dropped.
-        assert len(reactor.frames.metas()) <= 60 and reactor.frames.dropped - dropped0 >= received - 60
+        assert len(reactor.frames.metas()) <= 60 and reactor.frames.evicted - dropped0 >= received - 60
         newest = reactor.frames.metas()[-1].seq
         assert newest >= seq1 - 1  # latest wins: the newest frame is the one kept
         pump = widget.get_stats()
         record_figure("blocked_main_thread_10s", frames_received=received, frames_shown=shown1 - shown0,
-                      buffer_dropped=reactor.frames.dropped - dropped0, pump_dropped=pump.get("dropped"),
+                      buffer_dropped=reactor.frames.evicted - dropped0, pump_dropped=pump.get("dropped"),
                       rss_growth_mb=round(rss1 - rss0, 1))
         assert rss1 - rss0 < 50, f"RSS grew {rss1 - rss0:.1f} MB during the block"
     finally:

@@ -158,3 +158,20 @@ def test_cli_api_key_env_must_be_set(procs: list) -> None:
     procs.append(p)
     assert p.wait(30) == 2
     assert "RT_TEST_KEY_UNSET_XYZ is not set" in p.stderr.read()
+
+
+def test_ensure_without_a_port_follows_reactor_local_url(monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        free = s.getsockname()[1]
+    monkeypatch.setenv("REACTOR_LOCAL_URL", f"http://localhost:{free}/")
+    handle = LocalRuntime.ensure(model="testpattern")
+    try:
+        assert handle is not None and handle.url == f"http://127.0.0.1:{free}"
+        assert LocalRuntime.ensure(model="testpattern") is None  # something listens there now
+    finally:
+        assert handle is not None
+        handle.stop()
+    monkeypatch.setenv("REACTOR_LOCAL_URL", "http://gpu-box.example:8080")
+    with pytest.raises(ValueError, match=r"REACTOR_LOCAL_URL=http://gpu-box.example:8080 is not on this machine"):
+        LocalRuntime.ensure(model="testpattern")

@@ -7,8 +7,11 @@ import aiohttp
 from reactor_notebook import protocol
 from reactor_notebook.runtime import LocalRuntime
 
-DESCRIPTOR_KEYS = {"session_id", "state", "cluster", "model", "server_info", "selected_transport", "capabilities", "schema",
-                   "generation", "transports", "wire_versions", "recording", "step_results"}
+DESCRIPTOR_KEYS = {
+    "session_id", "state", "cluster", "model", "server_info", "selected_transport", "capabilities", "schema",
+    "generation", "transports", "wire_versions", "recording", "step_results",
+    protocol.ATTACHED_CLIENTS_KEY,  # ours: clients attached to the local session (0 here)
+}
 
 
 async def test_start_session_returns_full_descriptor_and_is_idempotent(
@@ -19,6 +22,7 @@ async def test_start_session_returns_full_descriptor_and_is_idempotent(
         first = await r.json()
     assert set(first) == DESCRIPTOR_KEYS
     assert first["session_id"] == "local" and first["state"] == "WAITING" and first["cluster"] == "local"
+    assert first[protocol.ATTACHED_CLIENTS_KEY] == 0
     assert first["model"]["name"] == "testpattern"
     assert isinstance(first["server_info"]["server_version"], str)
     assert first["selected_transport"] == {"protocol": "webrtc", "version": "1.0"}

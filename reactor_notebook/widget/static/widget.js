@@ -1,4 +1,51 @@
-/* reactor_notebook widget | source-sha256: dd18c703a6eeddce4c8da98f3b1290cd15c2ebd835d40ed19979be8f47187ee9 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: aee2d8ce43cc804212707ea07ceab75a515c78be9e90b995d53295aa97b5c438 | built from js/src by js/build.mjs; do not edit */
+
+// src/chunk.js
+var WINDOW = 32;
+function firstOpenChunk(st) {
+  if (!st || !Number.isFinite(st.current_chunk)) return 0;
+  return st.running ? st.current_chunk + 1 : st.current_chunk;
+}
+function chunkWindow(st, p) {
+  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st));
+  const hi = Math.min(p.maximum ?? Number.MAX_SAFE_INTEGER, open + WINDOW);
+  return { open, lo: open, hi };
+}
+function attachChunkField(model, field) {
+  const p = field.p;
+  if (p.name !== "chunk" || p.type !== "integer" || p.kind !== "slider") return null;
+  const range = field.row.querySelector('input[type="range"]');
+  const exact = field.row.querySelector('input[type="number"]');
+  if (!range || !exact) return null;
+  const hint = document.createElement("div");
+  hint.className = "rn-help rn-chunk-hint";
+  field.row.insertBefore(hint, field.row.querySelector(".rn-field-error"));
+  let edited = false;
+  const mark = () => edited = true;
+  range.addEventListener("input", mark);
+  exact.addEventListener("input", mark);
+  function update() {
+    const st = model.get("model_state") || {};
+    const { open, lo, hi } = chunkWindow(st, p);
+    range.min = String(lo);
+    range.max = String(hi);
+    if (!edited) {
+      exact.value = String(open);
+      range.value = String(open);
+    }
+    const now = Number.isFinite(st.current_chunk) ? `now at chunk ${st.current_chunk}; ` : "";
+    hint.textContent = `${now}next open chunk ${open} (earlier chunks are past); slider ${lo} to ${hi}, or type any chunk`;
+  }
+  update();
+  return {
+    update,
+    // after a sent command the field follows the open chunk again
+    release() {
+      edited = false;
+      update();
+    }
+  };
+}
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -349,6 +396,7 @@ function createForms(model, root, send) {
     form.append(head);
     const fields = cmd.params.map((p) => fieldInput(p, form));
     for (const f of fields) form.append(f.row);
+    const chunkFields = fields.map((f) => attachChunkField(model, f)).filter(Boolean);
     const foot = document.createElement("div");
     foot.className = "rn-form-foot";
     const submit = document.createElement("button");
@@ -362,6 +410,8 @@ function createForms(model, root, send) {
       cmd,
       form,
       fields,
+      onState: () => chunkFields.forEach((c) => c.update()),
+      released: () => chunkFields.forEach((c) => c.release()),
       setResult(text, ok) {
         result.textContent = text || "";
         result.className = `rn-form-result ${ok === true ? "rn-ok" : ok === false ? "rn-bad" : ""}`;
@@ -427,6 +477,7 @@ function createForms(model, root, send) {
     ctl.form.querySelector("button[type=submit]").disabled = false;
     if (msg.ok) {
       if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult(replyText(msg.reply), true);
+      ctl.released();
     } else ctl.showError(msg.error);
     return true;
   }
@@ -446,8 +497,11 @@ function createForms(model, root, send) {
       if (err && err.command === ctl.cmd.name) ctl.showError(err);
     }
   }
+  function onState() {
+    for (const ctl of forms.values()) ctl.onState();
+  }
   render2();
-  return { render: render2, onResult, showModelError, forms: () => forms };
+  return { render: render2, onResult, showModelError, onState, forms: () => forms };
 }
 
 // src/stats.js
@@ -517,7 +571,10 @@ function createStatus(model, root, send) {
   error.append(errText, retry, retryNote);
   const notice = document.createElement("div");
   notice.className = "rn-notice";
-  root.append(bar, error, notice);
+  const shared = document.createElement("div");
+  shared.className = "rn-shared";
+  shared.setAttribute("role", "status");
+  root.append(bar, error, notice, shared);
   let retrying = false;
   retry.addEventListener("click", () => {
     if (retrying) return;
@@ -549,6 +606,9 @@ function createStatus(model, root, send) {
     root.classList.toggle("rn-not-ready", status !== "ready");
     notice.textContent = model.get("kernel_subshells") ? "" : "This kernel has no subshells: frame acks and form replies may lag while a cell runs (frames keep flowing at a reduced rate).";
     notice.style.display = model.get("kernel_subshells") ? "none" : "";
+    const others = model.get("shared_clients") || 0;
+    shared.textContent = others > 0 && sid ? `Shared session: ${others} other client${others === 1 ? "" : "s"} (another notebook?) use${others === 1 ? "s" : ""} session ${sid}; their commands reach the same model, and this one will not stop it on disconnect.` : "";
+    shared.style.display = shared.textContent ? "" : "none";
   }
   function onRetryResult(msg) {
     retrying = false;
@@ -641,6 +701,7 @@ function createTimeline(model, root, send) {
     const span = Math.min(last - first + 1, 48);
     const start = last - span + 1 > first ? last - span + 1 : first;
     lane.replaceChildren();
+    const span0 = span;
     let active = null;
     for (let k = start; k < start + span; k++) {
       const cell = document.createElement("div");
@@ -652,6 +713,10 @@ function createTimeline(model, root, send) {
         const tag = document.createElement("span");
         tag.className = "rn-chunk-prompt";
         tag.textContent = active;
+        const next = chunks.find((c) => c > k);
+        const span2 = Math.max(1, Math.min(next ?? start + span0, start + span0) - k);
+        tag.style.width = `calc(${span2 * 100}% + ${span2 - 1}px - 4px)`;
+        tag.title = `chunk ${k}: ${active}`;
         cell.append(tag);
       }
       if (active != null) cell.title = `chunk ${k}: ${active}`;
@@ -687,6 +752,74 @@ function createTimeline(model, root, send) {
   return { render: render2, renderError, onResult };
 }
 
+// src/codecover.js
+var CODE_W = 256;
+var CODE_H = 16;
+var SOURCE_ROW = CODE_H + 3;
+var CODE_EXPLAINED = "The black-and-white blocks at the top left encode the frame number (16 bits, reactor_notebook.framecode.read_index) so order, loss and latency can be measured from pixels; set show_index_code=False to cover them.";
+function createCodeCover(model, wrap, canvas) {
+  const cover = document.createElement("canvas");
+  cover.className = "rn-code-cover";
+  cover.width = CODE_W;
+  cover.height = CODE_H;
+  cover.setAttribute("aria-hidden", "true");
+  const cctx = cover.getContext("2d", { alpha: false });
+  const note = document.createElement("div");
+  note.className = "rn-code-note";
+  note.textContent = "top-left blocks: frame number code (hover the picture for details)";
+  wrap.append(cover);
+  wrap.after(note);
+  let present = false;
+  function place() {
+    const W = canvas.width, H = canvas.height;
+    const cw = canvas.clientWidth, ch = canvas.clientHeight;
+    if (!W || !H || !cw || !ch) return;
+    const fit = model.get("fit") || "contain";
+    let sx = cw / W, sy = ch / H, ox = 0, oy = 0;
+    const fixed = wrap.classList.contains("rn-fixed");
+    if (fixed && fit !== "fill") {
+      let s = fit === "cover" ? Math.max(sx, sy) : fit === "none" ? 1 : Math.min(sx, sy);
+      if (fit === "scale-down") s = Math.min(s, 1);
+      sx = sy = s;
+      ox = (cw - W * s) / 2;
+      oy = (ch - H * s) / 2;
+    }
+    cover.style.left = `${canvas.offsetLeft + ox}px`;
+    cover.style.top = `${canvas.offsetTop + oy}px`;
+    cover.style.width = `${CODE_W * sx}px`;
+    cover.style.height = `${CODE_H * sy}px`;
+  }
+  function render2() {
+    const shown = !!model.get("show_index_code");
+    cover.style.display = present && !shown ? "" : "none";
+    note.style.display = present && shown ? "" : "none";
+    wrap.title = present && shown ? CODE_EXPLAINED : "";
+  }
+  const ro = typeof ResizeObserver === "function" ? new ResizeObserver(place) : null;
+  if (ro) ro.observe(canvas);
+  return {
+    // after each drawn frame: msg.code says whether this frame carries the code
+    onDrawn(msg, sizeChanged) {
+      if (!!msg.code !== present) {
+        present = !!msg.code;
+        render2();
+      }
+      if (present && !model.get("show_index_code") && canvas.width >= CODE_W && canvas.height > SOURCE_ROW) {
+        cctx.drawImage(canvas, 0, SOURCE_ROW, CODE_W, 1, 0, 0, CODE_W, CODE_H);
+        if (sizeChanged) place();
+      }
+    },
+    render() {
+      render2();
+      place();
+    },
+    place,
+    close() {
+      if (ro) ro.disconnect();
+    }
+  };
+}
+
 // src/view.js
 function createView(model, root, debug) {
   const wrap = document.createElement("div");
@@ -701,6 +834,7 @@ function createView(model, root, debug) {
   wrap.append(canvas, placeholder);
   root.append(wrap);
   const ctx = canvas.getContext("2d", { alpha: false });
+  const codeCover = createCodeCover(model, wrap, canvas);
   let decoding = false;
   let pending = null;
   let closed = false;
@@ -711,6 +845,7 @@ function createView(model, root, debug) {
     canvas.style.height = h > 0 ? `${h}px` : "";
     canvas.style.objectFit = model.get("fit") || "contain";
     wrap.classList.toggle("rn-fixed", w > 0 || h > 0);
+    if (codeCover) codeCover.place();
   }
   applySize();
   function ack(msg, drawn, extra = {}) {
@@ -742,6 +877,7 @@ function createView(model, root, debug) {
         const t0 = performance.now();
         const img = await decode(msg, buffer);
         if (closed) break;
+        const resized = canvas.width !== msg.width || canvas.height !== msg.height;
         if (canvas.width !== msg.width) canvas.width = msg.width;
         if (canvas.height !== msg.height) canvas.height = msg.height;
         ctx.drawImage(img, 0, 0, msg.width, msg.height);
@@ -754,6 +890,7 @@ function createView(model, root, debug) {
         while (drawTimes.length && drawTimes[0] < performance.now() - 2e3) drawTimes.shift();
         debug.onDrawn(msg, now, decodeMs, received);
         if (debug.hook) debug.hook(canvas, msg, now);
+        codeCover.onDrawn(msg, resized);
       } catch (err) {
         debug.decodeErrors += 1;
         debug.lastDecodeError = String(err);
@@ -777,6 +914,7 @@ function createView(model, root, debug) {
     canvas,
     onFrame,
     applySize,
+    renderCode: () => codeCover.render(),
     fpsShown() {
       const now = performance.now();
       const recent = drawTimes.filter((t) => t >= now - 2e3);
@@ -785,12 +923,13 @@ function createView(model, root, debug) {
     close() {
       closed = true;
       pending = null;
+      codeCover.close();
     }
   };
 }
 
 // src/webcam.js
-var WINDOW = 2;
+var WINDOW2 = 2;
 var ACK_TIMEOUT_MS = 1e3;
 function createWebcam(model, root, send, debug) {
   const box = document.createElement("div");
@@ -854,7 +993,7 @@ function createWebcam(model, root, send, debug) {
     timer = setTimeout(loop, 1e3 / fps);
     const now = performance.now();
     for (const [id2, t] of inFlight) if (now - t > ACK_TIMEOUT_MS) inFlight.delete(id2);
-    if (inFlight.size >= WINDOW || video.readyState < 2) return;
+    if (inFlight.size >= WINDOW2 || video.readyState < 2) return;
     const w = video.videoWidth || 640, h = video.videoHeight || 480;
     canvas.width = w;
     canvas.height = h;
@@ -967,7 +1106,7 @@ function render({ model, el }) {
   };
   const handlers = [
     ["msg:custom", onMsg],
-    ["change:status change:session_id change:last_error change:model_name change:kernel_subshells", () => {
+    ["change:status change:session_id change:last_error change:model_name change:kernel_subshells change:shared_clients", () => {
       status.render();
       timeline.render();
       webcam.render();
@@ -976,7 +1115,10 @@ function render({ model, el }) {
       forms.render();
       timeline.render();
     }],
-    ["change:model_state", () => timeline.render()],
+    ["change:model_state", () => {
+      timeline.render();
+      forms.onState();
+    }],
     ["change:model_error", () => {
       timeline.renderError();
       forms.showModelError();
@@ -984,7 +1126,8 @@ function render({ model, el }) {
     ["change:input_tracks", () => webcam.render()],
     ["change:width change:height change:fit", () => view.applySize()],
     ["change:show_stats change:stats", () => stats.render()],
-    ["change:show_forms", applyFormsVisibility]
+    ["change:show_forms", applyFormsVisibility],
+    ["change:show_index_code", () => view.renderCode()]
   ];
   for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.on(ev, fn);
   const registry = globalThis.__reactorWidgets = globalThis.__reactorWidgets || [];

@@ -1,0 +1,54 @@
+// Chunk fields of Helios-like models (an integer `chunk` with a huge schema range): the value
+// follows the next open chunk until the user edits it, and the slider spans a window from that
+// chunk onward instead of 0..1,000,000 (the number box still takes any value the schema allows).
+
+export const WINDOW = 32; // chunks the slider spans (about 44 s of Helios video at 24 fps)
+
+export function firstOpenChunk(st) {
+  // The model's rule: while running the current chunk is already rendering, so the next is open.
+  if (!st || !Number.isFinite(st.current_chunk)) return 0;
+  return st.running ? st.current_chunk + 1 : st.current_chunk;
+}
+
+export function chunkWindow(st, p) {
+  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st));
+  const hi = Math.min(p.maximum ?? Number.MAX_SAFE_INTEGER, open + WINDOW);
+  return { open, lo: open, hi };
+}
+
+export function attachChunkField(model, field) {
+  const p = field.p;
+  if (p.name !== "chunk" || p.type !== "integer" || p.kind !== "slider") return null;
+  const range = field.row.querySelector('input[type="range"]');
+  const exact = field.row.querySelector('input[type="number"]');
+  if (!range || !exact) return null;
+  const hint = document.createElement("div");
+  hint.className = "rn-help rn-chunk-hint";
+  field.row.insertBefore(hint, field.row.querySelector(".rn-field-error"));
+  let edited = false;
+  const mark = () => (edited = true);
+  range.addEventListener("input", mark);
+  exact.addEventListener("input", mark);
+
+  function update() {
+    const st = model.get("model_state") || {};
+    const { open, lo, hi } = chunkWindow(st, p);
+    range.min = String(lo);
+    range.max = String(hi);
+    if (!edited) {
+      exact.value = String(open);
+      range.value = String(open);
+    }
+    const now = Number.isFinite(st.current_chunk) ? `now at chunk ${st.current_chunk}; ` : "";
+    hint.textContent = `${now}next open chunk ${open} (earlier chunks are past); slider ${lo} to ${hi}, or type any chunk`;
+  }
+  update();
+  return {
+    update,
+    // after a sent command the field follows the open chunk again
+    release() {
+      edited = false;
+      update();
+    },
+  };
+}
