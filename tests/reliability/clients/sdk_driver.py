@@ -71,12 +71,20 @@ def dispatch(r: Reactor, url: str, name: str, op: dict[str, Any]) -> Any:
         "stats": r.get_stats(), "candidate": remote_candidate(r),
         "last_error": None if err is None else err.code,
         "restarted": any(e.name == "session_restarted" for e in r.frames.timeline_entries()),
+        "probes": link_probes(r),
     }
 
 
+def link_probes(r: Reactor) -> dict[str, int] | None:
+    """ICE consent probes the link watchdog sent and got answered on the current connection."""
+    watch = getattr(r._transport, "link_watch", None)
+    return None if watch is None else {"sent": watch.probes_sent, "answered": watch.probes_answered}
+
+
 def main() -> None:
-    url, link = sys.argv[1], float(sys.argv[2])
-    r = Reactor("testpattern", local=True, local_url=url, link_timeout=link, frames=FrameBuffer(max_frames=64))
+    url, link = sys.argv[1], sys.argv[2]  # link timeout in seconds, or "default"
+    extra = {} if link == "default" else {"link_timeout": float(link)}
+    r = Reactor("testpattern", local=True, local_url=url, frames=FrameBuffer(max_frames=64), **extra)
     r.on("status_changed", lambda s: emit("status", status=s.value))
     r.on("error", lambda e: emit("error", code=e.code, recoverable=e.recoverable, message=e.message))
     emit("hello")
