@@ -72,6 +72,7 @@ def test_cloud_mode_sigkill_is_detected_by_probes_and_reconnect_says_the_session
         assert r.get_status() is S.DISCONNECTED, r.get_status()
         gone = r.get_last_error()
         assert gone is not None and errors and errors[-1] is gone, errors
+        assert gone.code == "RECONNECTION_FAILED" and gone.recoverable, gone
         assert sid in gone.message and "not found" in gone.message.lower(), gone.message
 
         r.connect_sync()  # a fresh session streams again
