@@ -231,7 +231,8 @@ def run_source(page: Any, w: int, h: int, fps: int, seconds: float, url: str | N
         "ReactorWidget w=4",
         "ours",
         m,
-        {"bytes_per_s": st["bytes_per_s"], "quality": f"q{st['quality']}x{st['scale']}"},
+        {"bytes_per_s": st["bytes_per_s"], "quality": f"q{st['quality']}x{st['scale']}",
+         "pump_fps": st.get("fps_sent"), "encode_ms": st.get("encode_ms_p50")},
     )
     m = measure(page, 5, during="time.sleep(5)")
     add("  ... during time.sleep(5)", "ours", m)
@@ -332,7 +333,7 @@ def main() -> None:
                     rt.stop()
         browser.close()
 
-    head = f"{'source':<14} {'viewer':<44} {'fps recv':>8} {'fps shown':>9} {'lat p50':>8} {'lat p95':>8} {'kB/s':>7} {'kernel CPU%':>11} {'ms CPU/frame':>12} {'above base':>10} {'jpeg':>8}"
+    head = f"{'source':<14} {'viewer':<44} {'fps recv':>8} {'fps shown':>9} {'lat p50':>8} {'lat p95':>8} {'kB/s':>7} {'kernel CPU%':>11} {'ms CPU/frame':>12} {'above base':>10} {'jpeg':>8} {'pump fps':>8} {'encode ms':>9}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -340,12 +341,14 @@ def main() -> None:
         print(
             f"{r['source']:<14} {r['viewer']:<44} {fmt(r.get('recv')):>8} {fmt(r.get('fps')):>9} {fmt(r.get('p50'), '.0f'):>8} {fmt(r.get('p95'), '.0f'):>8} "
             f"{fmt(kbs / 1024 if kbs else None, '.0f'):>7} {fmt(r.get('cpu_pct'), '.0f'):>11} {fmt(r.get('cpu_ms_per_frame'), '.1f'):>12} "
-            f"{fmt(r.get('cpu_ms_above_base'), '.1f'):>10} {fmt(r.get('quality')):>8}"
+            f"{fmt(r.get('cpu_ms_above_base'), '.1f'):>10} {fmt(r.get('quality')):>8} "
+            f"{fmt(r.get('pump_fps')):>8} {fmt(r.get('encode_ms'), '.2f'):>9}"
         )
     print_chain(rows, runtime_apart=not args.runtime_in_kernel)
     print(
         "\nfps recv = frames decoded by the SDK in the kernel; latency = kernel frame arrival (SDK callback) → drawn in the page, matched by the frame index code; "
-        "CPU = whole kernel process; 'above base' subtracts the receive-only rate."
+        "CPU = whole kernel process; 'above base' subtracts the receive-only rate; pump fps = frames the widget "
+        "sent to the page (its own 2 s window), encode ms = JPEG encode p50."
     )
 
 
