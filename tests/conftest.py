@@ -1,14 +1,20 @@
-"""Suite-wide setup: shared helpers importable, and under ``CI=true`` no skip outside the allow-list.
+"""Suite-wide setup: shared helpers importable, xdist groups, and under ``CI=true`` no unlisted skip.
 
 The allow-list lives in ``skip_allowlist.py`` (each entry with its reason). With ``-ra`` every skip
 is listed in the summary; in CI an unlisted skip turns the run red, so a test cannot quietly stop
 running because a port was busy, a venv was missing or a tool was not installed.
+
+Parallel runs (``pytest -n 2 --dist loadgroup``, as .ci/run does): every test gets an
+``xdist_group``, so one worker runs a whole group in order. A group is the test's module (its
+module-scoped runtimes and kernels are set up once), except for tests that hold a resource only one
+test may hold at a time, which share one group per resource (:data:`EXCLUSIVE`).
 """
 
 from __future__ import annotations
 
 import fnmatch
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -22,6 +28,37 @@ from skip_allowlist import ALLOWED_SKIPS  # noqa: E402
 
 _UNLISTED: list[tuple[str, str]] = []
 
+# Resource → the test modules that hold it (paths relative to the repository).
+EXCLUSIVE: dict[str, tuple[str, ...]] = {
+    # PY08's local mode is hard-wired to http://localhost:8080 (module-scoped runtime on that port).
+    "port8080": ("tests/interop/test_py08.py", "tests/interop/test_cross_client.py"),
+    # Network namespaces, veth pairs and iptables rules; CPU-heavy and timing-sensitive.
+    "netns": ("tests/reliability/test_faults_network.py",),
+    # JupyterLab + headless Chromium: one browser at a time on a 2-core machine.
+    "browser": ("tests/browser/test_widget_browser.py", "tests/interop/test_js29.py"),
+}
+_ROOT = Path(__file__).resolve().parent.parent
+_XDIST_SUFFIX = re.compile(r"@[^\[\]:@]+$")  # --dist loadgroup appends "@group" to node ids
+
+
+def xdist_group_of(relpath: str) -> str:
+    """The xdist group of a test module: its exclusive resource, or the module itself."""
+    for group, modules in EXCLUSIVE.items():
+        if relpath in modules:
+            return group
+    return relpath
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Give every test its xdist group (harmless without xdist)."""
+    for item in items:
+        try:
+            rel = Path(str(item.fspath)).resolve().relative_to(_ROOT).as_posix()
+        except ValueError:
+            continue
+        if not any(m.name == "xdist_group" for m in item.iter_markers()):
+            item.add_marker(pytest.mark.xdist_group(xdist_group_of(rel)))
+
 
 def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
     """The reason pytest recorded for a skip (``(path, line, reason)`` or a plain string)."""
@@ -33,7 +70,7 @@ def _skip_reason(report: pytest.TestReport | pytest.CollectReport) -> str:
 
 def is_allowed_skip(nodeid: str, reason: str) -> bool:
     """Whether a skip of ``nodeid`` for ``reason`` is on the allow-list."""
-    nodeid = nodeid.replace("\\", "/")
+    nodeid = _XDIST_SUFFIX.sub("", nodeid.replace("\\", "/"))
     return any(
         fnmatch.fnmatchcase(nodeid, entry.test) and entry.when in reason for entry in ALLOWED_SKIPS
     )
