@@ -102,10 +102,13 @@ class NetNamespace:
             self.iptables("-A", chain, "-p", "udp", "-m", "statistic", "--mode", "random",
                           "--probability", str(probability), "-j", "DROP")
 
-    def dropped_packets(self) -> int:
-        """Packets matched by the DROP rules in INPUT and OUTPUT so far (iptables' own counters)."""
+    def dropped_packets(self, chains: tuple[str, ...] = ("INPUT", "OUTPUT")) -> int:
+        """Packets matched by the DROP rules in ``chains`` so far (iptables' own counters).
+
+        OUTPUT is what the runtime sent (media towards the client), INPUT what it received.
+        """
         total = 0
-        for chain in ("INPUT", "OUTPUT"):
+        for chain in chains:
             out = _run(*self.exec_prefix(), "iptables", "-L", chain, "-v", "-n", "-x").stdout
             for line in out.splitlines()[2:]:  # after the "Chain" and column-header lines
                 fields = line.split()
