@@ -1,6 +1,6 @@
 """Soak: a long stream through the SDK and the widget pump, with memory sampled on both sides.
 
-Run: ``python bench/soak.py [--minutes 10] [--sample 10] [--model helios] [--cycles 0]``.
+Run: ``python bench/soak.py [--minutes 10] [--sample 10] [--model helios] [--cycles 0] [--tracemalloc]``.
 
 A runtime subprocess (``python -m reactor_notebook.runtime``, own process group, stopped by
 its PID) streams the model at 24 fps; this process plays the notebook kernel: a ``Reactor``
@@ -10,7 +10,10 @@ chunk, so messages and state flow too. Every ``--sample`` seconds it prints the 
 runtime and of this "kernel", the fps received and shown, and drop counters. It exits 1 when
 either RSS grows by 50 MB or more between the first sample and the last (the flatness bound),
 or when frames stop. ``--cycles N`` first runs N connect/stream/disconnect cycles (the 200-
-cycle load figure) and reports fds, threads and RSS before and after.
+cycle load figure) and reports fds, threads and RSS before and after. ``--tracemalloc`` also
+traces this process's Python heap: each sample adds the traced size, and the end prints the
+heap growth from the first sample to the last with the ten source lines that grew most (the
+"heap flat under tracemalloc" figure; RSS alone mixes in allocator and codec buffers).
 """
 
 from __future__ import annotations
@@ -23,6 +26,8 @@ import subprocess
 import sys
 import threading
 import time
+import tracemalloc
+from collections.abc import Sequence
 from typing import Any
 
 from reactor_notebook import framecode
@@ -51,8 +56,9 @@ def counts() -> dict[str, int]:
 class Runtime:
     """The runtime in its own process group; ``stop()`` signals that group by the recorded PID."""
 
-    def __init__(self, model: str, fps: float) -> None:
-        argv = [sys.executable, "-m", "reactor_notebook.runtime", "--port", "0", "--model", model, "--fps", str(fps)]
+    def __init__(self, model: str, fps: float, extra: Sequence[str] = ()) -> None:
+        argv = [sys.executable, "-m", "reactor_notebook.runtime", "--port", "0", "--model", model, "--fps", str(fps),
+                *extra]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      start_new_session=True)
         assert self.proc.stdout is not None
@@ -158,8 +164,12 @@ def soak(url: str, model: str, minutes: float, sample_s: float, runtime_pid: int
         for chunk in range(100):  # a new prompt every chunk for the first 100 chunks (~2.3 min)
             r.send_command_sync("schedule_prompt", {"prompt": f"soak scene {chunk}", "chunk": chunk})
         r.send_command_sync("start", {})
+    heap = tracemalloc.is_tracing()
     print(f"{'t (s)':>6} {'runtime MB':>11} {'kernel MB':>10} {'fps rx':>7} {'fps shown':>9} "
-          f"{'buf drop':>8} {'pump drop':>9} {'index':>6} {'rt threads':>10}", flush=True)
+          f"{'buf drop':>8} {'pump drop':>9} {'index':>6} {'rt threads':>10}" + (f" {'heap MB':>8}" if heap else ""),
+          flush=True)
+    first_snapshot: tracemalloc.Snapshot | None = None
+    heap_series: list[float] = []
     series: list[tuple[float, float, float]] = []
     t0 = time.monotonic()
     last_seq, last_shown, last_t = r.frames.seq, peer.frames, t0
@@ -175,7 +185,12 @@ def soak(url: str, model: str, minutes: float, sample_s: float, runtime_pid: int
         pump = widget.pump.get_stats()
         print(f"{now - t0:6.0f} {rt_mb:11.1f} {k_mb:10.1f} {(seq - last_seq) / (now - last_t):7.1f} "
               f"{(shown - last_shown) / (now - last_t):9.1f} {r.frames.dropped:8d} {pump.get('dropped', 0):9d} "
-              f"{index:6d} {len(os.listdir(f'/proc/{runtime_pid}/task')):10d}", flush=True)
+              f"{index:6d} {len(os.listdir(f'/proc/{runtime_pid}/task')):10d}"
+              + (f" {tracemalloc.get_traced_memory()[0] / 2**20:8.2f}" if heap else ""), flush=True)
+        if heap:
+            heap_series.append(tracemalloc.get_traced_memory()[0] / 2**20)
+            if first_snapshot is None:
+                first_snapshot = tracemalloc.take_snapshot()
         if seq == last_seq or r.get_status() is not ReactorStatus.READY:
             print(f"frames stopped (status {r.get_status().value}, last error {r.get_last_error()})", flush=True)
             ok = False
@@ -190,7 +205,20 @@ def soak(url: str, model: str, minutes: float, sample_s: float, runtime_pid: int
         print(f"RSS growth from the first to the last sample: runtime {rt_growth:+.1f} MB, kernel {k_growth:+.1f} MB "
               f"(bound < {GROWTH_LIMIT_MB:.0f} MB)", flush=True)
         ok = ok and rt_growth < GROWTH_LIMIT_MB and k_growth < GROWTH_LIMIT_MB
+    if heap and first_snapshot is not None and len(heap_series) >= 2:
+        report_heap(first_snapshot, heap_series)
     return ok
+
+
+def report_heap(first: tracemalloc.Snapshot, series: list[float]) -> None:
+    """Heap growth (traced Python allocations) from the first sample to the last, and where it grew."""
+    last = tracemalloc.take_snapshot()
+    print(f"traced heap: first sample {series[0]:.2f} MB, last {series[-1]:.2f} MB, "
+          f"growth {series[-1] - series[0]:+.2f} MB, peak {tracemalloc.get_traced_memory()[1] / 2**20:.2f} MB",
+          flush=True)
+    print("largest growth by source line:", flush=True)
+    for stat in last.compare_to(first, "lineno")[:10]:
+        print(f"  {stat.size_diff / 1024:+9.1f} KiB  {stat.count_diff:+6d} blocks  {stat.traceback}", flush=True)
 
 
 def main() -> int:
@@ -200,7 +228,10 @@ def main() -> int:
     p.add_argument("--model", default="helios", choices=["helios", "testpattern"])
     p.add_argument("--fps", type=float, default=24.0)
     p.add_argument("--cycles", type=int, default=0, help="connect/stream/disconnect cycles to run first")
+    p.add_argument("--tracemalloc", action="store_true", help="trace this process's Python heap (slower)")
     args = p.parse_args()
+    if args.tracemalloc:
+        tracemalloc.start(5)
     rt = Runtime(args.model, args.fps)
     print(f"runtime {rt.url} (pid {rt.proc.pid}), model {args.model} at {args.fps:g} fps", flush=True)
     ok = True

@@ -10,15 +10,21 @@ runtime) it measures, in headless Chromium:
   above the baseline of just receiving the stream);
 * fps shown while a cell runs ``time.sleep(5)`` (acks on the widget's subshell, and forced onto
   the blocked main shell so only the time-based fallback keeps the view moving);
-* jupyter_rfb 1.x (window 2 and 4) fed the same frames, as reference.
+* jupyter_rfb 1.x (window 2 and 4) fed the same frames, as reference;
+* the whole chain's CPU in every window, per process (bench/proc_cpu.py, from /proc): the
+  runtime (its own process by default, so it is apart from the kernel; ``--runtime-in-kernel``
+  runs it in a kernel thread as a notebook user would), the kernel (SDK + widget), the Jupyter
+  server, Chromium (all its processes), the Playwright driver and this script.
 
-Usage: ``python bench/widget_fps.py [--seconds 8] [--only 640]``. Prints a table.
+Usage: ``python bench/widget_fps.py [--seconds 8] [--only 640] [--runtime-in-kernel]``. Prints two
+tables from the same run: frames/latency, and CPU by process (percent of one core).
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
 import pathlib
 import sys
 import tempfile
@@ -37,8 +43,11 @@ from browser_support import (  # noqa: E402
     run_lab,
     write_notebook,
 )
+from proc_cpu import ChainCPU, below, tree  # noqa: E402
+from soak import Runtime  # noqa: E402
 
 SOURCES = [(640, 384, 24), (1280, 720, 30)]
+CHAIN: list[ChainCPU] = []  # set in main(): the processes sampled in every measurement window
 
 SETUP = """\
 import time, json, resource, asyncio, threading
@@ -84,8 +93,11 @@ def make_rfb(window):
 
 SOURCE = """\
 W, H, FPS = {w}, {h}, {fps}
-rt = LocalRuntime(model="testpattern", port=0, model_options={{"width": W, "height": H}}, fps=FPS).start()
-reactor = Reactor("testpattern", local=True, local_url=rt.url)
+rt_url = {url!r}
+if rt_url is None:  # the runtime in a kernel thread
+    rt = LocalRuntime(model="testpattern", port=0, model_options={{"width": W, "height": H}}, fps=FPS).start()
+    rt_url = rt.url
+reactor = Reactor("testpattern", local=True, local_url=rt_url)
 reactor.set_frame_callback(_on_frame)
 reactor.connect_sync()
 """
@@ -140,12 +152,14 @@ def measure(page: Any, seconds: float, during: str | None = None) -> dict[str, A
         kexec(page, "print(json.dumps({'cpu': cpu(), 't': time.time(), 'seq': reactor.frames.seq}))")
     )
     page.evaluate("() => window.__bench.reset()")
+    cpu0 = CHAIN[0].snapshot() if CHAIN else None
     t0 = time.time()
     if during:
         kexec(page, during)
     else:
         page.wait_for_timeout(seconds * 1000)
     t1 = time.time()
+    chain = ChainCPU.percent(cpu0, CHAIN[0].snapshot()) if cpu0 is not None else {}
     draws = page.evaluate("() => window.__bench.draws")
     after = json.loads(
         kexec(
@@ -161,6 +175,7 @@ def measure(page: Any, seconds: float, during: str | None = None) -> dict[str, A
         "cpu": after["cpu"] - before["cpu"],
         "arrivals": after["arrivals"],
         "recv": recv,
+        "chain": chain,
     }
 
 
@@ -178,12 +193,13 @@ def summarise(m: dict[str, Any], kind: str) -> dict[str, Any]:
         "cpu_pct": 100 * m["cpu"] / m["span"],
         "recv": m["recv"],
         "n": n,
+        "chain": m["chain"],
     }
 
 
-def run_source(page: Any, w: int, h: int, fps: int, seconds: float) -> list[dict[str, Any]]:
+def run_source(page: Any, w: int, h: int, fps: int, seconds: float, url: str | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
-    kexec(page, SOURCE.format(w=w, h=h, fps=fps))
+    kexec(page, SOURCE.format(w=w, h=h, fps=fps, url=url))
     src = f"{w}x{h}@{fps}"
     page.wait_for_timeout(1500)
     base = measure(page, 4)
@@ -195,6 +211,7 @@ def run_source(page: Any, w: int, h: int, fps: int, seconds: float) -> list[dict
             "fps": None,
             "cpu_pct": 100 * base_rate,
             "recv": base["recv"],
+            "chain": base["chain"],
         }
     )
 
@@ -214,7 +231,8 @@ def run_source(page: Any, w: int, h: int, fps: int, seconds: float) -> list[dict
         "ReactorWidget w=4",
         "ours",
         m,
-        {"bytes_per_s": st["bytes_per_s"], "quality": f"q{st['quality']}x{st['scale']}"},
+        {"bytes_per_s": st["bytes_per_s"], "quality": f"q{st['quality']}x{st['scale']}",
+         "pump_fps": st.get("fps_sent"), "encode_ms": st.get("encode_ms_p50")},
     )
     m = measure(page, 5, during="time.sleep(5)")
     add("  ... during time.sleep(5)", "ours", m)
@@ -242,7 +260,9 @@ def run_source(page: Any, w: int, h: int, fps: int, seconds: float) -> list[dict
         m = measure(page, 5, during="time.sleep(5)")
         add("  ... during time.sleep(5)", "rfb", m)
         kexec(page, "r._bench_stop.set(); box.children = []; r.close()")
-    kexec(page, "reactor.disconnect_sync(); rt.stop(); arrivals.clear()")
+    kexec(page, "reactor.disconnect_sync(); arrivals.clear()")
+    if url is None:
+        kexec(page, "rt.stop()")
     return rows
 
 
@@ -254,10 +274,32 @@ def fmt(v: Any, spec: str = ".1f") -> str:
     return str(v)
 
 
+def print_chain(rows: list[dict[str, Any]], runtime_apart: bool) -> None:
+    """The whole chain's CPU per process in each window of the table above (percent of one core)."""
+    roles = [r for r in ("runtime", "kernel", "Jupyter server", "Chromium", "Playwright driver", "this script")
+             if any(r in row.get("chain", {}) for row in rows)]
+    print(f"\nCPU by process, % of one core ({os.cpu_count()} cores; "
+          + ("runtime in its own process" if runtime_apart else "runtime inside the kernel") + ")")
+    head = f"{'source':<14} {'viewer':<44} " + " ".join(f"{r:>12}" for r in roles) + f" {'chain':>7} {'machine %':>9}"
+    print(head)
+    print("-" * len(head))
+    for row in rows:
+        chain = row.get("chain") or {}
+        if not chain:
+            continue
+        total = sum(chain.get(r, 0.0) for r in roles if r not in ("Playwright driver", "this script"))
+        print(f"{row['source']:<14} {row['viewer']:<44} " + " ".join(f"{chain.get(r, 0.0):12.0f}" for r in roles)
+              + f" {total:7.0f} {total / (os.cpu_count() or 1):9.0f}")
+    print("chain = runtime + kernel + Jupyter server + Chromium (the benchmark's driver and script excluded); "
+          "machine % = chain / cores.")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=8.0, help="measurement window per viewer")
     ap.add_argument("--only", type=int, default=None, help="only the source of this width")
+    ap.add_argument("--runtime-in-kernel", action="store_true",
+                    help="run the runtime in a kernel thread (its CPU then counts as the kernel's)")
     args = ap.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -273,13 +315,25 @@ def main() -> None:
         page.wait_for_selector(".widget-vbox", state="attached", timeout=60000)
         kexec(page, HELPERS)
         page.evaluate(PAGE_COLLECTOR)
+        kernel_pid = int(kexec(page, "import os; print(os.getpid())").strip())
+        me = os.getpid()
+        roles = {"kernel": tree(kernel_pid), "Jupyter server": lambda: [lab.proc.pid],
+                 "Chromium": below(me, lambda name: name.startswith("chrom")),
+                 "Playwright driver": below(me, lambda name: name == "node"), "this script": lambda: [me]}
         for w, h, fps in SOURCES:
             if args.only and w != args.only:
                 continue
-            rows += run_source(page, w, h, fps, args.seconds)
+            rt = None if args.runtime_in_kernel else Runtime(
+                "testpattern", fps, ["--model-option", f"width={w}", "--model-option", f"height={h}"])
+            CHAIN[:] = [ChainCPU({**({"runtime": tree(rt.proc.pid)} if rt else {}), **roles})]
+            try:
+                rows += run_source(page, w, h, fps, args.seconds, rt.url if rt else None)
+            finally:
+                if rt is not None:
+                    rt.stop()
         browser.close()
 
-    head = f"{'source':<14} {'viewer':<44} {'fps recv':>8} {'fps shown':>9} {'lat p50':>8} {'lat p95':>8} {'kB/s':>7} {'kernel CPU%':>11} {'ms CPU/frame':>12} {'above base':>10} {'jpeg':>8}"
+    head = f"{'source':<14} {'viewer':<44} {'fps recv':>8} {'fps shown':>9} {'lat p50':>8} {'lat p95':>8} {'kB/s':>7} {'kernel CPU%':>11} {'ms CPU/frame':>12} {'above base':>10} {'jpeg':>8} {'pump fps':>8} {'encode ms':>9}"
     print(head)
     print("-" * len(head))
     for r in rows:
@@ -287,11 +341,14 @@ def main() -> None:
         print(
             f"{r['source']:<14} {r['viewer']:<44} {fmt(r.get('recv')):>8} {fmt(r.get('fps')):>9} {fmt(r.get('p50'), '.0f'):>8} {fmt(r.get('p95'), '.0f'):>8} "
             f"{fmt(kbs / 1024 if kbs else None, '.0f'):>7} {fmt(r.get('cpu_pct'), '.0f'):>11} {fmt(r.get('cpu_ms_per_frame'), '.1f'):>12} "
-            f"{fmt(r.get('cpu_ms_above_base'), '.1f'):>10} {fmt(r.get('quality')):>8}"
+            f"{fmt(r.get('cpu_ms_above_base'), '.1f'):>10} {fmt(r.get('quality')):>8} "
+            f"{fmt(r.get('pump_fps')):>8} {fmt(r.get('encode_ms'), '.2f'):>9}"
         )
+    print_chain(rows, runtime_apart=not args.runtime_in_kernel)
     print(
         "\nfps recv = frames decoded by the SDK in the kernel; latency = kernel frame arrival (SDK callback) → drawn in the page, matched by the frame index code; "
-        "CPU = whole kernel process; 'above base' subtracts the receive-only rate."
+        "CPU = whole kernel process; 'above base' subtracts the receive-only rate; pump fps = frames the widget "
+        "sent to the page (its own 2 s window), encode ms = JPEG encode p50."
     )
 
 

@@ -1,14 +1,17 @@
 // Bundle js/src into one ESM for anywidget and stamp it with a hash of the sources,
-// so tests can tell a stale bundle from a fresh one (tests/widget/test_bundle.py).
+// so tests can tell a stale bundle from a fresh one (tests/widget/test_widget_bundle.py).
+// `node build.mjs --outdir DIR` writes elsewhere: the test builds into a temporary folder and
+// compares the result byte for byte with the committed reactor_notebook/widget/static.
 import { build } from "esbuild";
 import { createHash } from "node:crypto";
 import { readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from "node:fs";
-import { join, relative, sep } from "node:path";
+import { join, relative, resolve, sep } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const here = fileURLToPath(new URL(".", import.meta.url));
 const srcDir = join(here, "src");
-const outDir = join(here, "..", "reactor_notebook", "widget", "static");
+const outFlag = process.argv.indexOf("--outdir");
+const outDir = outFlag >= 0 ? resolve(process.argv[outFlag + 1]) : join(here, "..", "reactor_notebook", "widget", "static");
 
 function walk(dir) {
   return readdirSync(dir).flatMap((name) => {
@@ -34,6 +37,7 @@ const hash = sourceHash();
 const banner = `/* reactor_notebook widget | source-sha256: ${hash} | built from js/src by js/build.mjs; do not edit */`;
 mkdirSync(outDir, { recursive: true });
 await build({
+  absWorkingDir: here, // path comments in the bundle are relative to js/, whatever the cwd
   entryPoints: [join(srcDir, "index.js")],
   bundle: true,
   format: "esm",

@@ -15,6 +15,7 @@ from typing import Any
 from aiohttp import web
 
 from .. import protocol
+from . import bodies
 from .auth import Authenticator, AuthError
 from .channels import Dispatcher
 from .clip_routes import add_clip_routes
@@ -28,7 +29,7 @@ Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MANAGER = web.AppKey("manager", SessionManager)
 AUTH = web.AppKey("auth", Authenticator)
 TRANSPORT = "/sessions/{sid}/transport/webrtc"
-MAX_TOKEN_LIFETIME_S = 30 * 24 * 3600  # bounded: no infinite (or float-overflowing) tokens
+MAX_TOKEN_LIFETIME_S = bodies.MAX_TOKEN_LIFETIME_S
 
 
 def _detail(status: int, detail: str, headers: dict[str, str] | None = None) -> web.Response:
@@ -141,11 +142,11 @@ def _cid(request: web.Request) -> int:
 
 # --- local routes -----------------------------------------------------------------------------------
 async def start_session(request: web.Request) -> web.Response:
-    body = await _json_body(request)
-    extra = body if isinstance(body, dict) else {}
+    route = "POST /start_session"
+    body = bodies.optional_object(await _json_body(request), route)
     m = _manager(request)
-    generation = _generation(extra)
-    s = m.start_local(extra.get("extra_configs") or extra.get("extra_args"))
+    generation = _generation(body)
+    s = m.start_local(bodies.session_extra(body, route))
     s.generation = s.generation or generation  # idempotent start keeps the first session's mode
     return web.json_response(m.descriptor(s))
 
@@ -159,6 +160,7 @@ def _generation(body: dict[str, Any]) -> str:
 
 
 async def stop_session(request: web.Request) -> web.Response:
+    bodies.optional_object(await _json_body(request), "POST /stop_session")
     m = _manager(request)
     s = m.get(protocol.LOCAL_SESSION_ID)
     if s is not None:
@@ -187,20 +189,7 @@ async def health(request: web.Request) -> web.Response:
 async def tokens(request: web.Request) -> web.Response:
     auth = request.app[AUTH]
     auth.check_api_key(request.headers.get(protocol.HEADER_API_KEY))
-    body = await _json_body(request)
-    expires_after = None
-    sid = None
-    if isinstance(body, dict):
-        expires_after = body.get("expires_after")
-        if expires_after is not None and (
-            isinstance(expires_after, bool)
-            or not isinstance(expires_after, (int, float))
-            or not 0 < expires_after <= MAX_TOKEN_LIFETIME_S
-        ):
-            return _detail(
-                400, f"'expires_after' must be a number of seconds in (0, {MAX_TOKEN_LIFETIME_S}], got {expires_after!r}"
-            )
-        sid = body.get("session_id") if isinstance(body.get("session_id"), str) else None
+    expires_after, sid = bodies.token_request(await _json_body(request))
     jwt, exp = auth.mint(expires_after, sid)
     return web.json_response({"jwt": jwt, "expires_at": int(exp)})
 
@@ -223,10 +212,10 @@ async def create_session(request: web.Request) -> web.Response:
         and any(isinstance(t, dict) and t.get("protocol") == "webrtc" for t in transports)
     ):
         return _detail(422, "'supported_transports' must include {'protocol': 'webrtc'}")
-    extra = body.get("extra_configs") or body.get("extra_args")
+    extra = bodies.session_extra(body, "POST /sessions", 422)
     # reactor-sdk 1.13 in cloud mode asks for stepped generation inside extra_configs
-    generation = _generation(body if "generation" in body or not isinstance(extra, dict) else extra)
-    s = m.create_cloud(extra if isinstance(extra, dict) else None)
+    generation = _generation(body if "generation" in body or extra is None else extra)
+    s = m.create_cloud(extra)
     s.generation = generation
     return web.json_response(m.descriptor(s, initial=True), status=201)
 
@@ -261,6 +250,7 @@ async def session_info(request: web.Request) -> web.Response:
 
 async def put_session(request: web.Request) -> web.Response:
     _session_or_closed(request)
+    bodies.optional_object(await _json_body(request), "PUT /sessions/{id}")
     return _detail(409, "Session is not INACTIVE: only INACTIVE sessions can be restarted")
 
 
@@ -319,6 +309,7 @@ async def ice_servers(request: web.Request) -> web.Response:
 
 async def create_connection(request: web.Request) -> web.Response:
     s = _transport_session(request)
+    bodies.optional_object(await _json_body(request), "POST connections")
     cid = _manager(request).register_connection(s)
     return web.json_response({"connection_id": cid}, status=201)
 
@@ -339,7 +330,10 @@ async def get_answer(request: web.Request) -> web.Response:
 
 async def ice_candidates(request: web.Request) -> web.Response:
     s = _transport_session(request)
-    await _manager(request).add_candidates(s, _cid(request), await _json_body(request))
+    cid = _cid(request)
+    body = await _json_body(request)
+    bodies.ice_candidates(body)
+    await _manager(request).add_candidates(s, cid, body)
     return web.json_response(None, status=202)
 
 

@@ -11,10 +11,10 @@ routes). It pings every 5 s (v0: on ``data``; v1: on ``control``), runs ``contro
 with a 10 s timeout, and publishes inputs through ``control`` before ``replaceTrack``. On a
 wire-v1 connection (:mod:`.channels_v1`) binary frames go to the v1 channel client.
 
-Link watchdog: once READY, a connection that receives no packet at all (RTP, RTCP, SCTP —
-the runtime sends RTCP about every second and acks every ping) for ``link_timeout`` seconds
-is reported lost, because aiortc itself notices a dead peer only after ~30 s of failed ICE
-consent checks (a killed runtime or a cut cable never sends a close).
+Link watchdog (linkwatch.py): once READY, a connection that receives no packet (RTP, RTCP,
+SCTP) and no answer to the ICE consent probes it then sends, for ``link_timeout`` seconds, is
+reported lost, because aiortc itself notices a dead peer only after ~30 s of failed consent
+checks (a killed runtime or a cut cable never sends a close).
 """
 
 from __future__ import annotations
@@ -60,13 +60,13 @@ from .ice import (
     trickle_reflexive,
 )
 from .jitter import decoder_queue, install_decode_timing, install_early_release
+from .linkwatch import LINK_TIMEOUT_S, LinkWatchdog, ice_connection
 from .reader import Frame, FrameReader, FrameTiming, install_stamps
 from .sdp import patch_answer
 from .types import TrackCapability
 
 logger = logging.getLogger(__name__)
 
-LINK_TIMEOUT_S = 10.0  # default silence (no packet received) before a READY link counts as dead
 
 
 class TransportError(ReactorException):
@@ -160,6 +160,7 @@ class WebRTCTransport:
         self._closing = False
         self._ping_task: asyncio.Task[None] | None = None
         self._link_task: asyncio.Task[None] | None = None
+        self.link_watch: LinkWatchdog | None = None  # probe counters, for tests and diagnostics
         self._pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
         self._request_counter = 0
         self._t_remote: float | None = None
@@ -449,34 +450,13 @@ class WebRTCTransport:
         return total
 
     async def _watch_link(self) -> None:
-        """Report the link lost after ``link_timeout`` s without any received packet."""
-        assert self.link_timeout
-        limit = float(self.link_timeout)
-        interval = min(0.5, limit / 4)
-        last, since = self.rx_packets(), time.monotonic()
-        if last is None:
-            logger.debug("link watchdog off: this aiortc does not expose received-packet counts")
-            return
-        while not self._closing:
-            tick = time.monotonic()
-            await asyncio.sleep(interval)
-            count, now = self.rx_packets(), time.monotonic()
-            if now - tick > interval + max(1.0, interval):
-                # This loop itself was stalled (starved process): packets may be queued unread,
-                # so the silence says nothing about the link. Judge only time the loop ran.
-                last, since = count, now
-                continue
-            if count != last:
-                last, since = count, now
-            elif now - since >= limit:
-                await asyncio.sleep(0.05)  # let datagrams already queued reach the DTLS counter
-                if self.rx_packets() != last:
-                    last, since = self.rx_packets(), time.monotonic()
-                    continue
-                logger.warning("no packet from the runtime for %.1f s: link lost", now - since)
-                if not self._closing and self.cb.on_link_lost is not None:
-                    self.cb.on_link_lost(f"no packet from the runtime for {now - since:.1f} s (link lost)")
-                return
+        """Report the link lost after ``link_timeout`` s with no packet and unanswered consent probes."""
+        assert self.link_timeout and self.cb.on_link_lost is not None
+        self.link_watch = LinkWatchdog(
+            self.rx_packets, lambda: ice_connection(self.pc), self.link_timeout,
+            self.cb.on_link_lost, lambda: self._closing,
+        )
+        await self.link_watch.run()
 
     # --- messaging --------------------------------------------------------------------------------
     def send_raw(self, text: str) -> None:

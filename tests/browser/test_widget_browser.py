@@ -224,3 +224,40 @@ def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> No
         assert page.console_errors == []
     finally:
         kexec(page, TEARDOWN)
+
+
+JS_LAYOUT = """() => {
+  const root = document.querySelector('.rn-root');
+  const c = root.querySelector('canvas');
+  return {fit: c.style.objectFit, width: c.style.width, height: c.style.height,
+          forms: root.querySelector('.rn-forms').style.display};
+}"""
+
+
+def test_layout_traits_and_track_reach_the_page(page: Any, lab: Lab) -> None:
+    open_widget(page, lab, "testpattern", "traits.ipynb")
+    try:
+        wait_drawn(page, 5)
+        assert page.evaluate(JS_LAYOUT) == {"fit": "contain", "width": "", "height": "", "forms": ""}
+        # fit / width / height / show_forms set in the kernel restyle the live view in the page
+        kexec(page, "w.fit = 'cover'; w.width = 320; w.height = 200; w.show_forms = False")
+        page.wait_for_function(f"() => JSON.stringify(({JS_LAYOUT})()) === "
+                               "JSON.stringify({fit: 'cover', width: '320px', height: '200px', forms: 'none'})")
+        assert page.locator('form[data-command="set_color"]').is_hidden()
+        kexec(page, "w.fit = 'fill'; w.width = 0; w.show_forms = True")
+        page.wait_for_function(f"() => ({JS_LAYOUT})().fit === 'fill' && ({JS_LAYOUT})().width === ''")
+        assert page.locator('form[data-command="set_color"]').is_visible()
+        # track: a track the session does not have shows nothing; the output track shows frames again
+        kexec(page, "w.track = 'no_such_track'")
+        wait_kernel_value(page, "print(w.pump.config.track)", "no_such_track")
+        seq = int(kexec(page, "print(reactor.frames.seq)"))
+        wait_kernel_value(page, f"print(reactor.frames.seq > {seq} + 5)", "True")  # a frame in flight lands
+        shown = canvas(page)["index"]
+        seq = int(kexec(page, "print(reactor.frames.seq)"))
+        wait_kernel_value(page, f"print(reactor.frames.seq > {seq} + 10)", "True")  # frames keep arriving...
+        assert canvas(page)["index"] == shown  # ...but the view stays on its last frame (a still at most)
+        kexec(page, "w.track = 'main_video'")
+        wait_drawn(page, canvas(page)["drawn"] + 5)
+        assert page.console_errors == []
+    finally:
+        kexec(page, TEARDOWN)

@@ -110,3 +110,26 @@ def test_testpattern_generic_command_changes_pixels(shell: InteractiveShell) -> 
         with pytest.raises(UsageError, match="set_color: field 'g': value 256 is out of range"):
             shell.run_line_magic("reactor", "set_color r=0 g=256 b=0")
         shell.run_line_magic("reactor", "disconnect")
+
+
+@pytest.mark.timeout(90)
+def test_show_binds_a_live_widget_and_sleep_pauses_the_script(shell: InteractiveShell) -> None:
+    with LocalRuntime(model="testpattern", port=0) as rt:
+        shell.run_line_magic("reactor", f"connect --local --url {rt.url} --model testpattern")
+        r = shell.user_ns["reactor"]
+        shown: list[object] = []
+        shell.display_pub.publish = lambda data, **kw: shown.append(data)  # what Jupyter would render
+        shell.run_line_magic("reactor", "show -o view")
+        w = shell.user_ns["view"]
+        from reactor_notebook.widget import ReactorWidget
+
+        assert isinstance(w, ReactorWidget) and w.status == "ready" and w.model_name == "testpattern"
+        assert any("application/vnd.jupyter.widget-view+json" in d for d in shown if isinstance(d, dict)), shown
+        assert w.comm is not None and w.comm.comm_id in str(shown)
+
+        # @sleep really pauses between two commands of one script: their timeline stamps are that far apart
+        shell.run_cell_magic("reactor", "", "set_color r=0 g=0 b=255\n@sleep 0.4\nset_color r=0 g=255 b=0\n")
+        sent = [e for e in r.frames.timeline_entries() if e.kind == "command" and e.name == "set_color"]
+        assert [e.data for e in sent[-2:]] == [{"r": 0, "g": 0, "b": 255}, {"r": 0, "g": 255, "b": 0}]
+        assert sent[-1].time - sent[-2].time >= 0.4
+        shell.run_line_magic("reactor", "disconnect")

@@ -88,22 +88,47 @@ class NetNamespace:
         self.iptables("-I", "INPUT", "-p", "udp", "-j", "DROP")
         self.iptables("-I", "OUTPUT", "-p", "udp", "-j", "DROP")
 
+    def only_stun_out(self) -> None:
+        """Let only STUN leave the runtime's namespace: a live peer whose media and data go quiet.
+
+        RFC 7983 demultiplexing: STUN datagrams start with a byte in 0..3, DTLS/SCTP 20..63,
+        SRTP/SRTCP 128..191; the u32 match reads the first UDP payload byte.
+        """
+        self.iptables("-I", "OUTPUT", "-p", "udp", "-m", "u32", "--u32", "0>>22&0x3C@8>>24=4:255", "-j", "DROP")
+
     def loss(self, probability: float) -> None:
         """Drop UDP packets at random with ``probability``, in both directions."""
         for chain in ("INPUT", "OUTPUT"):
             self.iptables("-A", chain, "-p", "udp", "-m", "statistic", "--mode", "random",
                           "--probability", str(probability), "-j", "DROP")
 
+    def dropped_packets(self, chains: tuple[str, ...] = ("INPUT", "OUTPUT")) -> int:
+        """Packets matched by the DROP rules in ``chains`` so far (iptables' own counters).
+
+        OUTPUT is what the runtime sent (media towards the client), INPUT what it received.
+        """
+        total = 0
+        for chain in chains:
+            out = _run(*self.exec_prefix(), "iptables", "-L", chain, "-v", "-n", "-x").stdout
+            for line in out.splitlines()[2:]:  # after the "Chain" and column-header lines
+                fields = line.split()
+                if len(fields) >= 3 and fields[2] == "DROP":
+                    total += int(fields[0])
+        return total
+
     def clear(self) -> None:
         self.iptables("-F", "INPUT")
         self.iptables("-F", "OUTPUT")
 
     def netem_delay(self, ms: int) -> None:
-        """Add delay with netem; raises NetnsUnavailable when the kernel has no netem qdisc."""
+        """Add delay with netem (loading sch_netem first if possible); NetnsUnavailable if the kernel has none."""
+        if shutil.which("modprobe"):
+            _run("modprobe", "sch_netem", check=False)
         done = _run(*self.exec_prefix(), "tc", "qdisc", "add", "dev", self.ns_if, "root", "netem",
                     "delay", f"{ms}ms", check=False)
         if done.returncode != 0:
-            raise NetnsUnavailable(f"this kernel has no netem qdisc (tc said: {done.stderr.strip()})")
+            raise NetnsUnavailable(f"this kernel has no netem qdisc (modprobe sch_netem, then tc said: "
+                                   f"{done.stderr.strip()})")
 
     def destroy(self) -> None:
         if self.created:

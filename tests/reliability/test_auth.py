@@ -20,7 +20,6 @@ import hmac
 import json
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -217,13 +216,11 @@ def test_official_py08_streams_with_the_key_and_gets_401_without_it(rt: RuntimeP
     outcomes = {}
     for label, key in (("wrong", "wrong-key"), ("empty", ""), ("missing", None)):
         with _py08(py08_python, rt.url, key) as bad:
-            t0 = time.monotonic()
-            done = bad.call("connect", 30, allow_fail=True)
+            done = bad.call("connect", 30, allow_fail=True)  # answers (fails) within the call's deadline
             assert done["ev"] == "op_failed", done
             outcomes[label] = done["error"][:160]
             if key is None:
                 assert "No API key provided" in done["error"], done
             else:
                 assert "401" in done["error"], done
-                assert time.monotonic() - t0 < 30
     record_figure("auth_py08", outcomes=outcomes)

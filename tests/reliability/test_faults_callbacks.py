@@ -71,17 +71,19 @@ def test_slow_callback_gets_the_latest_frame_and_counts_drops(reactor: Reactor, 
             done.set()
         time.sleep(1.0)  # the slow user code under test
 
-    seq = reactor.frames.seq
+    seq, t0 = reactor.frames.seq, time.monotonic()
     reactor.set_frame_callback(slow)
     wait_until(done.is_set, 15, "4 slow callback calls")
     reactor.set_frame_callback(None)
-    got = reactor.frames.seq - seq
-    assert got >= 2 * FPS, f"only {got} frames reached reactor.frames during ~3 s of slow callbacks"
+    got, window = reactor.frames.seq - seq, time.monotonic() - t0
+    rate = got / window  # the frame rate measured in this same window: the reference below
+    assert got > 2 * len(calls), f"only {got} frames reached reactor.frames during {len(calls)} slow callbacks"
     # Latest wins: each call gets a frame no older than a few frames behind the newest at that time.
     assert all(i is not None and (latest - i) % 65536 < 8 for i, latest in calls), calls
-    # ...and consecutive calls skip ahead by about a second of video, the skipped ones counted.
+    # ...and consecutive calls (1 s apart) skip ahead by about a second of video, the skipped ones
+    # counted: at least a third of the frames the measured rate brings in a second.
     skips = [(b[0] - a[0]) % 65536 for a, b in pairwise(calls)]
-    assert all(s >= FPS // 2 for s in skips), skips
+    assert all(s >= rate / 3 for s in skips), (skips, rate)
     stats = reactor.get_stats()
     assert stats["callback_frames_dropped"] >= sum(skips) // 2, stats
     assert reactor.get_status() is ReactorStatus.READY and health_state(runtime.url) == "STREAMING"
@@ -95,13 +97,18 @@ def test_blocked_main_thread_for_10_s_keeps_everything_streaming(reactor: Reacto
     front = FakeFrontEnd(widget)
     try:
         wait_until(lambda: front.frames >= 5, 10, "the widget delivering frames")
+        # Reference: frames received and shown over 2 s with the main thread free (same run).
+        ref_seq, ref_shown = reactor.frames.seq, front.frames
+        threading.Event().wait(2.0)  # a measurement window, not a synchronisation
+        ref_rate, ref_shown_rate = (reactor.frames.seq - ref_seq) / 2.0, (front.frames - ref_shown) / 2.0
         rss0, seq0, shown0, dropped0 = rss_mb(), reactor.frames.seq, front.frames, reactor.frames.evicted
         time.sleep(10.0)  # the "user cell" blocking the main (kernel) thread: the fault under test
         seq1, shown1 = reactor.frames.seq, front.frames
         rss1 = rss_mb()
         received = seq1 - seq0
-        assert received >= 5 * FPS, f"only {received} frames arrived while the main thread was blocked"
-        assert shown1 - shown0 >= 5 * FPS // 2, "the widget pump stalled with the main thread"
+        # Generous margins: a third of what the free main thread got in the same run.
+        assert received >= ref_rate * 10 / 3, f"only {received} frames arrived while blocked (free: {ref_rate}/s)"
+        assert shown1 - shown0 >= ref_shown_rate * 10 / 3, f"the widget pump stalled (free: {ref_shown_rate}/s)"
         assert reactor.get_status() is ReactorStatus.READY and health_state(runtime.url) == "STREAMING"
         # Bounded: the buffer kept its 60 newest frames and counted the rest as dropped.
         assert len(reactor.frames.metas()) <= 60 and reactor.frames.evicted - dropped0 >= received - 60

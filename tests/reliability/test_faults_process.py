@@ -1,7 +1,8 @@
 """Process faults through the real runtime over aiortc: a killed runtime, a vanished client.
 
-* The runtime is SIGKILLed mid-stream: the SDK leaves READY within 2 s with a recoverable
-  GPU_CONNECTION_ERROR (its link watchdog), the widget shows it, and after the runtime restarts
+* The runtime is SIGKILLed mid-stream: at default settings the SDK leaves READY with a
+  recoverable GPU_CONNECTION_ERROR once its link watchdog's ICE consent probes go unanswered
+  (how fast: bench/link_detect.py), the widget shows it, and after the runtime restarts
   on the same port ``reconnect()`` resumes frames. The restarted runtime has no session, so the
   kept session id gets 404; product behaviour (documented in ``Reactor.reconnect``): in local
   mode reconnect falls back to a fresh session. Frames and the timeline recorded before the
@@ -32,14 +33,15 @@ S = ReactorStatus
 
 
 def _increasing(values: list[int | None]) -> bool:
+    """In order and moving on (the runtime repeats its last frame when the model lags on a loaded machine)."""
     vals = [v for v in values if v is not None]
-    return len(vals) >= 2 and all(b > a for a, b in pairwise(vals))
+    return len(vals) >= 2 and all(b >= a for a, b in pairwise(vals)) and vals[-1] > vals[0]
 
 
 def test_runtime_sigkill_is_detected_and_reconnect_resumes_after_restart(runtime_process: Any) -> None:
     rt = runtime_process("--orphan-timeout", "10")
     frames = FrameBuffer(max_frames=600)
-    r = Reactor("testpattern", local=True, local_url=rt.url, link_timeout=1.0, frames=frames)
+    r = Reactor("testpattern", local=True, local_url=rt.url, frames=frames)  # default link_timeout
     errors: list[Any] = []
     r.on("error", errors.append)
     widget = ReactorWidget(r, subshell=False)
@@ -53,15 +55,16 @@ def test_runtime_sigkill_is_detected_and_reconnect_resumes_after_restart(runtime
 
         t_kill = time.monotonic()
         rt.kill()
-        wait_until(lambda: r.get_status() is not S.READY, 2.0, "SDK status to leave READY within 2 s")
+        wait_until(lambda: r.get_status() is not S.READY, 10, "SDK status to leave READY")
         detect_s = time.monotonic() - t_kill
-        wait_until(lambda: errors, 2.0, "a ReactorError")
+        wait_until(lambda: errors, 5, "a ReactorError")
         err = errors[-1]
         assert err.code == "GPU_CONNECTION_ERROR" and err.recoverable and err.component == "gpu", err
+        assert "ICE consent probes unanswered" in err.message, err.message
         assert r.get_session_id() == "local"  # kept: reconnect() is possible
         wait_until(
             lambda: widget.status == "disconnected" and (widget.last_error or {}).get("code") == err.code,
-            2.0, "the widget to show status and last_error",
+            5, "the widget to show status and last_error",
         )
         assert widget.last_error["recoverable"] is True
 
@@ -88,7 +91,7 @@ def test_runtime_sigkill_is_detected_and_reconnect_resumes_after_restart(runtime
         it = iter(names)
         assert all(w in it for w in want), names  # in this order
         record_figure(
-            "runtime_sigkill", detect_s=round(detect_s, 2), link_timeout_s=1.0,
+            "runtime_sigkill", detect_s=round(detect_s, 2), link_timeout_s="default",
             reconnect_s=round(reconnect_s, 2), frames_before=len(before), frames_after=len(after),
         )
     finally:

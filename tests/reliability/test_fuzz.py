@@ -3,7 +3,10 @@ envelopes and commands, control-channel requests. Hypothesis generates the input
 examples, no deadline); every input is counted and checked:
 
 * HTTP: each malformed request gets a 4xx/5xx with a ``{"detail": "..."}`` body naming the
-  problem. (Exception, documented: a header line over aiohttp's 8190-byte limit is refused by
+  problem. JSON-type confusion runs on every route that reads a body: the body itself, and each
+  field the route reads, of every wrong JSON type; the bodies real clients send to ``/tokens``
+  (none, ``null``, 1.x's scoped ``authorization_details`` request) are accepted. Inputs are
+  counted by route and answer (figure ``fuzz_http_by_route``). (Exception, documented: a header line over aiohttp's 8190-byte limit is refused by
   aiohttp's HTTP parser before any handler runs, with a 400 and a plain-text reason.)
 * data channel, malformed envelopes (invalid JSON, wrong envelope, unknown scope, deep
   nesting): protocol.md §4.1 says they are logged and dropped, so the assertion is that nothing
@@ -21,6 +24,7 @@ import base64
 import io
 import json
 import math
+import re
 import threading
 from collections import Counter
 from collections.abc import Iterator
@@ -38,6 +42,7 @@ from reactor_notebook.sdk import Reactor, ReactorStatus
 from reactor_notebook.sdk.errors import ControlRequestError
 
 COUNTS: Counter[str] = Counter()
+BY_ROUTE: Counter[tuple[str, int]] = Counter()  # (route template, status) of every HTTP input
 REASONS = {"unknown_command", "missing_field", "unexpected_field", "wrong_type", "out_of_range",
            "not_in_enum", "invalid_value", "unknown_upload", "past_chunk", "invalid_state"}
 FUZZ = settings(deadline=None, database=None, derandomize=True,
@@ -126,6 +131,10 @@ def stream(rt: RuntimeProcess) -> Iterator[Stream]:
     finally:
         s.reactor.disconnect_sync()
         record_figure("fuzz", inputs=sum(COUNTS.values()), **dict(sorted(COUNTS.items())))
+        by_route: dict[str, dict[str, int]] = {}
+        for (route, status), n in sorted(BY_ROUTE.items()):
+            by_route.setdefault(route, {})[str(status)] = n
+        record_figure("fuzz_http_by_route", inputs=sum(BY_ROUTE.values()), routes=by_route)
 
 
 def _frames_advance(s: Stream, seq: int) -> None:
@@ -159,6 +168,74 @@ WRONG_TYPES = st.one_of(st.integers(), st.floats(allow_nan=False, allow_infinity
                         st.booleans(), st.lists(st.integers(), max_size=3), st.none())
 
 
+def route_label(method: str, path: str) -> str:
+    """The route template a request path hits (ids replaced), for counting inputs per route."""
+    path = re.sub(r"^/sessions/(?!local\b)[^/]+", "/sessions/{sid}", path)
+    path = re.sub(r"/connections/[^/]+/", "/connections/{cid}/", path)
+    path = re.sub(r"^/uploads/[^/]+$", "/uploads/{uid}", path)
+    known = {p for _, p in ALL_ROUTES} | {"/sessions/{sid}", "/sessions/{sid}/info"}
+    tail = path.split("/transport/webrtc")[-1]
+    if path not in known and not path.startswith("/sessions/") and not path.startswith("/uploads/"):
+        return f"{method} (unknown route)"
+    return f"{method} {path if len(path) < 80 else tail}"
+
+
+# Every route that reads a JSON body: (method, path, auth kind, JSON types it accepts, refusal status,
+# field -> the JSON types that field accepts). Confusion sends any other type, at the top or in a field.
+CLOUD_SID: list[str] = []
+ANY = ("object", "array", "string", "number", "boolean", "null")
+BODY_ROUTES: list[tuple[str, str, str, tuple[str, ...], int, dict[str, tuple[str, ...]]]] = [
+    ("POST", "/start_session", "", ("object", "null"), 400, {"extra_configs": ("object", "null"),
+                                                              "extra_args": ("object", "null")}),
+    ("POST", "/stop_session", "", ("object", "null"), 400, {}),
+    ("POST", "/tokens", "key", ("object", "null"), 400, {
+        "expires_after": ("null",), "session_id": ("string", "null"), "authorization_details": ("array", "null")}),
+    ("POST", "/sessions", "bearer", ("object",), 422, {"model": ("object", "string"),
+                                                       "extra_configs": ("object", "null")}),
+    ("PUT", "/sessions/{cloud}", "bearer", ("object", "null"), 400, {}),
+    ("POST", "/sessions/local/uploads", "", ("object",), 400, {"name": ("string",), "size": ("number",),
+                                                               "mime_type": ("string",)}),
+    ("POST", "/sessions/local/transport/webrtc/connections", "", ("object", "null"), 400, {}),
+    ("POST", "/sessions/local/transport/webrtc/connections/1999/sdp_params", "", ("object",), 400,
+     {"sdp_offer": ("string",), "track_mapping": ("array", "null")}),
+    ("PUT", "/sessions/local/transport/webrtc/connections/1999/sdp_params", "", ("object",), 400,
+     {"sdp_offer": ("string",), "track_mapping": ("array", "null")}),
+    ("POST", "/sessions/local/transport/webrtc/sdp_params", "", ("object",), 400,
+     {"sdp_offer": ("string",), "track_mapping": ("array", "null")}),
+    ("POST", "/sessions/local/transport/webrtc/connections/1999/ice_candidates", "", ("object",), 400,
+     {"candidates": ("array",)}),
+]
+JSON_OF_TYPE: dict[str, st.SearchStrategy[Any]] = {
+    "object": st.dictionaries(st.text(alphabet="abcxyz_", min_size=1, max_size=6), st.integers(), max_size=2),
+    "array": st.lists(st.one_of(st.integers(), st.text(max_size=4), st.none()), max_size=3),
+    "string": st.text(max_size=12),
+    "number": st.one_of(st.integers(min_value=-(2**40), max_value=2**40), st.floats(allow_nan=False, allow_infinity=False)),
+    "boolean": st.booleans(),
+    "null": st.none(),
+}
+
+
+@st.composite
+def confused_bodies(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, str], set[int]]:
+    """A body route given a body, or one of the fields it reads, of a JSON type it does not accept."""
+    method, path, auth, accepts, status, fields = draw(st.sampled_from(BODY_ROUTES))
+    path = path.replace("{cloud}", CLOUD_SID[0])
+    headers = {"key": {protocol.HEADER_API_KEY: "fuzz-key"}, "bearer": {"Authorization": "Bearer " + TOKEN[0]},
+               "": {}}[auth]
+    at_top = not fields or draw(st.booleans())
+    if at_top:
+        wrong = draw(st.sampled_from([t for t in ANY if t not in accepts]))
+        body = draw(JSON_OF_TYPE[wrong])
+    else:
+        name = draw(st.sampled_from(sorted(fields)))
+        wrong = draw(st.sampled_from([t for t in ANY if t not in fields[name]]))
+        body = {name: draw(JSON_OF_TYPE[wrong])}
+        if path.endswith("/sessions") and name != "model":
+            body["model"] = {"name": "helios"}
+    allowed = {status, 413} if "uploads" in path else {status}
+    return method, path, json.dumps(body).encode(), headers, allowed
+
+
 def _is_json(raw: bytes) -> bool:
     try:
         json.loads(raw)
@@ -170,7 +247,9 @@ def _is_json(raw: bytes) -> bool:
 @st.composite
 def bad_requests(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, str], set[int]]:
     """(method, path, body, headers, acceptable statuses) for a request that must be refused."""
-    kind = draw(st.sampled_from(["json", "types", "version", "auth", "route", "ids", "sdp"]))
+    kind = draw(st.sampled_from(["json", "types", "jsontype", "jsontype", "version", "auth", "route", "ids", "sdp"]))
+    if kind == "jsontype":
+        return draw(confused_bodies())
     key = {protocol.HEADER_API_KEY: "fuzz-key"}
     if kind == "json":
         method, path = draw(st.sampled_from(JSON_ROUTES))
@@ -239,7 +318,8 @@ def bad_requests(draw: st.DrawFn) -> tuple[str, str, bytes | None, dict[str, str
                              st.integers(max_value=1000)))
         sub = draw(st.sampled_from(["sdp_params", "ice_candidates"]))
         method = "GET" if sub == "sdp_params" else "POST"
-        return method, f"/sessions/local/transport/webrtc/connections/{cid}/{sub}", b"{}", {}, {404}
+        body = b"{}" if sub == "sdp_params" else b'{"candidates": []}'  # a valid body: the id is at fault
+        return method, f"/sessions/local/transport/webrtc/connections/{cid}/{sub}", body, {}, {404}
     sid = draw(st.text(alphabet="abcdef0123456789_", min_size=1, max_size=20).filter(lambda s: s != "local"))
     method, sub = draw(st.sampled_from([("GET", "ice_servers"), ("POST", "connections")]))
     return method, f"/sessions/{sid}/transport/webrtc/{sub}", None, {}, {401}
@@ -254,6 +334,10 @@ def http_env(rt: RuntimeProcess, stream: Stream) -> None:
     status, body, _ = http("POST", rt.url + "/tokens", headers={protocol.HEADER_API_KEY: "fuzz-key"})
     assert status == 200
     TOKEN[:] = [body["jwt"]]
+    status, body, _ = http("POST", rt.url + "/sessions", json.dumps({"model": {"name": "helios"}}).encode(),
+                           {"Authorization": "Bearer " + TOKEN[0]})
+    assert status == 201, body
+    CLOUD_SID[:] = [body["session_id"]]
     OFFER[:] = ["v=0\r\no=- 1 1 IN IP4 0.0.0.0\r\ns=-\r\nt=0 0\r\nm=video 9 UDP/TLS/RTP/SAVPF 96\r\na=mid:0\r\n"]
 
 
@@ -261,15 +345,55 @@ def http_env(rt: RuntimeProcess, stream: Stream) -> None:
 # examples; Hypothesis sees the state change and blames the strategy. Nothing here uses `random`.
 @pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")
 @given(req=bad_requests())
-@settings(FUZZ, max_examples=500)
+@settings(FUZZ, max_examples=800)
 def test_http_fuzz_every_route_answers_with_a_specific_error(
     rt: RuntimeProcess, stream: Stream, http_env: None, req: tuple[str, str, bytes | None, dict[str, str], set[int]]
 ) -> None:
     method, path, body, headers, allowed = req
     status, parsed, _ = http(method, rt.url + path, body, headers)
     COUNTS["http"] += 1
+    BY_ROUTE[(route_label(method, path), status)] += 1
     assert status in allowed, (method, path, body[:80] if body else body, headers, status, parsed)
     assert isinstance(parsed, dict) and isinstance(parsed.get("detail"), str) and parsed["detail"], parsed
+
+
+SCOPED_TOKEN_REQUEST = {  # the body reactor-sdk 1.x sends for a scoped token (one model, one session)
+    "authorization_details": [{"type": "session", "resources": {"models": {"match": ["helios"]}},
+                               "constraints": {"max_sessions": 1, "max_session_duration_seconds": 600}}],
+    "expires_after": 3600,
+}
+
+
+@pytest.mark.parametrize("body", [None, b"", b"null", b"{}", b'{"expires_after": 60}',
+                                  json.dumps(SCOPED_TOKEN_REQUEST).encode(),
+                                  json.dumps({"authorization_details": [{"type": "session", "resources": {
+                                      "models": {"all": True}, "sessions": {"bind": ["sess_x"]}}}]}).encode()],
+                         ids=["no body", "empty", "null", "empty object", "expires_after", "scoped 1.x", "bind"])
+def test_tokens_accepts_the_bodies_clients_send(rt: RuntimeProcess, stream: Stream, body: bytes | None) -> None:
+    status, parsed, _ = http("POST", rt.url + "/tokens", body, {protocol.HEADER_API_KEY: "fuzz-key"})
+    COUNTS["http_accepted"] += 1
+    BY_ROUTE[("POST /tokens", status)] += 1
+    assert status == 200 and isinstance(parsed.get("jwt"), str) and parsed["jwt"].count(".") == 2, parsed
+
+
+@pytest.mark.parametrize(("body", "names"), [
+    (b"[]", "the body must be a JSON object, null or empty, got array"),
+    (b"5", "got number 5"),
+    (b'"scope"', "got string 'scope'"),
+    (b"true", "got boolean True"),
+    (b'{"authorization_details": {"type": "session"}}', "'authorization_details' must be an array"),
+    (b'{"authorization_details": ["session"]}', "'authorization_details[0]' must be an object"),
+    (b'{"authorization_details": [{"resources": {}}]}', "'authorization_details[0].type' must be a string"),
+    (b'{"authorization_details": [{"type": "session", "resources": []}]}', ".resources' must be an object"),
+    (b'{"session_id": 7}', "'session_id' must be a string"),
+])
+def test_tokens_refuses_other_bodies_naming_the_problem(
+    rt: RuntimeProcess, stream: Stream, body: bytes, names: str
+) -> None:
+    status, parsed, _ = http("POST", rt.url + "/tokens", body, {protocol.HEADER_API_KEY: "fuzz-key"})
+    COUNTS["http"] += 1
+    BY_ROUTE[("POST /tokens", status)] += 1
+    assert status == 400 and "POST /tokens" in parsed["detail"] and names in parsed["detail"], parsed
 
 
 def test_http_oversized_inputs(rt: RuntimeProcess, stream: Stream) -> None:

@@ -1,6 +1,6 @@
 """Load: many sequential sessions against one runtime, and concurrent sessions.
 
-* Sequential: ``REACTOR_LOAD_CYCLES`` (default 200, about 0.3 s each on loopback) connect →
+* Sequential (own 300 s timeout): ``REACTOR_LOAD_CYCLES`` (default 200, about 0.3 s each on loopback) connect →
   stream → disconnect cycles against one runtime process without restart. All must succeed; client fds/threads return to the baseline and
   client and runtime RSS stay flat (figures printed).
 * Concurrent: while a cloud-like session streams, a local ``/start_session`` is refused with 409
@@ -43,6 +43,9 @@ def _frames(r: Reactor, n: int, timeout: float = 15.0) -> None:
         raise AssertionError(f"{exc}; {detail}") from None
 
 
+# Its own deadline: 200 cycles take ~60-100 s on an idle 2-core machine, close to the suite's
+# 120 s per-test default; a hung cycle still fails (each wait inside has its own deadline).
+@pytest.mark.timeout(max(300, 3 * CYCLES))
 def test_sequential_connect_stream_disconnect_cycles(rt: RuntimeProcess) -> None:
     def cycle() -> float:
         t0 = time.monotonic()

@@ -127,27 +127,41 @@ def test_key_and_token_never_leak_from_the_kernel_side(rt: RuntimeProcess, debug
     assert not _leaks(runtime_logs, jwt), "the runtime logged a secret"
 
 
-NOTEBOOK_CELLS = [
-    "import os\nfrom reactor_notebook.sdk import Reactor\nfrom reactor_notebook.widget import ReactorWidget",
-    "r = Reactor('testpattern', api_key=os.environ['REACTOR_API_KEY'], api_url=os.environ['RT_URL'])\nr.connect_sync()\nr",
-    "w = ReactorWidget(r, show_stats=True)\nw",
-    "import time\nseq = r.frames.seq\nitem = r.frames.wait_next(seq, 10)\nprint(r.get_status(), r.get_session_info())",
-    "print(r.get_stats())\nprint(repr(w), w.get_state().keys())",
-    "try:\n    r.send_command_sync('set_color', {'r': 'x'})\nexcept Exception as exc:\n    print(repr(exc))",
-    "bad = Reactor('testpattern', api_key=os.environ['REACTOR_API_KEY'] + 'x', api_url=os.environ['RT_URL'])\n"
-    "try:\n    bad.connect_sync()\nexcept Exception as exc:\n    print(repr(exc))",
-    "%load_ext reactor_notebook.magic\n%reactor status",
-    "w.close()\nr.disconnect_sync()",
+# Each cell with what its output must contain (every cell must run: allow_errors=False).
+NOTEBOOK_CELLS: list[tuple[str, list[str]]] = [
+    ("import os\nfrom reactor_notebook.sdk import Reactor\nfrom reactor_notebook.widget import ReactorWidget", []),
+    ("r = Reactor('testpattern', api_key=os.environ['REACTOR_API_KEY'], api_url=os.environ['RT_URL'])\n"
+     "r.connect_sync()\nr", ["Reactor(model_name='testpattern', mode='cloud'", "status='ready'", "session_id='sess_"]),
+    ("w = ReactorWidget(r, show_stats=True)\nw", ["ReactorWidget(model='testpattern', status='ready'"]),
+    ("seq = r.frames.seq\nitem = r.frames.wait_next(seq, 10)\nprint(item is not None, r.get_status(), "
+     "r.get_session_info())", ["True ready {'session_id': 'sess_", "'model': {'name': 'testpattern'"]),
+    ("print(r.get_stats())\nprint(repr(w), sorted(w.get_state()))", ["'frames_received': ", "'status'"]),
+    ("try:\n    r.send_command_sync('set_color', {'r': 'x'})\nexcept Exception as exc:\n    print(repr(exc))",
+     ["CommandValidationError(\"set_color: field 'r': expected integer, got str 'x'\")"]),
+    ("bad = Reactor('testpattern', api_key=os.environ['REACTOR_API_KEY'] + 'x', api_url=os.environ['RT_URL'])\n"
+     "try:\n    bad.connect_sync()\nexcept Exception as exc:\n    print(repr(exc))",
+     ["ApiError('token exchange (POST /tokens) failed: HTTP 401: Invalid API key"]),
+    ("%load_ext reactor_notebook.magic\n%reactor status", ["no session; run `%reactor connect --local`"]),
+    ("w.close()\nr.disconnect_sync()\nprint(r.get_status())", ["disconnected"]),
 ]
 
 
+def _cell_text(cell: Any) -> str:
+    """Everything a cell printed or returned (stream text, text/plain results)."""
+    parts = []
+    for out in cell.get("outputs", []):
+        parts.append(out.get("text", ""))
+        parts.append(out.get("data", {}).get("text/plain", ""))
+    return "".join(parts)
+
+
 def test_key_and_token_never_reach_a_saved_executed_notebook(rt: RuntimeProcess, tmp_path: Path) -> None:
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(c) for c in NOTEBOOK_CELLS])
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(src) for src, _ in NOTEBOOK_CELLS])
     env = {"REACTOR_API_KEY": KEY, "RT_URL": rt.url}
     old = {k: os.environ.get(k) for k in env}
     os.environ.update(env)  # the kernel inherits them (how users pass keys: environment variables)
     try:
-        client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=True, store_widget_state=True)
+        client = NotebookClient(nb, timeout=60, kernel_name="python3", allow_errors=False, store_widget_state=True)
         client.execute(cwd=str(tmp_path))
     finally:
         for k, v in old.items():
@@ -155,10 +169,23 @@ def test_key_and_token_never_reach_a_saved_executed_notebook(rt: RuntimeProcess,
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+    for i, (cell, (_, expected)) in enumerate(zip(nb.cells, NOTEBOOK_CELLS, strict=True)):
+        text = _cell_text(cell)
+        assert not [o for o in cell.outputs if o.output_type == "error"], (i, cell.outputs)
+        missing = [want for want in expected if want not in text]
+        assert not missing, f"cell {i} output lacks {missing}: {text[:500]}"
+    # The widget's state was stored in the notebook (so it renders offline), and holds no secret.
+    view = next(o for o in nb.cells[2].outputs if "application/vnd.jupyter.widget-view+json" in o.get("data", {}))
+    model_id = view["data"]["application/vnd.jupyter.widget-view+json"]["model_id"]
+    stored = nb.metadata["widgets"]["application/vnd.jupyter.widget-state+json"]["state"]
+    assert model_id in stored, sorted(stored)
+    widget_state = stored[model_id]["state"]
+    assert widget_state.get("model_name") == "testpattern" and "status" in widget_state, sorted(widget_state)
     path = tmp_path / "executed.ipynb"
     nbformat.write(nb, path)
     text = path.read_text()
-    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
-    assert any("ReactorStatus.READY" in json.dumps(o) or "ready" in json.dumps(o) for o in outputs), outputs[:3]
     assert KEY not in text and JWT_HEADER not in text
-    record_figure("secrets_notebook", cells=len(nb.cells), outputs=len(outputs), bytes=len(text))
+    assert KEY[:12] not in text  # not even a prefix of the key
+    outputs = [o for c in nb.cells for o in c.get("outputs", [])]
+    record_figure("secrets_notebook", cells=len(nb.cells), outputs=len(outputs), bytes=len(text),
+                  widget_state_keys=len(widget_state))

@@ -22,6 +22,12 @@ await r.connect()  # top-level await on ipykernel's own loop
 print("STATUS", r.get_status().value)
 """,
         """
+import asyncio
+s0 = r.frames.seq
+await asyncio.sleep(1.5)  # the same window with the kernel free: the reference for the blocked one
+print("FREE", r.frames.seq - s0)
+""",
+        """
 s0 = r.frames.seq
 time.sleep(1.5)  # a cell that blocks the kernel's thread and loop
 s1 = r.frames.seq
@@ -42,6 +48,9 @@ print("FINAL", r.get_status().value)
     )
     lines = dict(line.split(" ", 1) for line in text.splitlines() if " " in line)
     assert lines["STATUS"] == "ready", json.dumps(nb.cells[0].outputs)
-    assert int(lines["DURING_BLOCK"]) >= 15  # ~24 fps for 1.5 s while the cell held the kernel
+    free, blocked = int(lines["FREE"]), int(lines["DURING_BLOCK"])
+    # Frames kept arriving while the cell held the kernel: at least a third of the rate measured
+    # over the same window with the kernel free (a generous margin for a busy machine).
+    assert free > 0 and blocked >= free / 3, (free, blocked)
     assert lines["INDEX"] != "None"
     assert lines["FINAL"] == "disconnected"

@@ -83,7 +83,11 @@ async def test_reader_skips_to_newest_frame_and_counts_drops() -> None:
     for v in (10, 50, 90):  # three decoded frames waiting before the reader runs
         track._queue.put_nowait(vf(v))
     reader.start()
-    await asyncio.sleep(0.05)
+    for _ in range(10_000):  # until the reader has taken all three (it keeps only the newest)
+        if track._queue.empty():
+            break
+        await asyncio.sleep(0)
+    assert track._queue.empty()
     track._queue.put_nowait(vf(200))
     track._queue.put_nowait(None)  # end of track
     await asyncio.wait_for(done.wait(), 5)
@@ -98,11 +102,14 @@ async def test_reader_skips_to_newest_frame_and_counts_drops() -> None:
 def test_dispatcher_latest_wins_and_reports_errors() -> None:
     errors: list[tuple[str, str]] = []
     seen: list[int] = []
-    gate = threading.Event()
+    gate, entered, two_seen = threading.Event(), threading.Event(), threading.Event()
 
     def slow(frame: Any) -> None:
+        entered.set()
         gate.wait(5)
         seen.append(frame)
+        if len(seen) == 2:
+            two_seen.set()
 
     def bad(frame: Any) -> None:
         raise KeyError("oops")
@@ -112,15 +119,11 @@ def test_dispatcher_latest_wins_and_reports_errors() -> None:
     assert d._thread is None
     d.set_callbacks([slow, bad])
     d.submit(1)
-    deadline = time.monotonic() + 5
-    while d._slot is not None and time.monotonic() < deadline:  # the thread took frame 1
-        time.sleep(0.001)
+    assert entered.wait(5)  # the thread took frame 1 and is blocked in it
     for i in range(2, 10):
         d.submit(i)  # slow callback blocked: only the newest survives
     gate.set()
-    deadline = time.monotonic() + 5
-    while len(seen) < 2 and time.monotonic() < deadline:
-        time.sleep(0.001)
+    assert two_seen.wait(5)
     d.stop()
     assert seen == [1, 9]
     assert d.dropped == 7
@@ -211,30 +214,26 @@ def test_events_and_decorators_register() -> None:
 
 
 def test_dispatcher_stop_never_blocks_and_restarts_cleanly() -> None:
-    gate = threading.Event()
+    gate, first, second = threading.Event(), threading.Event(), threading.Event()
     seen: list[tuple[str, int]] = []
 
     def blocking(frame: int) -> None:
         seen.append((threading.current_thread().name, frame))
-        gate.wait(5)
+        (first if frame == 1 else second).set()
+        gate.wait(30)
 
     d = CallbackDispatcher(lambda exc, cb: None)
     d.set_callbacks([blocking])
     d.submit(1)
-    deadline = time.monotonic() + 5
-    while not seen and time.monotonic() < deadline:
-        time.sleep(0.001)
+    assert first.wait(5)
     old = d._thread
-    t0 = time.monotonic()
     d.stop()  # the callback is still blocked in frame 1
-    assert time.monotonic() - t0 < 0.1
+    # stop() returned without waiting for it: the callback is still blocked (the gate never opened).
+    assert old is not None and old.is_alive() and not gate.is_set()
     d.submit(2)  # a fresh thread serves the new generation
-    deadline = time.monotonic() + 5
-    while len(seen) < 2 and time.monotonic() < deadline:
-        time.sleep(0.001)
+    assert second.wait(5)
     assert [f for _, f in seen] == [1, 2] and d._thread is not old
     gate.set()
-    assert old is not None
     old.join(5)
     assert not old.is_alive()  # the retired thread exits once its callback returns
     d.stop()

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 from collections.abc import Iterator
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -65,3 +66,25 @@ async def test_upload_then_set_image_by_reference(helios: LocalRuntime, tmp_path
             await r.upload_file(b"")
     finally:
         await r.disconnect()
+
+
+def test_upload_file_sync_from_a_path_then_set_image(helios: LocalRuntime, tmp_path: Path) -> None:
+    """The blocking twin, as a notebook cell calls it: a file path, the name and MIME type taken from it."""
+    path = tmp_path / "reference.png"
+    path.write_bytes(png(160, 96))
+    r = Reactor("helios", local=True, local_url=helios.url)
+    rec = Recorder().attach(r)
+    r.connect_sync()
+    try:
+        ref = r.upload_file_sync(path)
+        assert isinstance(ref, FileRef) and ref.name == "reference.png" and ref.mime_type == "image/png"
+        assert ref.size == path.stat().st_size and ref.upload_id
+        uploaded = [e for e in r.frames.timeline_entries() if e.kind == "event" and e.name == "file_uploaded"]
+        assert uploaded and uploaded[-1].data["upload_id"] == ref.upload_id
+        r.send_command_sync("set_image", {"image": ref, "transition": "cut"})
+        rec.wait(lambda: bool(image_events(rec)), 30, "image_set for the uploaded file")
+        assert (image_events(rec)[0]["width"], image_events(rec)[0]["height"]) == (160, 96)
+        with pytest.raises(FileNotFoundError):
+            r.upload_file_sync(tmp_path / "missing.png")
+    finally:
+        r.disconnect_sync()

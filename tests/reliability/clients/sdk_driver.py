@@ -16,6 +16,7 @@ from typing import Any
 from reactor_notebook import framecode
 from reactor_notebook.frames import FrameBuffer
 from reactor_notebook.sdk import Reactor
+from reactor_notebook.sdk.linkwatch import consent_probe, ice_connection
 
 _LOCK = threading.Lock()
 
@@ -60,6 +61,8 @@ def dispatch(r: Reactor, url: str, name: str, op: dict[str, Any]) -> Any:
         r.disconnect_sync()
     elif name == "frames":
         return frames(r, int(op.get("n", 10)), float(op.get("wait", 5.0)))
+    elif name == "probe_rtt":
+        return r._sdk.run_sync(probe_rtt(r, int(op.get("n", 5))), 30)
     elif name == "health":
         with urllib.request.urlopen(url + "/health", timeout=5) as resp:
             return json.loads(resp.read())
@@ -71,12 +74,31 @@ def dispatch(r: Reactor, url: str, name: str, op: dict[str, Any]) -> Any:
         "stats": r.get_stats(), "candidate": remote_candidate(r),
         "last_error": None if err is None else err.code,
         "restarted": any(e.name == "session_restarted" for e in r.frames.timeline_entries()),
+        "probes": link_probes(r),
     }
 
 
+async def probe_rtt(r: Reactor, n: int) -> list[float | None]:
+    """Round trips (ms) of ``n`` ICE consent probes on the selected pair; None for an unanswered one."""
+    conn = ice_connection(r._transport.pc)  # type: ignore[union-attr]
+    out: list[float | None] = []
+    for _ in range(n):
+        t0 = time.monotonic()
+        ok = await consent_probe(conn)
+        out.append((time.monotonic() - t0) * 1000 if ok else None)
+    return out
+
+
+def link_probes(r: Reactor) -> dict[str, int] | None:
+    """ICE consent probes the link watchdog sent and got answered on the current connection."""
+    watch = getattr(r._transport, "link_watch", None)
+    return None if watch is None else {"sent": watch.probes_sent, "answered": watch.probes_answered}
+
+
 def main() -> None:
-    url, link = sys.argv[1], float(sys.argv[2])
-    r = Reactor("testpattern", local=True, local_url=url, link_timeout=link, frames=FrameBuffer(max_frames=64))
+    url, link = sys.argv[1], sys.argv[2]  # link timeout in seconds, or "default"
+    extra = {} if link == "default" else {"link_timeout": float(link)}
+    r = Reactor("testpattern", local=True, local_url=url, frames=FrameBuffer(max_frames=64), **extra)
     r.on("status_changed", lambda s: emit("status", status=s.value))
     r.on("error", lambda e: emit("error", code=e.code, recoverable=e.recoverable, message=e.message))
     emit("hello")
