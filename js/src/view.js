@@ -19,6 +19,8 @@ export function createView(model, root, debug) {
   let decoding = false;
   let pending = null; // {msg, buffer}
   let closed = false;
+  let visible = true;
+  let held = null; // newest frame that arrived while this view was out of sight
   const drawTimes = [];
 
   function applySize() {
@@ -86,6 +88,13 @@ export function createView(model, root, debug) {
     const buffer = buffers && buffers[0];
     if (!buffer) return ack(msg, false);
     debug.received += 1;
+    if (!visible) {
+      // Out of sight (another view of this widget is on screen): no decode and no ack, so the
+      // visible view's acks alone pace the kernel. Keep the newest frame to draw on return.
+      held = { msg, buffer, received: Date.now() };
+      debug.hiddenSkipped += 1;
+      return;
+    }
     if (pending) {
       debug.superseded += 1;
       ack(pending.msg, false);
@@ -103,9 +112,19 @@ export function createView(model, root, debug) {
       const recent = drawTimes.filter((t) => t >= now - 2000);
       return recent.length / 2;
     },
+    setVisible(on) {
+      visible = on;
+      if (on && held) {
+        const h = held;
+        held = null;
+        if (!pending) pending = h;
+        if (!decoding) pumpLoop();
+      }
+    },
     close() {
       closed = true;
       pending = null;
+      held = null;
     },
   };
 }

@@ -33,6 +33,18 @@ CHROMIUM_ARGS = [
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+LAB_ARGS = {
+    "jupyterlab": [
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ],
+    "notebook": [
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+    ],
+}
+
+
 @dataclass
 class Lab:
     """A running JupyterLab: base URL, token and notebook root."""
@@ -42,8 +54,11 @@ class Lab:
     root: pathlib.Path
     proc: subprocess.Popen[str]
     log: list[str]
+    app: str = "jupyterlab"
 
     def notebook_url(self, name: str) -> str:
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{name}?token={self.token}"
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
 
 
@@ -66,8 +81,19 @@ def write_notebook(root: pathlib.Path, name: str, cells: list[str]) -> str:
 
 
 @contextmanager
-def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
-    """Start JupyterLab (own process group), yield it once it serves, stop it by its PID."""
+def run_lab(
+    root: pathlib.Path,
+    timeout: float = 90.0,
+    *,
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+    app: str = "jupyterlab",
+) -> Iterator[Lab]:
+    """Start JupyterLab (or ``app="notebook"``, Notebook 7) with ``python`` in its own process group.
+
+    ``env`` adds variables for the server and its kernels. Yields once it serves; stops it by its PID.
+    """
+    extra_env = dict(env or {})
     token = secrets.token_hex(16)
     state = root.parent / f"{root.name}-state"
     state.mkdir(exist_ok=True)
@@ -79,10 +105,11 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
         JUPYTER_CONFIG_DIR=str(state / "config"),
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra_env)
     cmd = [
-        sys.executable,
+        python,
         "-m",
-        "jupyterlab",
+        app,
         "--no-browser",
         "--allow-root",
         "--ServerApp.ip=127.0.0.1",
@@ -90,9 +117,7 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *LAB_ARGS[app],
     ]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
@@ -105,7 +130,7 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
         assert proc.stderr is not None
         for line in proc.stderr:
             log.append(line)
-            m = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+            m = re.search(r"(http://127\.0\.0\.1:\d+)/(lab|tree)", line)
             if m and not found.is_set():
                 box["url"] = m.group(1)
                 found.set()
@@ -115,7 +140,7 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
     try:
         if not found.wait(timeout) or "url" not in box:
             raise RuntimeError("JupyterLab did not start:\n" + "".join(log[-40:]))
-        yield Lab(box["url"], token, root, proc, log)
+        yield Lab(box["url"], token, root, proc, log, app)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)

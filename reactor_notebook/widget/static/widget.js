@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 194191d5006f7261eb33b1673079e60869fba10e37de668e6b30f3718c64bb98 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 47c55562e8149cbbe3c454b4a3b1df60833e75c57587d5b9fe14579ce34243b1 | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -694,6 +694,8 @@ function createView(model, root, debug) {
   let decoding = false;
   let pending = null;
   let closed = false;
+  let visible = true;
+  let held = null;
   const drawTimes = [];
   function applySize() {
     const w = model.get("width"), h = model.get("height");
@@ -756,6 +758,11 @@ function createView(model, root, debug) {
     const buffer = buffers && buffers[0];
     if (!buffer) return ack(msg, false);
     debug.received += 1;
+    if (!visible) {
+      held = { msg, buffer, received: Date.now() };
+      debug.hiddenSkipped += 1;
+      return;
+    }
     if (pending) {
       debug.superseded += 1;
       ack(pending.msg, false);
@@ -772,9 +779,19 @@ function createView(model, root, debug) {
       const recent = drawTimes.filter((t) => t >= now - 2e3);
       return recent.length / 2;
     },
+    setVisible(on) {
+      visible = on;
+      if (on && held) {
+        const h = held;
+        held = null;
+        if (!pending) pending = h;
+        if (!decoding) pumpLoop();
+      }
+    },
     close() {
       closed = true;
       pending = null;
+      held = null;
     }
   };
 }
@@ -890,6 +907,7 @@ function newDebug() {
     received: 0,
     drawn: 0,
     superseded: 0,
+    hiddenSkipped: 0,
     decodeErrors: 0,
     lastDecodeError: null,
     lastId: null,
@@ -988,6 +1006,7 @@ function render({ model, el }) {
     const now = entries[entries.length - 1].isIntersecting;
     if (now !== visible) {
       visible = now;
+      view.setVisible(visible);
       send({ type: "visibility", view: viewId, visible });
     }
   }) : null;
