@@ -71,20 +71,26 @@ def run_quickstart_tour(page: Any, lab: Lab) -> None:
     page.wait_for_function(ALL_RAN, arg=code_cells(QUICKSTART), timeout=180000, polling=250)
     assert page.evaluate(CELL_ERRORS) == []
 
-    # the tour ends on a live widget: the last view keeps drawing new frames of the running model
     n = last_view(page)
     assert n >= 1, "the quickstart shows the widget again at the end"
+    assert kexec(page, "print(reactor.get_status().value)").strip().lower() == "ready"
+    check_live_view(page, n)
+
+
+def check_live_view(page: Any, n: int) -> None:
+    """Host-neutral checks on widget view ``n``: live pixels, forms that change the stream, errors, status."""
+    page.evaluate("(n) => { window.__reactorWidgets[n].el.dataset.testView = 'checked'; }", n)
+    root = page.locator(".rn-root[data-test-view=checked]")
+    root.scroll_into_view_if_needed()
     page.wait_for_function("(n) => window.__reactorWidgets[n].debug.drawn >= 10", arg=n, timeout=30000)
     a = canvas_of(page, n)
     wait_canvas(
         page, n, f"s.index !== {IDLE} && s.index > {a['index']} + 12 && s.checksum !== {a['checksum']}"
     )
-    badge = page.locator(".rn-badge").last
-    assert badge.inner_text() == "ready"
-    assert kexec(page, "print(reactor.get_status().value)").strip().lower() == "ready"
+    assert root.locator(".rn-badge").inner_text() == "ready"
 
     # a bad field is refused in the browser, by field, and nothing is sent
-    form = page.locator('form[data-command="set_prompt"]').last
+    form = root.locator('form[data-command="set_prompt"]')
     form.locator('textarea[name="prompt"]').fill("")
     form.locator("button[type=submit]").click()
     assert "required field is missing" in form.locator(".rn-field-error").first.inner_text()
@@ -94,24 +100,20 @@ def run_quickstart_tour(page: Any, lab: Lab) -> None:
     form.locator('textarea[name="prompt"]').fill(prompt)
     form.locator("button[type=submit]").click()
     page.wait_for_function(
-        "(p) => { const s = window.__reactorWidgets; const m = s[s.length - 1].model.get('model_state');"
+        "([n, p]) => { const m = window.__reactorWidgets[n].model.get('model_state');"
         " return !!m && m.current_prompt === p; }",
-        arg=prompt,
+        arg=[n, prompt],
         timeout=20000,
     )
-    chunk = int(kexec(page, "print(reactor.model_state['current_chunk'])"))
+    chunk = int(page.evaluate("(n) => window.__reactorWidgets[n].model.get('model_state').current_chunk", n))
     wait_canvas(page, n, f"s.index !== {IDLE} && s.index >= {chunk * CHUNK}")
 
     # the model's own rejection (a prompt for a past chunk) appears next to the field
-    sp = page.locator('form[data-command="schedule_prompt"]').last
+    sp = root.locator('form[data-command="schedule_prompt"]')
     sp.locator('textarea[name="prompt"]').fill("Too late")
     sp.locator('input[type=number][name="chunk"]').fill("0")
     sp.locator("button[type=submit]").click()
-    page.wait_for_function(
-        "() => [...document.querySelectorAll('form[data-command=schedule_prompt] [data-field=chunk] .rn-field-error')]"
-        ".some((e) => e.textContent.includes('in the past'))",
-        timeout=15000,
-    )
+    sp.locator("[data-field=chunk] .rn-field-error", has_text="in the past").wait_for(timeout=15000)
     assert own_errors(page) == []
 
 
