@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 47c55562e8149cbbe3c454b4a3b1df60833e75c57587d5b9fe14579ce34243b1 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 31b84d14fa4849cf92c275664229cc1060695c9df21133784ae537173559b1b9 | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -264,6 +264,13 @@ function fieldInput(p, form) {
     let value;
     async function take(f) {
       if (!f) return;
+      if (p.kind === "upload") {
+        value = { __upload: true, file: f, name: f.name, type: f.type, size: f.size };
+        if (f.type.startsWith("image/")) thumb.src = URL.createObjectURL(f);
+        else thumb.removeAttribute("src");
+        note.textContent = `${f.name} (${Math.round(f.size / 1024)} KB, uploaded on submit)`;
+        return;
+      }
       note.textContent = "reading\u2026";
       try {
         const { b64, size, type } = await fileToBase64(f);
@@ -287,8 +294,8 @@ function fieldInput(p, form) {
       take(ev.dataTransfer.files[0]);
     });
     if (p.kind === "upload") {
-      note.textContent = "upload reference: send from Python, or use the base64 field";
-      file.disabled = true;
+      file.removeAttribute("accept");
+      note.textContent = "drop a file or choose one (uploaded on submit)";
     }
     get = () => value;
     set = (v) => {
@@ -395,10 +402,27 @@ function createForms(model, root, send) {
       const id = `cmd-${nextId++}`;
       pending.set(id, ctl);
       submit.disabled = true;
-      ctl.setResult("sending\u2026");
-      send({ type: "command", id, name: cmd.name, args });
+      const files = Object.entries(args).filter(([, v]) => v && v.__upload);
+      ctl.setResult(files.length ? "uploading\u2026" : "sending\u2026");
+      sendCommand(id, cmd.name, args, files).catch((e) => {
+        pending.delete(id);
+        submit.disabled = false;
+        ctl.setResult(`cannot read file: ${e}`, false);
+      });
     });
     return ctl;
+  }
+  async function sendCommand(id, name, args, files) {
+    if (!files.length) return send({ type: "command", id, name, args });
+    const rest = { ...args };
+    const uploads = {};
+    const buffers = [];
+    for (const [field, v] of files) {
+      delete rest[field];
+      uploads[field] = { buffer: buffers.length, name: v.name, mime_type: v.type || null };
+      buffers.push(await v.file.arrayBuffer());
+    }
+    send({ type: "command", id, name, args: rest, uploads }, buffers);
   }
   function render2() {
     const cmds = (model.get("commands") || []).filter((c) => !c.transport);
@@ -446,6 +470,9 @@ function pct(values, q) {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q / 100 * s.length))];
 }
+function num(v, digits, unit) {
+  return typeof v === "number" && Number.isFinite(v) ? `${v.toFixed(digits)}${unit}` : "\u2013";
+}
 function createStats(model, viewWrap, debug, fpsShown) {
   const box = document.createElement("div");
   box.className = "rn-stats";
@@ -462,6 +489,10 @@ function createStats(model, viewWrap, debug, fpsShown) {
       ["fps shown", fpsShown().toFixed(1)],
       ["fps received", k.fps_received != null ? Number(k.fps_received).toFixed(1) : "\u2013"],
       ["latency p50/p95", p50 != null ? `${p50.toFixed(0)} / ${p95.toFixed(0)} ms` : "\u2013"],
+      ["rtt (WebRTC)", num(k.rtt_ms, 0, " ms")],
+      ["jitter", num(k.jitter_ms, 1, " ms")],
+      ["packet loss", k.packet_loss_ratio != null ? `${(100 * k.packet_loss_ratio).toFixed(2)} %` : "\u2013"],
+      ["frame age", num(k.frame_age_ms, 1, " ms")],
       ["ack rtt p50", k.ack_ms_p50 != null ? `${k.ack_ms_p50} ms` : "\u2013"],
       ["dropped", k.dropped != null ? `${k.dropped} (${k.lost ?? 0} lost)` : "\u2013"],
       ["kB/s", k.bytes_per_s != null ? (k.bytes_per_s / 1024).toFixed(0) : "\u2013"],
@@ -470,6 +501,7 @@ function createStats(model, viewWrap, debug, fpsShown) {
     box.replaceChildren(
       ...rows.map(([a, b]) => {
         const r = document.createElement("div");
+        r.dataset.stat = a;
         const ka = document.createElement("span");
         ka.textContent = a;
         const vb = document.createElement("b");
@@ -810,7 +842,13 @@ function createWebcam(model, root, send, debug) {
   video.className = "rn-webcam-preview";
   video.muted = true;
   video.playsInline = true;
-  box.append(btn, note, video);
+  const camera = document.createElement("select");
+  camera.className = "rn-webcam-device";
+  camera.title = "camera";
+  const target = document.createElement("select");
+  target.className = "rn-webcam-track";
+  target.title = "the model's input track";
+  box.append(btn, camera, target, note, video);
   root.append(box);
   const canvas = document.createElement("canvas");
   let stream = null;
@@ -819,16 +857,47 @@ function createWebcam(model, root, send, debug) {
   const inFlight = /* @__PURE__ */ new Map();
   let active = false;
   let track = null;
+  function option(value, text) {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    return o;
+  }
+  async function listCameras() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+    const current = camera.value;
+    camera.replaceChildren(
+      option("", "default camera"),
+      ...devices.map((d, i) => option(d.deviceId, d.label || `camera ${i + 1}`))
+    );
+    if ([...camera.options].some((o) => o.value === current)) camera.value = current;
+    camera.style.display = devices.length ? "" : "none";
+  }
+  function constraints() {
+    const c = { ...model.get("webcam_constraints") || {} };
+    if (camera.value) c.deviceId = { exact: camera.value };
+    return { video: Object.keys(c).length ? c : true, audio: false };
+  }
   function renderButton() {
     const inputs = model.get("input_tracks") || [];
     box.style.display = inputs.length ? "" : "none";
-    track = inputs[0] || null;
+    const sig = inputs.join("\n");
+    if (target.dataset.sig !== sig) {
+      const keep = target.value;
+      target.dataset.sig = sig;
+      target.replaceChildren(...inputs.map((n) => option(n, n)));
+      if (inputs.includes(keep)) target.value = keep;
+    }
+    target.style.display = inputs.length > 1 ? "" : "none";
+    target.disabled = !!stream;
+    track = target.value || inputs[0] || null;
     btn.textContent = stream ? `\u25A0 stop webcam (${track})` : `\u25CF webcam \u2192 ${track}`;
     btn.disabled = model.get("status") !== "ready" && !stream;
   }
   async function start() {
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+      stream = await navigator.mediaDevices.getUserMedia(constraints());
     } catch (e) {
       note.textContent = `camera unavailable: ${e.message || e}`;
       stream = null;
@@ -838,6 +907,10 @@ function createWebcam(model, root, send, debug) {
     video.classList.add("rn-live");
     await video.play().catch(() => {
     });
+    listCameras().catch(() => {
+    });
+    const settings = stream.getVideoTracks()[0]?.getSettings?.() || {};
+    video.dataset.size = settings.width ? `${settings.width}x${settings.height}` : "";
     note.textContent = "publishing\u2026";
     send({ type: "webcam_start", track });
     renderButton();
@@ -880,6 +953,23 @@ function createWebcam(model, root, send, debug) {
     );
   }
   btn.addEventListener("click", () => stream ? stop() : start());
+  target.addEventListener("change", renderButton);
+  camera.addEventListener("change", async () => {
+    if (!stream) return;
+    const old = stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia(constraints());
+    } catch (e) {
+      note.textContent = `camera unavailable: ${e.message || e}`;
+      return;
+    }
+    for (const t of old.getTracks()) t.stop();
+    video.srcObject = stream;
+    await video.play().catch(() => {
+    });
+  });
+  listCameras().catch(() => {
+  });
   function onState(msg) {
     if (msg.active && stream) {
       active = true;
