@@ -6,14 +6,11 @@ app = marimo.App(width="medium")
 
 @app.cell
 def _():
-    import os
-    from urllib.parse import urlparse
-
     import marimo as mo
 
     from reactor_notebook import ReactorWidget
 
-    return ReactorWidget, mo, os, urlparse
+    return ReactorWidget, mo
 
 
 @app.cell
@@ -32,9 +29,8 @@ def _(mo):
 
 
 @app.cell
-def _(ReactorWidget, os, urlparse):
-    _url = urlparse(os.environ.get("REACTOR_LOCAL_URL", "http://127.0.0.1:8080"))
-    widget = ReactorWidget.local("helios", port=_url.port or 8080)
+def _(ReactorWidget):
+    widget = ReactorWidget.local("helios")  # at $REACTOR_LOCAL_URL, else 127.0.0.1:8080
     reactor = widget.reactor  # the SDK session: reactor.frames, reactor.send_command_sync, ...
     print(f"{reactor.get_status().value}: helios at {reactor.base_url}, session {reactor.get_session_id()}")
     return reactor, widget

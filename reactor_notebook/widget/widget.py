@@ -192,22 +192,34 @@ class ReactorWidget(anywidget.AnyWidget):
         cls,
         model: str = "helios",
         *,
-        port: int = 8080,
-        host: str = "127.0.0.1",
+        port: int | None = None,
+        host: str | None = None,
         connect: bool = True,
         model_options: dict[str, Any] | None = None,
         **widget_kwargs: Any,
     ) -> ReactorWidget:
-        """Start the embedded runtime if nothing listens on ``host:port``, connect, and return a widget."""
+        """Start the embedded runtime if nothing listens on ``host:port``, connect, and return a widget.
+
+        ``host``/``port`` default to those of ``$REACTOR_LOCAL_URL`` (as ``%reactor connect --local``),
+        else 127.0.0.1:8080.
+        """
+        from urllib.parse import urlsplit
+
         from ..runtime import LocalRuntime
         from ..sdk import Reactor
+        from ..sdk.session import local_base_url
+
+        env = urlsplit(local_base_url())
+        host = host or (env.hostname if env.hostname not in (None, "localhost") else "127.0.0.1")
+        port = port or env.port or 8080
 
         ensure_kw: dict[str, Any] = {"model": model, "port": port}
         if host != "127.0.0.1":
             ensure_kw["host"] = host
         if model_options:
             ensure_kw["model_options"] = model_options
-        rt = LocalRuntime.ensure(**ensure_kw)
+        # a runtime elsewhere (a non-loopback $REACTOR_LOCAL_URL) is only connected to, never started
+        rt = LocalRuntime.ensure(**ensure_kw) if host in ("127.0.0.1", "::1") else None
         url = getattr(rt, "url", None) or f"http://{host}:{port}"
         reactor = Reactor(model_name=model, local=True, local_url=url)
         widget = cls(reactor, owns_reactor=True, **widget_kwargs)
