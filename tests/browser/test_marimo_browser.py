@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import pathlib
+import shutil
 import subprocess
 import sys
 from typing import Any
@@ -22,6 +23,13 @@ NOTEBOOK = ROOT / "notebooks" / "quickstart_marimo.py"
 VIEWS = 2  # the notebook shows the widget after connecting and again at the end
 
 
+def copy_of_notebook(tmp_path: pathlib.Path) -> pathlib.Path:
+    """A copy in ``tmp_path``: marimo keeps a session cache (``__marimo__/``) next to the file it serves."""
+    nb = tmp_path / NOTEBOOK.name
+    shutil.copy(NOTEBOOK, nb)
+    return nb
+
+
 @pytest.mark.timeout(300)
 @pytest.mark.parametrize("mode", ["run", "edit"])
 def test_marimo_quickstart_shows_a_live_widget(mode: str, page: Any, tmp_path: pathlib.Path) -> None:
@@ -31,7 +39,7 @@ def test_marimo_quickstart_shows_a_live_widget(mode: str, page: Any, tmp_path: p
         config.mkdir(parents=True)
         (config / "marimo.toml").write_text("[runtime]\nauto_instantiate = true\n")
         env["XDG_CONFIG_HOME"] = str(tmp_path / "xdg")
-    with run_marimo(NOTEBOOK, mode, env, tmp_path / "marimo.log") as url:
+    with run_marimo(copy_of_notebook(tmp_path), mode, env, tmp_path / "marimo.log") as url:
         page.goto(url)
         page.wait_for_function(
             "(k) => (window.__reactorWidgets || []).length >= k", arg=VIEWS, timeout=120000, polling=250
@@ -46,7 +54,7 @@ def test_marimo_export_runs_the_quickstart_headless(tmp_path: pathlib.Path) -> N
     out = tmp_path / "quickstart.html"
     env = {**os.environ, "REACTOR_LOCAL_URL": free_local_url()}
     res = subprocess.run(
-        [sys.executable, "-m", "marimo", "export", "html", str(NOTEBOOK), "-o", str(out)],
+        [sys.executable, "-m", "marimo", "export", "html", str(copy_of_notebook(tmp_path)), "-o", str(out)],
         env=env,
         capture_output=True,
         text=True,
