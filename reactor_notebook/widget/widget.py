@@ -9,7 +9,7 @@ browser → kernel
   ``{"type":"ready","view"}``                      a view rendered (resend the current frame)
   ``{"type":"visibility","view","visible"}``       a view scrolled/tabbed in or out of sight
   ``{"type":"view_closed","view"}``                a view was removed (no visible view left: pump pauses)
-  ``{"type":"ack","id"}``                          frame ``id`` was drawn (or dropped for a newer one)
+  ``{"type":"ack","id","n"}``                      frame ``id`` and older ones handled (``n`` frames, coalesced)
   ``{"type":"command","id","name","args"}``        form submission → ``command_result``
       (+ ``"uploads": {field: {"buffer","name","mime_type"}}`` with file buffers: uploaded through the SDK)
   ``{"type":"retry"}``                             reconnect after a recoverable error → ``retry_result``
@@ -449,7 +449,7 @@ class ReactorWidget(anywidget.AnyWidget):
             return
         kind = content.get("type")
         if kind == "ack":
-            self.pump.on_ack(content.get("id"))
+            self.pump.on_ack(content.get("id"), content.get("n", 1))
         elif kind == "ready":
             self._set_view(content.get("view"), True)
             self.pump.on_view_ready()

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 31b84d14fa4849cf92c275664229cc1060695c9df21133784ae537173559b1b9 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 6c97ffc430d4c61fe71c0adb94bdcd58186f2c8d5b40c354334d553799686578 | built from js/src by js/build.mjs; do not edit */
 
 // src/validate.js
 function show(value, limit = 60) {
@@ -737,8 +737,25 @@ function createView(model, root, debug) {
     wrap.classList.toggle("rn-fixed", w > 0 || h > 0);
   }
   applySize();
+  const ACK_EVERY = 2;
+  const ACK_DELAY_MS = 60;
+  let unacked = null;
+  let unackedCount = 0;
+  let ackTimer = null;
+  function flushAck() {
+    if (ackTimer) clearTimeout(ackTimer);
+    ackTimer = null;
+    if (!unacked || closed) return;
+    const { msg, drawn, extra } = unacked;
+    model.send({ type: "ack", id: msg.id, drawn, n: unackedCount, ...extra });
+    unacked = null;
+    unackedCount = 0;
+  }
   function ack(msg, drawn, extra = {}) {
-    model.send({ type: "ack", id: msg.id, drawn, ...extra });
+    unacked = { msg, drawn, extra };
+    unackedCount += 1;
+    if (unackedCount >= ACK_EVERY) flushAck();
+    else if (!ackTimer) ackTimer = setTimeout(flushAck, ACK_DELAY_MS);
   }
   async function decode(msg, buffer) {
     const blob = new Blob([buffer], { type: msg.mime || "image/jpeg" });
@@ -797,7 +814,6 @@ function createView(model, root, debug) {
     }
     if (pending) {
       debug.superseded += 1;
-      ack(pending.msg, false);
     }
     pending = { msg, buffer, received: Date.now() };
     if (!decoding) pumpLoop();
@@ -821,6 +837,7 @@ function createView(model, root, debug) {
       }
     },
     close() {
+      if (ackTimer) clearTimeout(ackTimer);
       closed = true;
       pending = null;
       held = null;
