@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -80,6 +82,19 @@ def write_notebook(root: pathlib.Path, name: str, cells: list[str]) -> str:
     return name
 
 
+def _wait_serving(url: str, token: str, proc: subprocess.Popen[str], log: list[str], timeout: float) -> None:
+    """Wait until the server answers its status API (it prints its URL a moment before it may)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Jupyter server does not answer:\n" + "".join(log[-40:])) from None
+            time.sleep(0.2)
+
+
 @contextmanager
 def run_lab(
     root: pathlib.Path,
@@ -139,7 +154,8 @@ def run_lab(
     threading.Thread(target=reader, daemon=True).start()
     try:
         if not found.wait(timeout) or "url" not in box:
-            raise RuntimeError("JupyterLab did not start:\n" + "".join(log[-40:]))
+            raise RuntimeError(f"{app} did not start:\n" + "".join(log[-40:]))
+        _wait_serving(box["url"], token, proc, log, timeout)
         yield Lab(box["url"], token, root, proc, log, app)
     finally:
         try:
