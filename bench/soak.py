@@ -184,7 +184,7 @@ def soak(url: str, model: str, minutes: float, sample_s: float, runtime_pid: int
         series.append((now - t0, rt_mb, k_mb))
         pump = widget.pump.get_stats()
         print(f"{now - t0:6.0f} {rt_mb:11.1f} {k_mb:10.1f} {(seq - last_seq) / (now - last_t):7.1f} "
-              f"{(shown - last_shown) / (now - last_t):9.1f} {r.frames.dropped:8d} {pump.get('dropped', 0):9d} "
+              f"{(shown - last_shown) / (now - last_t):9.1f} {r.frames.evicted:8d} {pump.get('dropped', 0):9d} "
               f"{index:6d} {len(os.listdir(f'/proc/{runtime_pid}/task')):10d}"
               + (f" {tracemalloc.get_traced_memory()[0] / 2**20:8.2f}" if heap else ""), flush=True)
         if heap:

@@ -148,6 +148,14 @@ function fieldInput(p, form) {
     let value;
     async function take(f) {
       if (!f) return;
+      if (p.kind === "upload") {
+        // sent as raw bytes with the submission; the kernel uploads it through the SDK
+        value = { __upload: true, file: f, name: f.name, type: f.type, size: f.size };
+        if (f.type.startsWith("image/")) thumb.src = URL.createObjectURL(f);
+        else thumb.removeAttribute("src");
+        note.textContent = `${f.name} (${Math.round(f.size / 1024)} KB, uploaded on submit)`;
+        return;
+      }
       note.textContent = "reading…";
       try {
         const { b64, size, type } = await fileToBase64(f);
@@ -171,8 +179,8 @@ function fieldInput(p, form) {
       take(ev.dataTransfer.files[0]);
     });
     if (p.kind === "upload") {
-      note.textContent = "upload reference: send from Python, or use the base64 field";
-      file.disabled = true;
+      file.removeAttribute("accept"); // any file type: the model's schema decides
+      note.textContent = "drop a file or choose one (uploaded on submit)";
     }
     get = () => value;
     set = (v) => {
@@ -286,10 +294,30 @@ export function createForms(model, root, send) {
       const id = `cmd-${nextId++}`;
       pending.set(id, ctl);
       submit.disabled = true;
-      ctl.setResult("sending…");
-      send({ type: "command", id, name: cmd.name, args });
+      const files = Object.entries(args).filter(([, v]) => v && v.__upload);
+      ctl.setResult(files.length ? "uploading…" : "sending…");
+      sendCommand(id, cmd.name, args, files).catch((e) => {
+        pending.delete(id);
+        submit.disabled = false;
+        ctl.setResult(`cannot read file: ${e}`, false);
+      });
     });
     return ctl;
+  }
+
+  // Upload fields travel as binary buffers next to the command; the kernel uploads them through
+  // the SDK and puts the resulting file references in their place.
+  async function sendCommand(id, name, args, files) {
+    if (!files.length) return send({ type: "command", id, name, args });
+    const rest = { ...args };
+    const uploads = {};
+    const buffers = [];
+    for (const [field, v] of files) {
+      delete rest[field];
+      uploads[field] = { buffer: buffers.length, name: v.name, mime_type: v.type || null };
+      buffers.push(await v.file.arrayBuffer());
+    }
+    send({ type: "command", id, name, args: rest, uploads }, buffers);
   }
 
   function render() {

@@ -14,6 +14,7 @@ function newDebug() {
     received: 0,
     drawn: 0,
     superseded: 0,
+    hiddenSkipped: 0,
     decodeErrors: 0,
     lastDecodeError: null,
     lastId: null,
@@ -124,6 +125,7 @@ function render({ model, el }) {
           const now = entries[entries.length - 1].isIntersecting;
           if (now !== visible) {
             visible = now;
+            view.setVisible(visible);
             send({ type: "visibility", view: viewId, visible });
           }
         })

@@ -1,6 +1,6 @@
-// Live view: draws kernel frames (JPEG/PNG in binary buffers) on a canvas and acks each one.
+// Live view: draws kernel frames (JPEG/PNG in binary buffers) on a canvas and acknowledges them.
 // Latest wins in the browser too: while one frame decodes, only the newest arrival waits;
-// superseded frames are acked at once (drawn: false) so the kernel's window never stalls.
+// superseded frames are freed by the ack of the newer frame, so the kernel's window never stalls.
 
 import { createCodeCover } from "./codecover.js";
 
@@ -22,6 +22,8 @@ export function createView(model, root, debug) {
   let decoding = false;
   let pending = null; // {msg, buffer}
   let closed = false;
+  let visible = true;
+  let held = null; // newest frame that arrived while this view was out of sight
   const drawTimes = [];
 
   function applySize() {
@@ -34,8 +36,31 @@ export function createView(model, root, debug) {
   }
   applySize();
 
+  // Acks are coalesced: one message per ACK_EVERY frames (or after ACK_DELAY_MS for a lone
+  // frame) acknowledges the newest frame and, implicitly, every older one (the kernel frees
+  // them), with `n` = frames it covers. In Jupyter each comm message also costs two kernel
+  // status messages that the page must process, so this halves the page's message load.
+  const ACK_EVERY = 2;
+  const ACK_DELAY_MS = 60;
+  let unacked = null;
+  let unackedCount = 0;
+  let ackTimer = null;
+
+  function flushAck() {
+    if (ackTimer) clearTimeout(ackTimer);
+    ackTimer = null;
+    if (!unacked || closed) return;
+    const { msg, drawn, extra } = unacked;
+    model.send({ type: "ack", id: msg.id, drawn, n: unackedCount, ...extra });
+    unacked = null;
+    unackedCount = 0;
+  }
+
   function ack(msg, drawn, extra = {}) {
-    model.send({ type: "ack", id: msg.id, drawn, ...extra });
+    unacked = { msg, drawn, extra };
+    unackedCount += 1;
+    if (unackedCount >= ACK_EVERY) flushAck();
+    else if (!ackTimer) ackTimer = setTimeout(flushAck, ACK_DELAY_MS);
   }
 
   async function decode(msg, buffer) {
@@ -92,9 +117,15 @@ export function createView(model, root, debug) {
     const buffer = buffers && buffers[0];
     if (!buffer) return ack(msg, false);
     debug.received += 1;
+    if (!visible) {
+      // Out of sight (another view of this widget is on screen): no decode and no ack, so the
+      // visible view's acks alone pace the kernel. Keep the newest frame to draw on return.
+      held = { msg, buffer, received: Date.now() };
+      debug.hiddenSkipped += 1;
+      return;
+    }
     if (pending) {
-      debug.superseded += 1;
-      ack(pending.msg, false);
+      debug.superseded += 1; // no ack of its own: the ack of a newer frame frees it in the kernel
     }
     pending = { msg, buffer, received: Date.now() };
     if (!decoding) pumpLoop();
@@ -110,10 +141,21 @@ export function createView(model, root, debug) {
       const recent = drawTimes.filter((t) => t >= now - 2000);
       return recent.length / 2;
     },
+    setVisible(on) {
+      visible = on;
+      if (on && held) {
+        const h = held;
+        held = null;
+        if (!pending) pending = h;
+        if (!decoding) pumpLoop();
+      }
+    },
     close() {
+      if (ackTimer) clearTimeout(ackTimer);
       closed = true;
       pending = null;
       codeCover.close();
+      held = null;
     },
   };
 }

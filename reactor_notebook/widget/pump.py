@@ -307,10 +307,12 @@ class FramePump:
                 self._stop.wait(0.2)
 
     # --- browser events (any thread) -----------------------------------------------------------
-    def on_ack(self, fid: Any) -> None:
-        """The browser drew frame ``fid``."""
+    def on_ack(self, fid: Any, frames: Any = 1) -> None:
+        """The browser handled frame ``fid`` (and every older one); ``frames``: how many it drew or dropped."""
         if not isinstance(fid, int) or isinstance(fid, bool):
             return
+        count = frames if isinstance(frames, int) and not isinstance(frames, bool) else 1
+        count = max(1, min(count, 64))
         with self._lock:
             now = self.clock()
             rtt = self.window.ack(fid, now)
@@ -319,7 +321,7 @@ class FramePump:
                 self._sent_since_progress = 0
                 self._rtts.append(rtt)
                 self._period_rtts.append(rtt)
-                self._ack_log.append(now)
+                self._ack_log.extend([now] * count)
                 self._period_acked += 1
             self._lock.notify_all()
 

@@ -9,8 +9,9 @@ browser → kernel
   ``{"type":"ready","view"}``                      a view rendered (resend the current frame)
   ``{"type":"visibility","view","visible"}``       a view scrolled/tabbed in or out of sight
   ``{"type":"view_closed","view"}``                a view was removed (no visible view left: pump pauses)
-  ``{"type":"ack","id"}``                          frame ``id`` was drawn (or dropped for a newer one)
+  ``{"type":"ack","id","n"}``                      frame ``id`` and older ones handled (``n`` frames, coalesced)
   ``{"type":"command","id","name","args"}``        form submission → ``command_result``
+      (+ ``"uploads": {field: {"buffer","name","mime_type"}}`` with file buffers: uploaded through the SDK)
   ``{"type":"retry"}``                             reconnect after a recoverable error → ``retry_result``
   ``{"type":"webcam_start","track"}`` / ``webcam_stop``      publish / unpublish the input → ``webcam_state``
   ``{"type":"webcam_frame","id"}`` + JPEG buffer   one webcam frame → ``webcam_ack``
@@ -36,12 +37,13 @@ import ipywidgets
 import traitlets as t
 
 from ..magic_replies import REPLY_WAIT_S
-from ..schema import CommandSpec, validate_command
+from ..schema import CommandSpec, CommandValidationError, validate_command
 from .encode import decode_image
 from .forms import form_spec, handle_command, model_error
 from .pump import FramePump, PumpConfig
 from .session_view import not_running, served_name, shared_count
 from .subshell import pin_to_main_shell, release_subshell, route_to_subshell
+from .uploads import resolve_uploads
 
 log = logging.getLogger(__name__)
 
@@ -111,6 +113,8 @@ class ReactorWidget(anywidget.AnyWidget):
     input_tracks = t.List(t.Unicode()).tag(sync=True)
     webcam_active = t.Bool(False).tag(sync=True)
     webcam_fps = t.Float(15.0, min=1.0, max=60.0).tag(sync=True)
+    # getUserMedia video constraints (the picked camera's deviceId is added by the view)
+    webcam_constraints = t.Dict({"width": {"ideal": 1280}, "height": {"ideal": 720}}).tag(sync=True)
     # kernel
     kernel_subshells = t.Bool(False).tag(sync=True)
 
@@ -446,6 +450,10 @@ class ReactorWidget(anywidget.AnyWidget):
         out = dict(pump)
         out["fps_received"] = _first(sdk, "fps", "frames_per_second", "framesPerSecond", "fps_received")
         out["rtt_ms"] = _first(sdk, "rtt_ms", "rtt")
+        jitter = _first(sdk, "jitter")  # seconds, as in the JS SDK's stats
+        out["jitter_ms"] = round(jitter * 1000.0, 1) if isinstance(jitter, (int, float)) else None
+        out["packet_loss_ratio"] = _first(sdk, "packet_loss_ratio")
+        out["frame_age_ms"] = _first(sdk, "frame_age_ms")
         out["latency_ms"] = pump.get("ack_ms_p50")
         out["frames_evicted"] = getattr(self.reactor.frames, "evicted", None)
         return out
@@ -469,7 +477,7 @@ class ReactorWidget(anywidget.AnyWidget):
             return
         kind = content.get("type")
         if kind == "ack":
-            self.pump.on_ack(content.get("id"))
+            self.pump.on_ack(content.get("id"), content.get("n", 1))
         elif kind == "ready":
             self._set_view(content.get("view"), True)
             self.pump.on_view_ready()
@@ -478,7 +486,7 @@ class ReactorWidget(anywidget.AnyWidget):
         elif kind == "view_closed":
             self._set_view(content.get("view"), None)
         elif kind == "command":
-            self._executor.submit(self._run_command, content)
+            self._executor.submit(self._run_command, content, list(buffers or []))
         elif kind == "retry":
             self._executor.submit(self._run_retry)
         elif kind == "webcam_frame":
@@ -518,9 +526,26 @@ class ReactorWidget(anywidget.AnyWidget):
         except CommandTimeoutError:
             return None  # a declared reply is late: it shows in the timeline when it comes
 
-    def _run_command(self, msg: dict[str, Any]) -> None:
+    def _run_command(self, msg: dict[str, Any], buffers: list[Any] | None = None) -> None:
         if self.model_error is not None and self.model_error.get("command") == msg.get("name"):
             self.model_error = None  # cleared before sending: the model may reject the new one at once
+        if msg.get("uploads"):
+            try:  # upload fields: the files go through the SDK's upload path, the FileRefs become args
+                msg = {
+                    **msg,
+                    "args": resolve_uploads(self._command_specs(), msg, buffers or [], self._upload),
+                }
+            except CommandValidationError as exc:
+                self._reply(
+                    {
+                        "type": "command_result",
+                        "id": msg.get("id"),
+                        "name": msg.get("name"),
+                        "ok": False,
+                        "error": exc.to_dict(),
+                    }
+                )
+                return
         reply = handle_command(self._command_specs(), msg, self._send_for_form)
         if reply["ok"]:
             self._log(
@@ -529,6 +554,9 @@ class ReactorWidget(anywidget.AnyWidget):
                 msg.get("args") if isinstance(msg.get("args"), dict) else None,
             )
         self._reply(reply)
+
+    def _upload(self, data: bytes, *, name: str, mime_type: str | None) -> Any:
+        return self._run_sdk_kw("upload_file", data, name=name, mime_type=mime_type)
 
     def _run_retry(self) -> None:
         try:
@@ -593,10 +621,13 @@ class ReactorWidget(anywidget.AnyWidget):
 
     def _run_sdk(self, method: str, *args: Any) -> Any:
         """Call SDK ``method`` from a non-loop thread: its ``_sync`` twin, or the coroutine on the SDK loop."""
+        return self._run_sdk_kw(method, *args)
+
+    def _run_sdk_kw(self, method: str, *args: Any, **kwargs: Any) -> Any:
         sync = getattr(self.reactor, f"{method}_sync", None)
         if callable(sync):
-            return sync(*args)
-        result = getattr(self.reactor, method)(*args)
+            return sync(*args, **kwargs)
+        result = getattr(self.reactor, method)(*args, **kwargs)
         if hasattr(result, "__await__"):
             runner = getattr(self.reactor, "run_sync", None) or getattr(self.reactor, "_run_sync", None)
             if runner is None:

@@ -17,6 +17,8 @@ import signal
 import subprocess
 import sys
 import threading
+import time
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -33,6 +35,18 @@ CHROMIUM_ARGS = [
 ARTIFACTS = pathlib.Path(__file__).resolve().parents[2] / "test-artifacts"
 
 
+LAB_ARGS = {
+    "jupyterlab": [
+        "--LabApp.expose_app_in_browser=True",
+        "--LabApp.news_url=",
+        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+    ],
+    "notebook": [
+        "--JupyterNotebookApp.expose_app_in_browser=True",
+    ],
+}
+
+
 @dataclass
 class Lab:
     """A running JupyterLab: base URL, token and notebook root."""
@@ -42,8 +56,11 @@ class Lab:
     root: pathlib.Path
     proc: subprocess.Popen[str]
     log: list[str]
+    app: str = "jupyterlab"
 
     def notebook_url(self, name: str) -> str:
+        if self.app == "notebook":
+            return f"{self.url}/notebooks/{name}?token={self.token}"
         return f"{self.url}/lab/tree/{name}?token={self.token}&reset"
 
 
@@ -65,9 +82,33 @@ def write_notebook(root: pathlib.Path, name: str, cells: list[str]) -> str:
     return name
 
 
+def _wait_serving(url: str, token: str, proc: subprocess.Popen[str], log: list[str], timeout: float) -> None:
+    """Wait until the server answers its status API (it prints its URL a moment before it may)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/api/status?token={token}", timeout=5):
+                return
+        except OSError:
+            if proc.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError("the Jupyter server does not answer:\n" + "".join(log[-40:])) from None
+            time.sleep(0.2)
+
+
 @contextmanager
-def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
-    """Start JupyterLab (own process group), yield it once it serves, stop it by its PID."""
+def run_lab(
+    root: pathlib.Path,
+    timeout: float = 90.0,
+    *,
+    python: str = sys.executable,
+    env: dict[str, str] | None = None,
+    app: str = "jupyterlab",
+) -> Iterator[Lab]:
+    """Start JupyterLab (or ``app="notebook"``, Notebook 7) with ``python`` in its own process group.
+
+    ``env`` adds variables for the server and its kernels. Yields once it serves; stops it by its PID.
+    """
+    extra_env = dict(env or {})
     token = secrets.token_hex(16)
     state = root.parent / f"{root.name}-state"
     state.mkdir(exist_ok=True)
@@ -79,10 +120,11 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
         JUPYTER_CONFIG_DIR=str(state / "config"),
         PYTHONUNBUFFERED="1",
     )
+    env.update(extra_env)
     cmd = [
-        sys.executable,
+        python,
         "-m",
-        "jupyterlab",
+        app,
         "--no-browser",
         "--allow-root",
         "--ServerApp.ip=127.0.0.1",
@@ -90,9 +132,7 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
         "--ServerApp.port_retries=0",
         f"--IdentityProvider.token={token}",
         f"--ServerApp.root_dir={root}",
-        "--LabApp.expose_app_in_browser=True",
-        "--LabApp.news_url=",
-        "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+        *LAB_ARGS[app],
     ]
     proc = subprocess.Popen(
         cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=env, start_new_session=True
@@ -105,7 +145,7 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
         assert proc.stderr is not None
         for line in proc.stderr:
             log.append(line)
-            m = re.search(r"(http://127\.0\.0\.1:\d+)/lab", line)
+            m = re.search(r"(http://127\.0\.0\.1:\d+)/(lab|tree)", line)
             if m and not found.is_set():
                 box["url"] = m.group(1)
                 found.set()
@@ -114,8 +154,9 @@ def run_lab(root: pathlib.Path, timeout: float = 90.0) -> Iterator[Lab]:
     threading.Thread(target=reader, daemon=True).start()
     try:
         if not found.wait(timeout) or "url" not in box:
-            raise RuntimeError("JupyterLab did not start:\n" + "".join(log[-40:]))
-        yield Lab(box["url"], token, root, proc, log)
+            raise RuntimeError(f"{app} did not start:\n" + "".join(log[-40:]))
+        _wait_serving(box["url"], token, proc, log, timeout)
+        yield Lab(box["url"], token, root, proc, log, app)
     finally:
         try:
             os.killpg(proc.pid, signal.SIGTERM)

@@ -44,8 +44,15 @@ def page(chromium: Any, request: pytest.FixtureRequest) -> Iterator[Any]:
     ctx = chromium.new_context(viewport={"width": 1280, "height": 1000})
     pg = ctx.new_page()
     errors: list[str] = []
-    pg.on("pageerror", lambda exc: errors.append(str(exc)))
+    stacks: list[str] = []
+
+    def on_error(exc: Any) -> None:
+        errors.append(str(exc))
+        stacks.append(str(getattr(exc, "stack", "") or ""))
+
+    pg.on("pageerror", on_error)
     pg.console_errors = errors
+    pg.error_stacks = stacks
     yield pg
     ARTIFACTS.mkdir(exist_ok=True)
     try:

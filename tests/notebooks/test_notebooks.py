@@ -104,3 +104,15 @@ def test_colab_notebook_api_key_path_never_leaks_the_key(tmp_path: Path, monkeyp
     assert key not in text
     assert key[8:] not in text  # not even the random part
     assert os.environ["REACTOR_API_KEY"] == key
+
+
+@pytest.mark.parametrize("name", ["01_quickstart.ipynb", "03_colab_demo.ipynb"])
+def test_widget_notebooks_end_on_the_live_widget_and_only_explain_cleanup(name: str) -> None:
+    """Run All must leave a live stream: the last code cell shows the widget, nothing disconnects."""
+    nb = nbformat.read(ROOT / "notebooks" / name, as_version=4)
+    code = [c.source.strip() for c in nb.cells if c.cell_type == "code"]
+    assert code[-1] == "view"
+    assert "%reactor show -o view" in code
+    assert not any("disconnect" in src for src in code)
+    last_md = [c.source for c in nb.cells if c.cell_type == "markdown"][-1]
+    assert "%reactor disconnect" in last_md and "kernel" in last_md

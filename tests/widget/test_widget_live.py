@@ -225,3 +225,17 @@ def test_local_starts_runtime_once_and_connects(sent: list[Any]) -> None:
     finally:
         w.close()
         w.runtime.stop()
+
+
+def test_local_follows_reactor_local_url_like_the_magic(
+    sent: list[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    port = _free_port()
+    monkeypatch.setenv("REACTOR_LOCAL_URL", f"http://localhost:{port}")
+    w = ReactorWidget.local("testpattern")
+    try:
+        assert w.status == "ready" and w.runtime is not None and w.runtime.port == port
+        assert w.reactor.base_url == f"http://127.0.0.1:{port}"
+    finally:
+        w.close()
+        w.runtime.stop()

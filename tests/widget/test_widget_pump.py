@@ -372,3 +372,19 @@ def test_view_ready_before_any_frame_waits_instead_of_spinning() -> None:
     fb.push(frame(1))
     assert pump.step(0)
     assert sink.msgs[0][0]["seq"] == 0
+
+
+def test_one_coalesced_ack_frees_older_frames_and_counts_every_frame_shown() -> None:
+    pump, fb, sink, clock = make_pump(window=4)
+    for i in range(4):
+        fb.push(frame(i))
+        pump.step(0)
+        clock.advance(0.04)
+    assert len(sink.msgs) == 4 and pump.get_stats()["in_flight"] == 4
+    pump.on_ack(sink.ids[1], 2)  # the browser acks frames 1 and 2 in one message
+    pump.on_ack(sink.ids[3], 2)
+    st = pump.get_stats()
+    assert st["in_flight"] == 0 and st["lost"] == 0 and st["acked"] == 2
+    assert st["fps_shown"] == st["fps_sent"] > 0  # four sent, four shown: the coalesced count is kept
+    pump.on_ack(sink.ids[3], True)  # a malformed count counts as one (and a duplicate id frees nothing)
+    assert pump.get_stats()["in_flight"] == 0

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: aee2d8ce43cc804212707ea07ceab75a515c78be9e90b995d53295aa97b5c438 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 633ee0b565f15245642e1f9b60d36445e7cb7164a104ee31ab14389ae049fd7f | built from js/src by js/build.mjs; do not edit */
 
 // src/chunk.js
 var WINDOW = 32;
@@ -311,6 +311,13 @@ function fieldInput(p, form) {
     let value;
     async function take(f) {
       if (!f) return;
+      if (p.kind === "upload") {
+        value = { __upload: true, file: f, name: f.name, type: f.type, size: f.size };
+        if (f.type.startsWith("image/")) thumb.src = URL.createObjectURL(f);
+        else thumb.removeAttribute("src");
+        note.textContent = `${f.name} (${Math.round(f.size / 1024)} KB, uploaded on submit)`;
+        return;
+      }
       note.textContent = "reading\u2026";
       try {
         const { b64, size, type } = await fileToBase64(f);
@@ -334,8 +341,8 @@ function fieldInput(p, form) {
       take(ev.dataTransfer.files[0]);
     });
     if (p.kind === "upload") {
-      note.textContent = "upload reference: send from Python, or use the base64 field";
-      file.disabled = true;
+      file.removeAttribute("accept");
+      note.textContent = "drop a file or choose one (uploaded on submit)";
     }
     get = () => value;
     set = (v) => {
@@ -445,10 +452,27 @@ function createForms(model, root, send) {
       const id = `cmd-${nextId++}`;
       pending.set(id, ctl);
       submit.disabled = true;
-      ctl.setResult("sending\u2026");
-      send({ type: "command", id, name: cmd.name, args });
+      const files = Object.entries(args).filter(([, v]) => v && v.__upload);
+      ctl.setResult(files.length ? "uploading\u2026" : "sending\u2026");
+      sendCommand(id, cmd.name, args, files).catch((e) => {
+        pending.delete(id);
+        submit.disabled = false;
+        ctl.setResult(`cannot read file: ${e}`, false);
+      });
     });
     return ctl;
+  }
+  async function sendCommand(id, name, args, files) {
+    if (!files.length) return send({ type: "command", id, name, args });
+    const rest = { ...args };
+    const uploads = {};
+    const buffers = [];
+    for (const [field, v] of files) {
+      delete rest[field];
+      uploads[field] = { buffer: buffers.length, name: v.name, mime_type: v.type || null };
+      buffers.push(await v.file.arrayBuffer());
+    }
+    send({ type: "command", id, name, args: rest, uploads }, buffers);
   }
   function render2() {
     const cmds = (model.get("commands") || []).filter((c) => !c.transport);
@@ -510,6 +534,9 @@ function pct(values, q) {
   const s = [...values].sort((a, b) => a - b);
   return s[Math.min(s.length - 1, Math.floor(q / 100 * s.length))];
 }
+function num(v, digits, unit) {
+  return typeof v === "number" && Number.isFinite(v) ? `${v.toFixed(digits)}${unit}` : "\u2013";
+}
 function createStats(model, viewWrap, debug, fpsShown) {
   const box = document.createElement("div");
   box.className = "rn-stats";
@@ -526,6 +553,10 @@ function createStats(model, viewWrap, debug, fpsShown) {
       ["fps shown", fpsShown().toFixed(1)],
       ["fps received", k.fps_received != null ? Number(k.fps_received).toFixed(1) : "\u2013"],
       ["latency p50/p95", p50 != null ? `${p50.toFixed(0)} / ${p95.toFixed(0)} ms` : "\u2013"],
+      ["rtt (WebRTC)", num(k.rtt_ms, 0, " ms")],
+      ["jitter", num(k.jitter_ms, 1, " ms")],
+      ["packet loss", k.packet_loss_ratio != null ? `${(100 * k.packet_loss_ratio).toFixed(2)} %` : "\u2013"],
+      ["frame age", num(k.frame_age_ms, 1, " ms")],
       ["ack rtt p50", k.ack_ms_p50 != null ? `${k.ack_ms_p50} ms` : "\u2013"],
       ["dropped", k.dropped != null ? `${k.dropped} (${k.lost ?? 0} lost)` : "\u2013"],
       ["kB/s", k.bytes_per_s != null ? (k.bytes_per_s / 1024).toFixed(0) : "\u2013"],
@@ -534,6 +565,7 @@ function createStats(model, viewWrap, debug, fpsShown) {
     box.replaceChildren(
       ...rows.map(([a, b]) => {
         const r = document.createElement("div");
+        r.dataset.stat = a;
         const ka = document.createElement("span");
         ka.textContent = a;
         const vb = document.createElement("b");
@@ -838,6 +870,8 @@ function createView(model, root, debug) {
   let decoding = false;
   let pending = null;
   let closed = false;
+  let visible = true;
+  let held = null;
   const drawTimes = [];
   function applySize() {
     const w = model.get("width"), h = model.get("height");
@@ -848,8 +882,25 @@ function createView(model, root, debug) {
     if (codeCover) codeCover.place();
   }
   applySize();
+  const ACK_EVERY = 2;
+  const ACK_DELAY_MS = 60;
+  let unacked = null;
+  let unackedCount = 0;
+  let ackTimer = null;
+  function flushAck() {
+    if (ackTimer) clearTimeout(ackTimer);
+    ackTimer = null;
+    if (!unacked || closed) return;
+    const { msg, drawn, extra } = unacked;
+    model.send({ type: "ack", id: msg.id, drawn, n: unackedCount, ...extra });
+    unacked = null;
+    unackedCount = 0;
+  }
   function ack(msg, drawn, extra = {}) {
-    model.send({ type: "ack", id: msg.id, drawn, ...extra });
+    unacked = { msg, drawn, extra };
+    unackedCount += 1;
+    if (unackedCount >= ACK_EVERY) flushAck();
+    else if (!ackTimer) ackTimer = setTimeout(flushAck, ACK_DELAY_MS);
   }
   async function decode(msg, buffer) {
     const blob = new Blob([buffer], { type: msg.mime || "image/jpeg" });
@@ -903,9 +954,13 @@ function createView(model, root, debug) {
     const buffer = buffers && buffers[0];
     if (!buffer) return ack(msg, false);
     debug.received += 1;
+    if (!visible) {
+      held = { msg, buffer, received: Date.now() };
+      debug.hiddenSkipped += 1;
+      return;
+    }
     if (pending) {
       debug.superseded += 1;
-      ack(pending.msg, false);
     }
     pending = { msg, buffer, received: Date.now() };
     if (!decoding) pumpLoop();
@@ -920,10 +975,21 @@ function createView(model, root, debug) {
       const recent = drawTimes.filter((t) => t >= now - 2e3);
       return recent.length / 2;
     },
+    setVisible(on) {
+      visible = on;
+      if (on && held) {
+        const h = held;
+        held = null;
+        if (!pending) pending = h;
+        if (!decoding) pumpLoop();
+      }
+    },
     close() {
+      if (ackTimer) clearTimeout(ackTimer);
       closed = true;
       pending = null;
       codeCover.close();
+      held = null;
     }
   };
 }
@@ -942,7 +1008,13 @@ function createWebcam(model, root, send, debug) {
   video.className = "rn-webcam-preview";
   video.muted = true;
   video.playsInline = true;
-  box.append(btn, note, video);
+  const camera = document.createElement("select");
+  camera.className = "rn-webcam-device";
+  camera.title = "camera";
+  const target = document.createElement("select");
+  target.className = "rn-webcam-track";
+  target.title = "the model's input track";
+  box.append(btn, camera, target, note, video);
   root.append(box);
   const canvas = document.createElement("canvas");
   let stream = null;
@@ -951,16 +1023,47 @@ function createWebcam(model, root, send, debug) {
   const inFlight = /* @__PURE__ */ new Map();
   let active = false;
   let track = null;
+  function option(value, text) {
+    const o = document.createElement("option");
+    o.value = value;
+    o.textContent = text;
+    return o;
+  }
+  async function listCameras() {
+    if (!navigator.mediaDevices || !navigator.mediaDevices.enumerateDevices) return;
+    const devices = (await navigator.mediaDevices.enumerateDevices()).filter((d) => d.kind === "videoinput");
+    const current = camera.value;
+    camera.replaceChildren(
+      option("", "default camera"),
+      ...devices.map((d, i) => option(d.deviceId, d.label || `camera ${i + 1}`))
+    );
+    if ([...camera.options].some((o) => o.value === current)) camera.value = current;
+    camera.style.display = devices.length ? "" : "none";
+  }
+  function constraints() {
+    const c = { ...model.get("webcam_constraints") || {} };
+    if (camera.value) c.deviceId = { exact: camera.value };
+    return { video: Object.keys(c).length ? c : true, audio: false };
+  }
   function renderButton() {
     const inputs = model.get("input_tracks") || [];
     box.style.display = inputs.length ? "" : "none";
-    track = inputs[0] || null;
+    const sig = inputs.join("\n");
+    if (target.dataset.sig !== sig) {
+      const keep = target.value;
+      target.dataset.sig = sig;
+      target.replaceChildren(...inputs.map((n) => option(n, n)));
+      if (inputs.includes(keep)) target.value = keep;
+    }
+    target.style.display = inputs.length > 1 ? "" : "none";
+    target.disabled = !!stream;
+    track = target.value || inputs[0] || null;
     btn.textContent = stream ? `\u25A0 stop webcam (${track})` : `\u25CF webcam \u2192 ${track}`;
     btn.disabled = model.get("status") !== "ready" && !stream;
   }
   async function start() {
     try {
-      stream = await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 480 }, audio: false });
+      stream = await navigator.mediaDevices.getUserMedia(constraints());
     } catch (e) {
       note.textContent = `camera unavailable: ${e.message || e}`;
       stream = null;
@@ -970,6 +1073,10 @@ function createWebcam(model, root, send, debug) {
     video.classList.add("rn-live");
     await video.play().catch(() => {
     });
+    listCameras().catch(() => {
+    });
+    const settings = stream.getVideoTracks()[0]?.getSettings?.() || {};
+    video.dataset.size = settings.width ? `${settings.width}x${settings.height}` : "";
     note.textContent = "publishing\u2026";
     send({ type: "webcam_start", track });
     renderButton();
@@ -1012,6 +1119,23 @@ function createWebcam(model, root, send, debug) {
     );
   }
   btn.addEventListener("click", () => stream ? stop() : start());
+  target.addEventListener("change", renderButton);
+  camera.addEventListener("change", async () => {
+    if (!stream) return;
+    const old = stream;
+    try {
+      stream = await navigator.mediaDevices.getUserMedia(constraints());
+    } catch (e) {
+      note.textContent = `camera unavailable: ${e.message || e}`;
+      return;
+    }
+    for (const t of old.getTracks()) t.stop();
+    video.srcObject = stream;
+    await video.play().catch(() => {
+    });
+  });
+  listCameras().catch(() => {
+  });
   function onState(msg) {
     if (msg.active && stream) {
       active = true;
@@ -1039,6 +1163,7 @@ function newDebug() {
     received: 0,
     drawn: 0,
     superseded: 0,
+    hiddenSkipped: 0,
     decodeErrors: 0,
     lastDecodeError: null,
     lastId: null,
@@ -1141,6 +1266,7 @@ function render({ model, el }) {
     const now = entries[entries.length - 1].isIntersecting;
     if (now !== visible) {
       visible = now;
+      view.setVisible(visible);
       send({ type: "visibility", view: viewId, visible });
     }
   }) : null;
