@@ -242,9 +242,20 @@ def test_control_pings_keep_the_connection_past_the_watchdog(runtime_factory: An
     assert client.call("send_command", 15, command="set_color", data=COLOR)["type"] == "color_set"
 
 
-def test_clips_are_refused_with_a_reason(rt_testpattern: Any, py113: Any) -> None:
-    """Without a recorder, 1.13's clip and recording requests get clip_failed{reason}, not a timeout."""
-    client = py113(rt_testpattern, "local", "testpattern")
+@pytest.fixture(scope="module")
+def rt_no_recording(runtime_factory: Callable[..., Any]) -> Any:
+    """A testpattern runtime started with recording off (``--no-recording``)."""
+    return runtime_factory(model="testpattern", recording=False)
+
+
+def test_clips_are_refused_with_a_reason(rt_no_recording: Any, py113: Any) -> None:
+    """Without a recorder, 1.13's clip and recording requests get clip_failed{reason}, not a timeout.
+
+    The runtime records by default, so this one starts with recording off; clips with recording
+    on are tests/interop/test_clips_py113.py.
+    """
+    client = py113(rt_no_recording, "local", "testpattern")
     for op, kw in (("request_clip", {"duration": 2.0}), ("request_recording", {})):
         failed = client.call(op, 15, allow_fail=True, **kw)
-        assert failed["ev"] == "op_failed" and "recording is disabled" in failed["error"], failed
+        assert failed["ev"] == "op_failed" and failed["code"] == "RECORDER_DISABLED", failed
+        assert "recording off" in failed["error"], failed

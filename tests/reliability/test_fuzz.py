@@ -54,7 +54,8 @@ class Stream:
     """A streaming SDK client whose application/runtime messages are collected for correlation."""
 
     def __init__(self, url: str) -> None:
-        self.reactor = Reactor("helios", local=True, local_url=url, link_timeout=None)
+        # These fuzz the v0 JSON wire (envelopes, JSON control requests); v1 bad input has its own tests.
+        self.reactor = Reactor("helios", local=True, local_url=url, link_timeout=None, wire="v0")
         self.messages: list[dict[str, Any]] = []
         self.caps_replies = 0
         self.cond = threading.Condition()
@@ -125,6 +126,7 @@ def rt() -> Iterator[RuntimeProcess]:
 def stream(rt: RuntimeProcess) -> Iterator[Stream]:
     s = Stream(rt.url)
     s.reactor.connect_sync()
+    assert s.reactor.wire == "v0", s.reactor.wire
     wait_until(lambda: s.reactor.frames.seq >= 5, 15, "frames before the fuzz")
     try:
         yield s

@@ -87,18 +87,26 @@ class TrackRecording:
 
     def stop(self) -> None:
         """Encode what is queued, close the last segment and end the thread (blocking, bounded)."""
-        if not self._thread.is_alive():
-            return
+        if self._thread.is_alive():
+            while True:
+                try:
+                    self._queue.put(None, timeout=0.5)
+                    break
+                except queue.Full:
+                    if not self._thread.is_alive():
+                        break
+            self._thread.join(_STOP_JOIN_S)
+            if self._thread.is_alive():
+                log.warning("recorder of track %r did not stop within %.0f s", self.name, _STOP_JOIN_S)
+                return
+        self._drain()  # frames a failed encoder left queued: not kept while the recording lingers
+
+    def _drain(self) -> None:
         while True:
             try:
-                self._queue.put(None, timeout=0.5)
-                break
-            except queue.Full:
-                if not self._thread.is_alive():
-                    break
-        self._thread.join(_STOP_JOIN_S)
-        if self._thread.is_alive():
-            log.warning("recorder of track %r did not stop within %.0f s", self.name, _STOP_JOIN_S)
+                self._queue.get_nowait()
+            except queue.Empty:
+                return
 
     def delete(self) -> None:
         """Remove the track's directory and every segment in it."""
@@ -232,9 +240,19 @@ class TrackRecording:
             log.warning("recorder of track %r dropped %d frames: its encoder fell behind", self.name, self.frames_dropped)
 
     def _close_container(self) -> None:
+        """Close the muxer and drop every reference to it and to the encoder.
+
+        A stopped recording stays reachable (``Recorder.recordings``) for ``linger_s`` so its
+        clips can still be fetched; only its sizes and counters are needed for that. The stream
+        holds the x264 codec context (its lookahead and reference frames, megabytes per track),
+        which ``container.close()`` does not free while a Python reference to the stream is
+        alive, so the stream is released here too.
+        """
         container, self._container = self._container, None
+        stream, self._stream = self._stream, None
         if container is not None:
             try:
                 container.close()
             except Exception as exc:
                 log.warning("recorder of track %r: closing the output failed: %s", self.name, exc)
+        del container, stream  # the last references: the codec context and muxer are freed here
