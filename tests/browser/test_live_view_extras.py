@@ -1,4 +1,3 @@
-import pytest
 
 """What users expect of a live view, in real JupyterLab + headless Chromium: stats, webcam, uploads.
 
@@ -14,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import pytest
 from browser_support import Lab, kexec
 from PIL import Image
 from test_widget_browser import TEARDOWN, open_widget, wait_kernel_value

@@ -1,4 +1,3 @@
-import pytest
 
 """Widget polish a new user sees, in real JupyterLab + headless Chromium over real WebRTC: the frame-index
 code covered in the view (and explained when shown), the chunk field following the next open chunk
@@ -10,6 +9,7 @@ import io
 from typing import Any
 
 import numpy as np
+import pytest
 from browser_support import ARTIFACTS, Lab, canvas, kernel_ready, kexec, run_all, wait_drawn, write_notebook
 from PIL import Image
 
