@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import pathlib
 import shutil
-import socket
 from typing import Any
 
 from browser_support import JS_CANVAS, Lab, kernel_ready, kexec, run_all
@@ -32,13 +31,6 @@ CELL_ERRORS = """() => window.jupyterapp.shell.currentWidget.content.widgets
   .filter((c) => c.model.type === 'code')
   .flatMap((c) => Array.from({length: c.model.outputs.length}, (_, i) => c.model.outputs.get(i).toJSON()))
   .filter((o) => o.output_type === 'error').map((o) => `${o.ename}: ${o.evalue}`)"""
-
-
-def free_local_url() -> str:
-    """A loopback URL on a port that was free a moment ago (the kernel's runtime binds it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 def code_cells(path: pathlib.Path) -> int:

@@ -17,7 +17,8 @@ from typing import Any
 
 import pytest
 from marimo_support import run_marimo
-from quickstart_tour import ROOT, check_live_view, free_local_url
+from quickstart_tour import ROOT, check_live_view
+from testutil import free_local_url
 
 NOTEBOOK = ROOT / "notebooks" / "quickstart_marimo.py"
 VIEWS = 2  # the notebook shows the widget after connecting and again at the end

@@ -13,7 +13,8 @@ from typing import Any
 
 import pytest
 from browser_support import run_lab
-from quickstart_tour import free_local_url, run_quickstart_tour
+from quickstart_tour import run_quickstart_tour
+from testutil import free_local_url
 
 
 @pytest.mark.timeout(420)

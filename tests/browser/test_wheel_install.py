@@ -23,7 +23,8 @@ from typing import Any
 
 import pytest
 from browser_support import kexec, run_lab
-from quickstart_tour import ROOT, free_local_url, run_quickstart_tour
+from quickstart_tour import ROOT, run_quickstart_tour
+from testutil import free_local_url
 
 from reactor_notebook.widget.bundle import source_hash
 

@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from testutil import free_local_url
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,7 +54,9 @@ def test_unknown_top_level_name_is_a_clear_attribute_error() -> None:
 
 @pytest.mark.timeout(300)
 def test_python_m_quickstart_runs_the_notebook_then_reports_frames() -> None:
-    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")])}
+    # The notebook's runtime goes to a free port, never 8080 (reactor-sdk 0.8.0 interop needs that one).
+    env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
+           "REACTOR_LOCAL_URL": free_local_url()}
     done = subprocess.run([sys.executable, "-m", "reactor_notebook.quickstart", "--seconds", "1.5"],
                           capture_output=True, text=True, timeout=280, env=env, cwd=ROOT)
     assert done.returncode == 0, (done.stdout, done.stderr[-2000:])

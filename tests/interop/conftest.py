@@ -18,7 +18,7 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from harness import CLIENTS, ClientProcess, port_in_use  # noqa: E402
+from harness import CLIENTS, ClientProcess, poll_until, port_holder, port_in_use  # noqa: E402
 from js_env import CHROMIUM, CHROMIUM_ARGS, ensure_bundle, serve_page  # noqa: E402
 from py08_env import ensure_py08_venv  # noqa: E402
 
@@ -96,15 +96,17 @@ def rt_helios(runtime_factory: Callable[..., Any]) -> Any:
 @pytest.fixture(scope="module")
 def rt_local8080(runtime_factory: Callable[..., Any]) -> Any:
     """A testpattern runtime on 127.0.0.1:8080, the only base URL PY08's ``local=True`` uses."""
-    if port_in_use(PY08_LOCAL_PORT):
-        pytest.skip(
-            f"port {PY08_LOCAL_PORT} is busy: PY08 local mode hard-codes http://localhost:{PY08_LOCAL_PORT}, "
-            "so this test needs it free (it is in CI)"
-        )
+    # Only this group binds 8080 (tests/conftest.py EXCLUSIVE; every other test uses a free port),
+    # so a holder is a leak from this group's previous module: give it time to go, then fail loudly.
+    try:
+        poll_until(lambda: not port_in_use(PY08_LOCAL_PORT), 30, f"port {PY08_LOCAL_PORT} free")
+    except AssertionError:
+        pytest.fail(f"port {PY08_LOCAL_PORT} stayed busy (held by {port_holder(PY08_LOCAL_PORT)}): PY08 local "
+                    f"mode hard-codes http://localhost:{PY08_LOCAL_PORT}, and no other test may bind it")
     try:
         return runtime_factory(model="testpattern", port=PY08_LOCAL_PORT)
     except OSError as exc:  # lost a race for the port
-        pytest.skip(f"could not bind port {PY08_LOCAL_PORT} for PY08 local mode: {exc}")
+        pytest.fail(f"could not bind port {PY08_LOCAL_PORT} for PY08 local mode: {exc}")
 
 
 # ---------------------------------------------------------------------------------------------

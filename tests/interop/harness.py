@@ -279,6 +279,25 @@ def port_in_use(port: int, host: str = "127.0.0.1") -> bool:
     return False
 
 
+def port_holder(port: int) -> str:
+    """Who listens on ``port`` (pid and command line, read from /proc), for failure messages."""
+    inodes: set[str] = set()
+    for table in ("tcp", "tcp6"):
+        with contextlib.suppress(OSError), open(f"/proc/net/{table}") as fh:
+            for line in fh.readlines()[1:]:
+                cols = line.split()
+                if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                    inodes.add(cols[9])
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        with contextlib.suppress(OSError):
+            for fd in os.listdir(f"/proc/{pid}/fd"):
+                with contextlib.suppress(OSError):
+                    if os.readlink(f"/proc/{pid}/fd/{fd}")[8:-1] in inodes:
+                        cmd = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ")
+                        return f"pid {pid}: {cmd.decode(errors='replace').strip()}"
+    return "an unknown process"
+
+
 def increasing_run(indices: Sequence[int]) -> bool:
     """Frame index codes never go backwards (mod 2**16) across a received sequence."""
     return all((b - a) % 65536 < 32768 for a, b in itertools.pairwise(indices))

@@ -15,17 +15,12 @@ from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
+from testutil import free_local_url
 
 pytestmark = pytest.mark.timeout(240)
 
 
-def free_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
-
-
-URL = free_url()
+URL = free_local_url()
 
 
 def start_kernel(**env: str) -> tuple[Any, Any]:
@@ -98,7 +93,7 @@ def listening(url: str) -> bool:
 def test_connection_messages_tell_the_truth(kernels: tuple[Any, Any]) -> None:
     a, b = kernels
     # a typo'd URL starts nothing: it says so and how to start a simulator on purpose
-    typo = free_url()
+    typo = free_local_url()
     assert error(run(a, f"%reactor connect --url {typo}")) == (
         f"UsageError: connect: nothing listens at {typo}; check the URL and port, "
         "or add --start to start the embedded helios simulator there\n"
@@ -218,7 +213,7 @@ def test_discoverability(kernels: tuple[Any, Any]) -> None:
 
 
 def test_widget_local_follows_reactor_local_url_and_displays() -> None:
-    url = free_url()
+    url = free_local_url()
     km, kc = start_kernel(REACTOR_LOCAL_URL=url)
     try:
         msgs = run(

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import itertools
-import socket
 from collections.abc import Iterator
 
 import numpy as np
 import pytest
 from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
+from testutil import free_local_url
 
 from reactor_notebook import magic
 from reactor_notebook.framecode import read_index
@@ -29,15 +29,9 @@ def shell(monkeypatch: pytest.MonkeyPatch) -> Iterator[InteractiveShell]:
         ip.user_ns.pop(name, None)
 
 
-def free_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
-
-
 @pytest.mark.timeout(90)
 def test_helios_session_driven_by_magics(shell: InteractiveShell, capsys: pytest.CaptureFixture[str]) -> None:
-    url = free_url()
+    url = free_local_url()
     shell.run_line_magic("reactor", f"connect --local --url {url}")  # starts the embedded Helios runtime
     mg = magic.get_magics(shell)
     assert mg is not None and mg.runtime is not None and mg.runtime.url == url

@@ -7,13 +7,13 @@ from client errors, and a command whose schema declares a reply prints the reply
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 from kernel_support import run, stderr, stdout
+from testutil import free_local_url
 
 pytestmark = pytest.mark.timeout(180)
 
@@ -21,12 +21,6 @@ NO_PROMPT = (
     "no prompt scheduled at chunk 0 (scheduled chunks: none); "
     "use set_prompt or schedule_prompt with chunk 0 first [invalid_state]"
 )
-
-
-def free_url() -> str:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 @pytest.fixture
@@ -42,7 +36,7 @@ def kernel() -> Iterator[Any]:
 
 
 def test_helios_rejections_reach_the_cell_and_the_status(kernel: Any) -> None:
-    assert "ready: helios" in stdout(run(kernel, f"%reactor connect --local --model helios --url {free_url()}"))
+    assert "ready: helios" in stdout(run(kernel, f"%reactor connect --local --model helios --url {free_local_url()}"))
     assert stdout(run(kernel, "%reactor start")) == f"→ start {{}}\n✗ start rejected: {NO_PROMPT}\n"
     status = stdout(run(kernel, "%reactor status"))
     assert f"\nrejected:    start: {NO_PROMPT} (" in status, status
@@ -65,7 +59,7 @@ def test_helios_rejections_reach_the_cell_and_the_status(kernel: Any) -> None:
 
 
 def test_reply_is_printed_and_the_wait_is_configurable(kernel: Any) -> None:
-    url = free_url()
+    url = free_local_url()
     assert "ready: testpattern" in stdout(run(kernel, f"%reactor connect --local --model testpattern --url {url}"))
     out = stdout(run(kernel, "%reactor set_color r=1 g=2 b=3"))
     assert out == '→ set_color {"r": 1, "g": 2, "b": 3}\n← color_set {"r": 1, "g": 2, "b": 3}\n'
@@ -82,7 +76,7 @@ def test_image_too_big_for_one_message_goes_as_an_upload(kernel: Any, tmp_path: 
     Image.fromarray(np.random.default_rng(7).integers(0, 256, (380, 380, 3), dtype=np.uint8)).save(path)
     size = path.stat().st_size
     assert size > 300_000
-    assert "ready: helios" in stdout(run(kernel, f"%reactor connect --local --model helios --url {free_url()}"))
+    assert "ready: helios" in stdout(run(kernel, f"%reactor connect --local --model helios --url {free_local_url()}"))
     msgs = run(kernel, f"%reactor image {path}")
     assert stdout(msgs) == (
         f'→ set_image {{"transition": "cut", "image": "<upload image_b64.png, {size} bytes>"}}\n'

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import socket
 import uuid
 from pathlib import Path
 from typing import Any
@@ -19,17 +18,11 @@ from typing import Any
 import nbformat
 import pytest
 from nbclient import NotebookClient
+from testutil import free_local_url
 
 ROOT = Path(__file__).resolve().parents[2]
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
 NAMES = [p.name for p in NOTEBOOKS]
-
-
-def free_local_url() -> str:
-    """A loopback URL on a port that was free a moment ago (the kernel's runtime binds it)."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
 
 
 def execute(path: Path, workdir: Path) -> Any:
