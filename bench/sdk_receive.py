@@ -27,9 +27,11 @@ Prints numbers only; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import os
 import random
 import statistics
 import sys
+import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -37,14 +39,18 @@ from typing import Any
 REPO = Path(__file__).resolve().parents[1]
 INTEROP = REPO / "tests" / "interop"
 sys.path.insert(0, str(INTEROP))
+sys.path.insert(0, str(REPO / "bench"))
 
+import step_latency  # noqa: E402
 from harness import ClientError, ClientProcess  # noqa: E402
 from py08_env import ensure_py08_venv  # noqa: E402
+from py113_env import PY113  # noqa: E402
 
 from reactor_notebook import framecode  # noqa: E402
 from reactor_notebook.runtime import LocalRuntime  # noqa: E402
 
 DRIVER = INTEROP / "clients" / "py08_driver.py"
+DRIVER_113 = REPO / "bench" / "clients" / "py113_receive.py"
 WARMUP = 8.0  # s after the first frame: keyframe, decoder start, our 120-frame ring full (5 s at 24 fps)
 COLOURS = [(0, 255, 0), (0, 0, 255), (255, 255, 0), (0, 255, 255), (255, 0, 255), (255, 255, 255)]
 COLOUR_TOLERANCE = 48  # per channel, H.264 at the patch centre is within a few levels
@@ -87,9 +93,16 @@ def shows(event: dict[str, Any], colour: tuple[int, int, int]) -> bool:
     return bool(px) and all(abs(a - b) <= COLOUR_TOLERANCE for a, b in zip(px[0], colour, strict=True))
 
 
-def command_to_pixel(client: ClientProcess, count: int, rng: random.Random) -> list[float]:
-    """Send ``count`` set_color commands; ms from each send to the first frame showing its colour."""
-    latencies: list[float] = []
+def command_latencies(
+    client: ClientProcess, sdk: str, count: int, rng: random.Random
+) -> tuple[list[float], list[float]]:
+    """Send ``count`` set_color commands; ms from each send to its reply and to the first frame showing it.
+
+    The reply is what each client's API hands back: ours ``send_command_and_wait``, 1.13 the value
+    ``send_command`` returns, 0.8.0 (fire and forget) the ``color_set`` message event.
+    """
+    replies: list[float] = []
+    pixels: list[float] = []
     previous: tuple[int, int, int] | None = None
     for i in range(count):
         colour = COLOURS[i % len(COLOURS)]
@@ -98,16 +111,60 @@ def command_to_pixel(client: ClientProcess, count: int, rng: random.Random) -> l
         previous = colour
         mark = client.mark()
         t_send = time.monotonic()
-        client.send("send_command", command="set_color", data=dict(zip("rgb", colour, strict=True)))
+        data = dict(zip("rgb", colour, strict=True))
+        if sdk == "py08":
+            client.send("send_command", command="set_color", data=data)
+            reply = client.wait_for(
+                lambda e: e.get("ev") == "message" and (e.get("message") or {}).get("type") == "color_set",
+                10,
+                start=mark,
+                what="the color_set message",
+            )
+        else:
+            op_id = client.send("command_wait", command="set_color", data=data)
+            reply = client.wait_for(
+                lambda e, i=op_id: e.get("ev") in ("op_done", "op_failed") and e.get("id") == i,
+                15,
+                start=mark,
+                what="the command's reply",
+            )
+            if reply["ev"] == "op_failed":
+                raise ClientError(f"command_wait failed: {reply.get('error')}")
         hit = client.wait_for(
             lambda e, c=colour, t=t_send: e.get("ev") == "frame" and e["t"] >= t and shows(e, c),
             10,
             start=mark,
             what=f"a frame showing {colour}",
         )
-        latencies.append((hit["t"] - t_send) * 1000.0)
+        replies.append((reply["t"] - t_send) * 1000.0)
+        pixels.append((hit["t"] - t_send) * 1000.0)
         time.sleep(rng.uniform(0.15, 0.35))  # random phase against the render clock, not synchronisation
-    return latencies
+    return replies, pixels
+
+
+def thread_cpu(thread: threading.Thread) -> float:
+    """CPU seconds one live thread of this process has used."""
+    try:
+        return time.clock_gettime(time.pthread_getcpuclockid(thread.ident or 0))
+    except (OSError, ValueError):
+        return 0.0
+
+
+def runtime_cpu(client: ClientProcess) -> float:
+    """CPU seconds of this process minus the bench's own threads: the in-process runtime's share."""
+    times = os.times()
+    bench_threads = [threading.main_thread(), *client._threads]  # the harness's reader threads
+    return times.user + times.system - sum(thread_cpu(t) for t in bench_threads)
+
+
+def client_argv(sdk: str, python: Path, rt: LocalRuntime, probe: str) -> list[str]:
+    """The driver command line for one client kind (1.13 has its own driver, same protocol)."""
+    if sdk == "py113":
+        return [str(python), str(DRIVER_113), "--local-url", rt.url, "--probe", probe]
+    return [
+        str(python), str(DRIVER), "--sdk", sdk, "--mode", "local", "--local-url", rt.url,
+        "--no-trace", "--probe", probe,
+    ]  # fmt: skip
 
 
 def run_client(
@@ -122,11 +179,7 @@ def run_client(
 ) -> dict[str, float]:
     """One client: connect, warm up, measure a window (CPU, ages, losses, RSS), then command→pixel."""
     probe = f"{size[0] // 2},{size[1] // 2}"
-    argv = [
-        str(python), str(DRIVER), "--sdk", sdk, "--mode", "local", "--local-url", rt.url,
-        "--no-trace", "--probe", probe,
-    ]  # fmt: skip
-    with ClientProcess(argv) as client:
+    with ClientProcess(client_argv(sdk, python, rt, probe)) as client:
         client.wait_for("hello", 30)
         t_connect = time.monotonic()
         client.send("connect")
@@ -138,6 +191,7 @@ def run_client(
         start = client.call("usage", 10)
         time.sleep(WARMUP)  # benchmark warm-up, not synchronisation
         before = client.call("usage", 10)
+        rt_before = runtime_cpu(client)
         mark = client.mark()
         t0 = time.monotonic()
         samples = [before]
@@ -146,9 +200,10 @@ def run_client(
             time.sleep(min(10.0, left))  # the measured window, sampled every 10 s
             samples.append(client.call("usage", 10))
         t1 = time.monotonic()
+        rt_after = runtime_cpu(client)
         after = samples[-1]
         frames = [e for e in client.since(mark, "frame") if t0 <= e["t"] <= t1]
-        c2p = command_to_pixel(client, commands, rng) if commands else []
+        c2r, c2p = command_latencies(client, sdk, commands, rng) if commands else ([], [])
         client.call("disconnect", 15)
     ages = [(f["t"] - log[f["index"]]) * 1000.0 for f in frames if f["index"] in log]
     received = after["frames"] - before["frames"]
@@ -170,9 +225,11 @@ def run_client(
         "lost": float(lost),
         "age_p50": percentile(ages, 0.5),
         "age_p95": percentile(ages, 0.95),
+        "c2r_p50": percentile(c2r, 0.5),
         "c2p_p50": percentile(c2p, 0.5),
         "c2p_p95": percentile(c2p, 0.95),
         "cpu_ms": (after["cpu"] - before["cpu"]) * 1000.0 / max(received, 1),
+        "rt_cpu": (rt_after - rt_before) * 100.0 / (t1 - t0),
         "connect_ms": connect_ms,
         "ring_mb": ring_mb,
         "fill_mb": (before["rss_kb"] - start["rss_kb"]) / 1024.0,
@@ -188,15 +245,17 @@ COLUMNS = [
     ("lost", "lost", "{:.0f}"),
     ("age_p50", "age p50", "{:.1f}"),
     ("age_p95", "age p95", "{:.1f}"),
+    ("c2r_p50", "cmd→reply p50", "{:.1f}"),
     ("c2p_p50", "cmd→px p50", "{:.1f}"),
     ("c2p_p95", "cmd→px p95", "{:.1f}"),
     ("cpu_ms", "CPU ms/frame", "{:.2f}"),
     ("connect_ms", "connect→READY", "{:.0f}"),
+    ("rt_cpu", "runtime CPU %", "{:.0f}"),
     ("ring_mb", "ring MB", "{:.0f}"),
     ("fill_mb", "warm-up RSS MB", "{:+.1f}"),
     ("growth_mb", "RSS growth MB", "{:+.1f}"),
 ]
-RATIO_KEYS = {"fps", "age_p50", "age_p95", "c2p_p50", "c2p_p95", "cpu_ms", "connect_ms"}
+RATIO_KEYS = {"fps", "age_p50", "age_p95", "c2r_p50", "c2p_p50", "c2p_p95", "cpu_ms", "connect_ms", "rt_cpu"}
 
 
 def print_table(rows: list[tuple[str, str, dict[str, float]]]) -> None:
@@ -208,12 +267,13 @@ def print_table(rows: list[tuple[str, str, dict[str, float]]]) -> None:
     for config, clients in by_config.items():
         for client, values in clients.items():
             lines.append([config, client, *[fmt.format(values[key]) for key, _, fmt in COLUMNS]])
-        if "ours" in clients and "py08" in clients:
-            ratio = []
-            for key, _, _ in COLUMNS:
-                a, b = clients["ours"][key], clients["py08"][key]
-                ratio.append(f"{a / b:.2f}" if b and key in RATIO_KEYS else "-")
-            lines.append([config, "ours/py08", *ratio])
+        for other in ("py113", "py08"):
+            if "ours" in clients and other in clients:
+                ratio = []
+                for key, _, _ in COLUMNS:
+                    a, b = clients["ours"][key], clients[other][key]
+                    ratio.append(f"{a / b:.2f}" if b and key in RATIO_KEYS else "-")
+                lines.append([config, f"ours/{other}", *ratio])
     widths = [max(len(row[i]) for row in lines) for i in range(len(header))]
     for n, row in enumerate(lines):
         print(
@@ -224,6 +284,52 @@ def print_table(rows: list[tuple[str, str, dict[str, float]]]) -> None:
         )
         if n == 0:
             print("  ".join("-" * w for w in widths))
+
+
+def load() -> str:
+    """The 1/5/15-minute load averages and core count: the bench runs on a shared machine."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
+def measure_config(
+    args: argparse.Namespace,
+    text: str,
+    codec: str,
+    names: list[str],
+    pythons: dict[str, Path],
+    seconds: float,
+    rng: random.Random,
+) -> dict[str, list[dict[str, float]]]:
+    """All rounds of every client against one runtime (size, fps, codec preference)."""
+    width, height, fps = parse_config(text)
+    options = {"width": width, "height": height}
+    encoder = {} if codec == "default" else {"codec": codec}
+    per_client: dict[str, list[dict[str, float]]] = {name: [] for name in names}
+    with LocalRuntime(model="testpattern", port=0, fps=fps, model_options=options, **encoder) as rt:
+        log = hook_render(rt)
+        for rnd in range(args.rounds):
+            order = names if rnd % 2 == 0 else names[::-1]
+            for sdk in order:
+                for attempt in (1, 2):  # a busy shared machine can break one run; say so and retry once
+                    try:
+                        values = run_client(
+                            sdk, pythons[sdk], rt, log, (width, height), seconds, args.commands, rng
+                        )
+                        break
+                    except ClientError as exc:
+                        print(
+                            f"# {text} {codec} round {rnd + 1} {sdk}: run {attempt} failed: {str(exc).splitlines()[0]}"
+                        )
+                        if attempt == 2:
+                            raise
+                per_client[sdk].append(values)
+                print(
+                    f"# {text} {codec} round {rnd + 1} {sdk}: "
+                    + ", ".join(f"{k}={v:.2f}" for k, v in values.items()),
+                    flush=True,
+                )
+    return per_client
 
 
 def main() -> None:
@@ -237,46 +343,32 @@ def main() -> None:
     parser.add_argument("--configs", default="640x384@24,1280x720@30")
     parser.add_argument("--rounds", type=int, default=3, help="repeat, alternating which client goes first")
     parser.add_argument("--commands", type=int, default=25, help="set_color commands per client and round")
-    parser.add_argument("--clients", default="py08,ours")
+    parser.add_argument("--clients", default="py113,py08,ours")
+    parser.add_argument(
+        "--codecs", default="default,vp8", help="runtime codec preference per row: default, vp8, h264"
+    )
+    parser.add_argument("--step-rounds", type=int, default=2, help="step latency rounds on Helios (0: skip)")
     parser.add_argument("--seed", type=int, default=9)
     args = parser.parse_args()
     seconds = args.minutes * 60.0 if args.minutes else args.seconds
     rng = random.Random(args.seed)
 
     names = args.clients.split(",")
-    pythons = {"py08": ensure_py08_venv() if "py08" in names else Path(), "ours": Path(sys.executable)}
+    pythons = {
+        "py08": ensure_py08_venv() if "py08" in names else Path(),
+        "py113": PY113.ensure() if "py113" in names else Path(),
+        "ours": Path(sys.executable),
+    }
+    print(f"# machine load at start: {load()}", flush=True)
     results: list[tuple[str, str, dict[str, float]]] = []
     for text in args.configs.split(","):
-        width, height, fps = parse_config(text)
-        options = {"width": width, "height": height}
-        with LocalRuntime(model="testpattern", port=0, fps=fps, model_options=options) as rt:
-            log = hook_render(rt)
-            per_client: dict[str, list[dict[str, float]]] = {name: [] for name in names}
-            for rnd in range(args.rounds):
-                order = names if rnd % 2 == 0 else names[::-1]
-                for sdk in order:
-                    for attempt in (1, 2):  # a busy shared machine can break one run; say so and retry once
-                        try:
-                            values = run_client(
-                                sdk, pythons[sdk], rt, log, (width, height), seconds, args.commands, rng
-                            )
-                            break
-                        except ClientError as exc:
-                            print(
-                                f"# {text} round {rnd + 1} {sdk}: run {attempt} failed: {str(exc).splitlines()[0]}"
-                            )
-                            if attempt == 2:
-                                raise
-                    per_client[sdk].append(values)
-                    print(
-                        f"# {text} round {rnd + 1} {sdk}: "
-                        + ", ".join(f"{k}={v:.2f}" for k, v in values.items()),
-                        flush=True,
-                    )
+        for codec in args.codecs.split(","):
+            label = f"{text} {codec}"
+            per_client = measure_config(args, text, codec, names, pythons, seconds, rng)
             for sdk in names:
                 runs = per_client[sdk]
                 merged = {key: statistics.median(run[key] for run in runs) for key in runs[0]}
-                results.append((text, sdk, merged))
+                results.append((label, sdk, merged))
     print()
     print(
         f"testpattern runtime in-process, clients in subprocesses; {WARMUP:.0f} s warm-up, "
@@ -287,7 +379,11 @@ def main() -> None:
         "(ours; filled during warm-up); warm-up RSS = first frame → window start; "
         "RSS growth = over the window, beyond the ring's own growth"
     )
+    print(f"machine load at end: {load()}")
     print_table(results)
+    if args.step_rounds:
+        print()
+        step_latency.report(step_latency.measure(args.step_rounds, 3, 33), 33)
 
 
 if __name__ == "__main__":

@@ -52,27 +52,43 @@ def run_client(which: str, url: str, steps: int, workdir: Path) -> list[float]:
     return [x["latency_ms"] for x in results[1:]]  # the starting step is not timed
 
 
+def measure(rounds: int, steps: int, frames: int) -> dict[str, list[float]]:
+    """Alternating rounds of both clients against one in-process Helios; every timed step's ms."""
+    lat: dict[str, list[float]] = {"1.13.0": [], "ours": []}
+    with (
+        LocalRuntime(model="helios", port=0, model_options={"step_frames": frames}) as rt,
+        tempfile.TemporaryDirectory() as tmp,
+    ):
+        for r in range(rounds):
+            order = ["1.13.0", "ours"] if r % 2 == 0 else ["ours", "1.13.0"]
+            for which in order:
+                got = run_client(which, rt.url, steps, Path(tmp))
+                lat[which] += got
+                print(f"round {r + 1} {which:>6}: " + ", ".join(f"{x:.0f}" for x in got) + " ms", flush=True)
+    return lat
+
+
+def report(lat: dict[str, list[float]], frames: int) -> None:
+    """Print medians per client and the ours/1.13 ratio."""
+    mb = frames * 640 * 384 * 3 / 1e6
+    print(
+        f"step latency, request -> arrays ({frames} frames 640x384 RAW = {mb:.1f} MB per step), "
+        f"runtime in this process, clients in subprocesses; median over {len(lat['ours'])} steps:"
+    )
+    for which, values in lat.items():
+        print(
+            f"  {which:>8}: {statistics.median(values):7.0f} ms  (min {min(values):.0f}, max {max(values):.0f})"
+        )
+    print(f"  ours/1.13: {statistics.median(lat['ours']) / statistics.median(lat['1.13.0']):.2f}x")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--rounds", type=int, default=2)
     ap.add_argument("--steps", type=int, default=3)
     ap.add_argument("--frames", type=int, default=33, help="Helios frames per step (33 = one chunk)")
     args = ap.parse_args()
-    lat: dict[str, list[float]] = {"1.13.0": [], "ours": []}
-    with LocalRuntime(model="helios", port=0, model_options={"step_frames": args.frames}) as rt, \
-            tempfile.TemporaryDirectory() as tmp:
-        for r in range(args.rounds):
-            order = ["1.13.0", "ours"] if r % 2 == 0 else ["ours", "1.13.0"]
-            for which in order:
-                got = run_client(which, rt.url, args.steps, Path(tmp))
-                lat[which] += got
-                print(f"round {r + 1} {which:>6}: " + ", ".join(f"{x:.0f}" for x in got) + " ms", flush=True)
-    mb = args.frames * 640 * 384 * 3 / 1e6
-    print(f"\nstep latency, request -> arrays ({args.frames} frames 640x384 RAW = {mb:.1f} MB per step), "
-          f"runtime in this process, clients in subprocesses; median over {len(lat['ours'])} steps:")
-    for which, values in lat.items():
-        print(f"  {which:>8}: {statistics.median(values):7.0f} ms  (min {min(values):.0f}, max {max(values):.0f})")
-    print(f"  ours/1.13: {statistics.median(lat['ours']) / statistics.median(lat['1.13.0']):.2f}x")
+    report(measure(args.rounds, args.steps, args.frames), args.frames)
 
 
 if __name__ == "__main__":

@@ -15,12 +15,10 @@ from __future__ import annotations
 import argparse
 import asyncio
 import fractions
-import importlib.util
 import json
 import os
 import resource
 import sys
-import threading
 import time
 from pathlib import Path
 from typing import Any
@@ -29,34 +27,10 @@ import aiohttp
 import numpy as np
 from aiortc import VideoStreamTrack
 from av import VideoFrame
+from driver_io import current_rss_kb, emit, framecode
 from yarl import URL
 
 REPO = Path(__file__).resolve().parents[3]
-
-
-def _load_framecode() -> Any:
-    """Import reactor_notebook/framecode.py by path (the package itself is not installed here)."""
-    spec = importlib.util.spec_from_file_location("_framecode", REPO / "reactor_notebook" / "framecode.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-framecode = _load_framecode()
-
-
-_emit_lock = threading.Lock()
-
-
-def emit(ev: str, **fields: Any) -> None:
-    """Write one event line (with CLOCK_MONOTONIC time) to stdout; callable from any thread."""
-    fields["ev"] = ev
-    fields.setdefault("t", time.monotonic())
-    line = json.dumps(fields, default=str) + "\n"
-    with _emit_lock:
-        sys.stdout.write(line)
-        sys.stdout.flush()
 
 
 # ---------------------------------------------------------------------------------------------
@@ -239,6 +213,9 @@ class Driver:
             scope = self.sdk.MessageScope(op.get("scope", "application"))
             await r.send_command(op["command"], op.get("data", {}), scope)
             return None
+        if name == "command_wait":  # ours only: await the model's correlated reply
+            done = await r.send_command_and_wait(op["command"], op.get("data", {}))
+            return {"reply": done.reply, "confirmed": done.confirmed}
         if name == "publish":
             track = NumpyTrack(tuple(op.get("color", (0, 200, 0))))
             self.tracks[op["name"]] = track
@@ -261,7 +238,7 @@ class Driver:
             return {"status": r.get_status().value, "session_id": r.get_session_id()}
         if name == "usage":
             usage = resource.getrusage(resource.RUSAGE_SELF)
-            rss_kb = _current_rss_kb()
+            rss_kb = current_rss_kb()
             out = {"cpu": usage.ru_utime + usage.ru_stime, "rss_kb": rss_kb, "frames": self.frames}
             if self.sdk is None:  # ours: what reactor.frames holds, and frames the reader skipped
                 out["ring_kb"] = r.frames.nbytes // 1024
@@ -276,18 +253,6 @@ class Driver:
                 "frames": self.frames,
             }
         raise ValueError(f"unknown op {name!r}")
-
-
-def _current_rss_kb() -> int:
-    """Resident set size now, from /proc (ru_maxrss is only the peak)."""
-    try:
-        with open(f"/proc/{os.getpid()}/status") as fh:
-            for line in fh:
-                if line.startswith("VmRSS:"):
-                    return int(line.split()[1])
-    except OSError:
-        pass
-    return 0
 
 
 async def main() -> None:
