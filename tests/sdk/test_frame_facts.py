@@ -16,7 +16,7 @@ import pytest
 from reactor_notebook.framecode import draw_index, read_index
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.sdk import Reactor
-from reactor_notebook.sdk.frameindex import FrameIndexer
+from reactor_notebook.sdk.frameindex import FrameIndexer, read_code
 
 CHUNK = 33
 IDLE = 0xFFFF
@@ -105,3 +105,18 @@ def test_a_still_black_corner_is_not_a_counter_and_a_matching_code_is_trusted_at
     draw_index(frame, 502)  # two frames after the state: the very first such frame is exact
     facts = fresh.facts(frame, state)
     assert (facts.frame, facts.chunk, facts.prompt, facts.exact) == (502, 15, "p", True)
+
+
+def test_read_code_reads_what_read_index_reads_and_refuses_pictures() -> None:
+    """The per-frame fast path agrees with framecode.read_index on codes and refuses non-codes."""
+    rng = np.random.default_rng(5)
+    for index in [0, 1, 1234, 0x8000, IDLE, *rng.integers(0, 1 << 16, 50).tolist()]:
+        frame = rng.integers(0, 256, (48, 320, 3), dtype=np.uint8)
+        draw_index(frame, index)
+        assert read_code(frame) == read_index(frame) == index
+    grey = np.full((48, 320, 3), 128, np.uint8)
+    assert read_code(grey) is None
+    gradient = np.tile(np.arange(320, dtype=np.uint8)[None, :, None], (48, 1, 3))
+    assert read_code(gradient) is None
+    assert read_code(np.zeros((8, 320, 3), np.uint8)) is None  # too small for a code
+    assert read_code(np.zeros((48, 100, 3), np.uint8)) is None
