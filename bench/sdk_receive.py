@@ -1,27 +1,37 @@
-"""Receiving video: our SDK vs the official reactor-sdk 0.8.0 (PY08), same runtime, same run.
+"""Receiving video: our SDK vs reactor-sdk 1.13.0 (PY113) and 0.8.0 (PY08), same runtime, same run.
 
 A testpattern runtime runs in this process with its render step logged (frame index code →
-CLOCK_MONOTONIC time). Each client runs in its own subprocess through the same JSON-lines driver
-(tests/interop/clients/py08_driver.py; ``--sdk ours`` for ours, PY08 in its venv), which reports
-every decoded frame's arrival time, index code and centre pixel, so everything is timed on one
-clock. Per client and configuration, after a warm-up (first keyframe, and long enough for our
-SDK's ``reactor.frames`` ring to fill):
+CLOCK_MONOTONIC time). Each client runs in its own subprocess and speaks the same JSON-lines
+protocol (tests/interop/clients/py08_driver.py for 0.8.0 in its venv and, with ``--sdk ours``, for
+ours at default settings; bench/clients/py113_receive.py for 1.13.0 in its venv, frames from
+``Track.on_frame``, which hands RGB arrays), reporting every delivered RGB frame's arrival time,
+index code and centre pixel, so everything is timed on one clock. Per client and configuration,
+after a warm-up (first keyframe, and long enough for our SDK's ``reactor.frames`` ring to fill):
 
 * delivered fps, and frames lost: rendered frames (between the first and last index received)
   that never reached the client's frame callback;
 * frame age p50/p95: render done → frame callback;
-* command→pixel p50/p95: ``send_command("set_color")`` issued → first frame whose centre shows the
-  colour (includes waiting for the next render tick, ~half a frame interval on average);
-* client CPU time per received frame (user+sys of the whole client process) in steady state;
+* command→reply p50: ``set_color`` sent → the client's API hands over the model's reply (ours
+  ``send_command_and_wait``, 1.13 the value ``send_command`` returns, 0.8.0 the ``color_set``
+  message event);
+* command→pixel p50/p95: ``set_color`` sent → first frame whose centre shows the colour
+  (includes waiting for the next render tick, ~half a frame interval on average);
+* client CPU time per delivered frame (user+sys of the whole client process) in steady state;
 * connect→READY;
+* runtime CPU %: CPU of this process minus the bench's own threads (the in-process runtime:
+  render, encode, send) while that one client streams, in % of one core;
 * RSS: what our ring holds (``reactor.frames``, bounded: 120 frames / 256 MB by default) and the
   RSS growth *beyond* the ring over the measured window (``--minutes`` for a long window).
 
-Rounds alternate which client goes first; tables show medians over rounds and ours/py08 ratios.
+Each configuration runs twice: the runtime's default codec choice (it follows each client's
+offer: 1.13 offers no H264) and VP8 for every client. Rounds alternate which client goes first;
+tables show medians over rounds and ours/1.13, ours/0.8.0 ratios. Then step latency on Helios
+(bench/step_latency.py). The machine's load average is printed at start and end.
 Prints numbers only; asserts nothing.
 
-    python bench/sdk_receive.py [--seconds 15] [--rounds 3] [--commands 25]
-                                [--configs 640x384@24,1280x720@30] [--minutes 5]
+    python bench/sdk_receive.py [--seconds 15] [--rounds 3] [--commands 25] [--codecs default,vp8]
+                                [--configs 640x384@24,1280x720@30] [--clients py113,py08,ours]
+                                [--step-rounds 2] [--minutes 5]
 """
 
 from __future__ import annotations
