@@ -500,8 +500,8 @@ class ReactorWidget(anywidget.AnyWidget):
             self._set_view(content.get("view"), bool(content.get("visible")))
         elif kind == "view_closed":
             self._set_view(content.get("view"), None)
-        elif kind == "view_path" and self._paths.report(content.get("view"), content.get("path")):
-            self._set_view(content.get("view"), self._views.get(content.get("view"), True))
+        elif kind == "view_path" and self._paths.report(view := content.get("view"), content.get("path")):
+            self._set_view(view, self._views.get(str(view), True))
         elif kind == "command":
             self._executor.submit(self._run_command, content, list(buffers or []))
         elif kind == "retry":

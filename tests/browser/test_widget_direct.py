@@ -68,7 +68,7 @@ def test_direct_view_shows_webrtc_frames_while_the_kernel_keeps_numpy(page: Any,
         # the overlay shows the direct connection's own WebRTC numbers
         page.wait_for_function(
             "() => { const r = (n) => document.querySelector(`.rn-stats [data-stat='${n}'] b`)?.textContent;"
-            " return r('path') === 'direct WebRTC' && r('rtt (WebRTC)') !== '–' && r('frame age') !== '–'"
+            " return r('path') === 'direct WebRTC' && r('rtt (WebRTC)') !== '\u2013' && r('frame age') !== '\u2013'"
             " && r('jpeg') === 'off'; }",
             timeout=10000,
         )
