@@ -15,6 +15,9 @@ const PING_MS = 5000;
 const GATHER_MS = 5000;
 const ANSWER_WAIT_MS = 10000;
 const STALL_MS = 3000;
+// The kernel updates `stats` every second; without it for this long the kernel is gone, and this
+// connection must not keep the runtime's session alive on its own.
+const KERNEL_SILENT_MS = 15000;
 const RETRY_MS = [5000, 20000]; // retries after a failure, per session; then JPEG until it changes
 const PING = JSON.stringify({ scope: "runtime", data: { type: "ping", data: {} } });
 const HEADERS = {
@@ -180,6 +183,9 @@ export function createDirect(model, view, send, viewId) {
   let statsSnap = null;
   let lastDecoded = { n: -1, t: 0 };
   let live = {};
+  let visible = true;
+  let kernelSeen = performance.now();
+  let arm = 0; // generation of the requestVideoFrameCallback chain (re-armed after a pause)
   const state = { path: "jpeg", error: null, frames: 0, attempts: 0 };
 
   function setPath(p) {
@@ -197,6 +203,7 @@ export function createDirect(model, view, send, viewId) {
     const sid = model.get("session_id");
     const track = model.get("track") || "main_video";
     if (!url || !sid || model.get("status") !== "ready" || typeof RTCPeerConnection !== "function") return null;
+    if (performance.now() - kernelSeen > KERNEL_SILENT_MS) return null;
     const tracks = (model.get("capabilities") || {}).tracks || [];
     const ok = tracks.some((t) => t.name === track && t.direction === "recvonly" && (t.kind || "video") === "video");
     return ok ? `${url}|${sid}|${track}` : null;
@@ -228,14 +235,19 @@ export function createDirect(model, view, send, viewId) {
     }, RETRY_MS[attempts - 1]);
   }
 
-  function onVideoFrame(now, meta) {
-    if (!conn || closed) return;
+  function watch(c) {
+    const gen = ++arm;
+    c.video.requestVideoFrameCallback((now, meta) => onVideoFrame(gen, meta));
+  }
+
+  function onVideoFrame(gen, meta) {
+    if (!conn || closed || gen !== arm) return;
     const video = conn.video;
     lastFrame = performance.now();
     state.frames += 1;
     view.drawDirect(video, meta.width || video.videoWidth, meta.height || video.videoHeight);
     if (path !== "direct") setPath("direct");
-    video.requestVideoFrameCallback(onVideoFrame);
+    video.requestVideoFrameCallback((now, m) => onVideoFrame(gen, m));
   }
 
   async function start(k) {
@@ -258,7 +270,7 @@ export function createDirect(model, view, send, viewId) {
       c.video.style.cssText = "position:absolute;left:0;top:0;width:2px;height:2px;opacity:0;pointer-events:none";
       view.canvas.parentElement.append(c.video);
       if (typeof c.video.requestVideoFrameCallback !== "function") throw new Error("no requestVideoFrameCallback");
-      c.video.requestVideoFrameCallback(onVideoFrame);
+      watch(c);
       await c.video.play();
     } catch (err) {
       if (!ctl.signal.aborted && k === key) fail(err);
@@ -279,6 +291,7 @@ export function createDirect(model, view, send, viewId) {
 
   // Stats for the overlay, and the stall check: no decoded frame for STALL_MS means the JPEG path.
   const timer = setInterval(async () => {
+    update();
     if (!conn) return;
     const now = performance.now();
     try {
@@ -289,18 +302,36 @@ export function createDirect(model, view, send, viewId) {
     } catch (e) {
       // a closing peer
     }
-    // nothing decoded for a while, or decoded but never painted (a page that renders no video)
-    if (conn && (now - lastDecoded.t > STALL_MS || (path !== "direct" && now - lastFrame > 2 * STALL_MS))) {
+    // nothing decoded for a while, or decoded but not painted while the view can be seen (the
+    // browser pauses video it does not render: restart it once, then give up on the direct path)
+    if (!conn || !visible) return; // out of sight nothing needs to be shown (nor judged)
+    const unpainted = now - lastFrame;
+    if (now - lastDecoded.t > STALL_MS || unpainted > 2 * STALL_MS) {
       fail(path === "direct" ? "direct frames stalled" : "no direct frames");
+    } else if (unpainted > 1000) {
+      conn.video.play().catch(() => {});
+      watch(conn);
     }
   }, 1000);
 
   const events = "change:direct_url change:session_id change:status change:track change:capabilities";
   for (const ev of events.split(" ")) model.on(ev, update);
+  const onStats = () => {
+    kernelSeen = performance.now();
+  };
+  model.on("change:stats", onStats);
   update();
 
   return {
     state,
+    setVisible(on) {
+      visible = on;
+      lastFrame = lastDecoded.t = performance.now(); // judged again from now
+      if (on && key && !conn && !abort && !retryTimer && !closed) {
+        attempts = 0; // back in sight after giving up: one more round of attempts
+        start(key);
+      }
+    },
     get active() {
       return path === "direct";
     },
@@ -310,6 +341,7 @@ export function createDirect(model, view, send, viewId) {
       closed = true;
       clearInterval(timer);
       for (const ev of events.split(" ")) model.off(ev, update);
+      model.off("change:stats", onStats);
       if (retryTimer) clearTimeout(retryTimer);
       key = null;
       teardown();

@@ -130,6 +130,7 @@ function render({ model, el }) {
           if (now !== visible) {
             visible = now;
             view.setVisible(visible);
+            direct.setVisible(visible);
             send({ type: "visibility", view: viewId, visible });
           }
         })

@@ -471,6 +471,7 @@ class ReactorWidget(anywidget.AnyWidget):
         out["latency_ms"] = pump.get("ack_ms_p50")
         out["frames_evicted"] = getattr(self.reactor.frames, "evicted", None)
         out["views_direct"] = self._paths.counts()["direct"]
+        out["kernel_time"] = round(time.time(), 1)  # a heartbeat: a direct view leaves when the kernel is gone
         return out
 
     def _on_pump_stats(self, pump_stats: dict[str, Any]) -> None:

@@ -1,10 +1,11 @@
-/* reactor_notebook widget | source-sha256: 8712abc44b6cb562b276b513667db1803c8efe9908dd19739bb17343bca13b57 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: b193496814cef73faecbf9da17df18db0b8696ab352b1a97088df92bed1cab4c | built from js/src by js/build.mjs; do not edit */
 
 // src/direct.js
 var PING_MS = 5e3;
 var GATHER_MS = 5e3;
 var ANSWER_WAIT_MS = 1e4;
 var STALL_MS = 3e3;
+var KERNEL_SILENT_MS = 15e3;
 var RETRY_MS = [5e3, 2e4];
 var PING = JSON.stringify({ scope: "runtime", data: { type: "ping", data: {} } });
 var HEADERS = {
@@ -152,6 +153,9 @@ function createDirect(model, view, send, viewId) {
   let statsSnap = null;
   let lastDecoded = { n: -1, t: 0 };
   let live = {};
+  let visible = true;
+  let kernelSeen = performance.now();
+  let arm = 0;
   const state = { path: "jpeg", error: null, frames: 0, attempts: 0 };
   function setPath(p) {
     if (p === path) return;
@@ -166,6 +170,7 @@ function createDirect(model, view, send, viewId) {
     const sid = model.get("session_id");
     const track = model.get("track") || "main_video";
     if (!url || !sid || model.get("status") !== "ready" || typeof RTCPeerConnection !== "function") return null;
+    if (performance.now() - kernelSeen > KERNEL_SILENT_MS) return null;
     const tracks = (model.get("capabilities") || {}).tracks || [];
     const ok = tracks.some((t) => t.name === track && t.direction === "recvonly" && (t.kind || "video") === "video");
     return ok ? `${url}|${sid}|${track}` : null;
@@ -194,14 +199,18 @@ function createDirect(model, view, send, viewId) {
       if (k === key) start(k);
     }, RETRY_MS[attempts - 1]);
   }
-  function onVideoFrame(now, meta) {
-    if (!conn || closed) return;
+  function watch(c) {
+    const gen = ++arm;
+    c.video.requestVideoFrameCallback((now, meta) => onVideoFrame(gen, meta));
+  }
+  function onVideoFrame(gen, meta) {
+    if (!conn || closed || gen !== arm) return;
     const video = conn.video;
     lastFrame = performance.now();
     state.frames += 1;
     view.drawDirect(video, meta.width || video.videoWidth, meta.height || video.videoHeight);
     if (path !== "direct") setPath("direct");
-    video.requestVideoFrameCallback(onVideoFrame);
+    video.requestVideoFrameCallback((now, m) => onVideoFrame(gen, m));
   }
   async function start(k) {
     attempts += 1;
@@ -223,7 +232,7 @@ function createDirect(model, view, send, viewId) {
       c.video.style.cssText = "position:absolute;left:0;top:0;width:2px;height:2px;opacity:0;pointer-events:none";
       view.canvas.parentElement.append(c.video);
       if (typeof c.video.requestVideoFrameCallback !== "function") throw new Error("no requestVideoFrameCallback");
-      c.video.requestVideoFrameCallback(onVideoFrame);
+      watch(c);
       await c.video.play();
     } catch (err) {
       if (!ctl.signal.aborted && k === key) fail(err);
@@ -241,6 +250,7 @@ function createDirect(model, view, send, viewId) {
     if (k) start(k);
   }
   const timer = setInterval(async () => {
+    update();
     if (!conn) return;
     const now = performance.now();
     try {
@@ -250,15 +260,33 @@ function createDirect(model, view, send, viewId) {
       if (snap && snap.decoded !== lastDecoded.n) lastDecoded = { n: snap.decoded, t: now };
     } catch (e) {
     }
-    if (conn && (now - lastDecoded.t > STALL_MS || path !== "direct" && now - lastFrame > 2 * STALL_MS)) {
+    if (!conn || !visible) return;
+    const unpainted = now - lastFrame;
+    if (now - lastDecoded.t > STALL_MS || unpainted > 2 * STALL_MS) {
       fail(path === "direct" ? "direct frames stalled" : "no direct frames");
+    } else if (unpainted > 1e3) {
+      conn.video.play().catch(() => {
+      });
+      watch(conn);
     }
   }, 1e3);
   const events = "change:direct_url change:session_id change:status change:track change:capabilities";
   for (const ev of events.split(" ")) model.on(ev, update);
+  const onStats = () => {
+    kernelSeen = performance.now();
+  };
+  model.on("change:stats", onStats);
   update();
   return {
     state,
+    setVisible(on) {
+      visible = on;
+      lastFrame = lastDecoded.t = performance.now();
+      if (on && key && !conn && !abort && !retryTimer && !closed) {
+        attempts = 0;
+        start(key);
+      }
+    },
     get active() {
       return path === "direct";
     },
@@ -268,6 +296,7 @@ function createDirect(model, view, send, viewId) {
       closed = true;
       clearInterval(timer);
       for (const ev of events.split(" ")) model.off(ev, update);
+      model.off("change:stats", onStats);
       if (retryTimer) clearTimeout(retryTimer);
       key = null;
       teardown();
@@ -1559,6 +1588,7 @@ function render({ model, el }) {
     if (now !== visible) {
       visible = now;
       view.setVisible(visible);
+      direct.setVisible(visible);
       send({ type: "visibility", view: viewId, visible });
     }
   }) : null;
