@@ -18,6 +18,9 @@ const STALL_MS = 3000;
 // The kernel updates `stats` every second; without it for this long the kernel is gone, and this
 // connection must not keep the runtime's session alive on its own.
 const KERNEL_SILENT_MS = 15000;
+// A view out of sight this long leaves the session (each connection costs the runtime an encode);
+// it joins again when it comes back into view, with JPEG frames meanwhile.
+const HIDDEN_MS = 3000;
 const RETRY_MS = [5000, 20000]; // retries after a failure, per session; then JPEG until it changes
 const PING = JSON.stringify({ scope: "runtime", data: { type: "ping", data: {} } });
 const HEADERS = {
@@ -184,6 +187,7 @@ export function createDirect(model, view, send, viewId) {
   let lastDecoded = { n: -1, t: 0 };
   let live = {};
   let visible = true;
+  let hiddenSince = null;
   let kernelSeen = performance.now();
   let arm = 0; // generation of the requestVideoFrameCallback chain (re-armed after a pause)
   const state = { path: "jpeg", error: null, frames: 0, attempts: 0 };
@@ -204,6 +208,7 @@ export function createDirect(model, view, send, viewId) {
     const track = model.get("track") || "main_video";
     if (!url || !sid || model.get("status") !== "ready" || typeof RTCPeerConnection !== "function") return null;
     if (performance.now() - kernelSeen > KERNEL_SILENT_MS) return null;
+    if (hiddenSince !== null && performance.now() - hiddenSince > HIDDEN_MS) return null;
     const tracks = (model.get("capabilities") || {}).tracks || [];
     const ok = tracks.some((t) => t.name === track && t.direction === "recvonly" && (t.kind || "video") === "video");
     return ok ? `${url}|${sid}|${track}` : null;
@@ -326,11 +331,9 @@ export function createDirect(model, view, send, viewId) {
     state,
     setVisible(on) {
       visible = on;
+      hiddenSince = on ? null : performance.now();
       lastFrame = lastDecoded.t = performance.now(); // judged again from now
-      if (on && key && !conn && !abort && !retryTimer && !closed) {
-        attempts = 0; // back in sight after giving up: one more round of attempts
-        start(key);
-      }
+      update();
     },
     get active() {
       return path === "direct";

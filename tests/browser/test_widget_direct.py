@@ -73,6 +73,15 @@ def test_direct_view_shows_webrtc_frames_while_the_kernel_keeps_numpy(page: Any,
             timeout=10000,
         )
 
+        # an output out of sight leaves the session (no encode for it in the runtime), and joins again
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:hide-all-cell-outputs')")
+        page.wait_for_function(f"() => ({JS_PATH})() === 'jpeg'", timeout=15000)
+        wait_kernel_value(page, "print(w.pump.get_stats()['paused'], w.get_stats()['views_direct'])", "True 0")
+        page.evaluate("() => window.jupyterapp.commands.execute('notebook:show-all-cell-outputs')")
+        page.wait_for_function(f"() => ({JS_PATH})() === 'direct'", timeout=30000)
+        shown = canvas(page)["index"]
+        wait_canvas(page, f"s.index > {shown + 10}")
+
         # forcing JPEG: the page leaves the session, the pump resumes and JPEG frames are drawn
         received = page.evaluate("() => window.__reactorWidgets[0].debug.received")
         kexec(page, "w.direct = False")

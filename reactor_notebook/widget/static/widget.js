@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: b193496814cef73faecbf9da17df18db0b8696ab352b1a97088df92bed1cab4c | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 17dc78f667cb90bce32858e163fa0ff5439a38b4be69037096bee9969dd96fc5 | built from js/src by js/build.mjs; do not edit */
 
 // src/direct.js
 var PING_MS = 5e3;
@@ -6,6 +6,7 @@ var GATHER_MS = 5e3;
 var ANSWER_WAIT_MS = 1e4;
 var STALL_MS = 3e3;
 var KERNEL_SILENT_MS = 15e3;
+var HIDDEN_MS = 3e3;
 var RETRY_MS = [5e3, 2e4];
 var PING = JSON.stringify({ scope: "runtime", data: { type: "ping", data: {} } });
 var HEADERS = {
@@ -154,6 +155,7 @@ function createDirect(model, view, send, viewId) {
   let lastDecoded = { n: -1, t: 0 };
   let live = {};
   let visible = true;
+  let hiddenSince = null;
   let kernelSeen = performance.now();
   let arm = 0;
   const state = { path: "jpeg", error: null, frames: 0, attempts: 0 };
@@ -171,6 +173,7 @@ function createDirect(model, view, send, viewId) {
     const track = model.get("track") || "main_video";
     if (!url || !sid || model.get("status") !== "ready" || typeof RTCPeerConnection !== "function") return null;
     if (performance.now() - kernelSeen > KERNEL_SILENT_MS) return null;
+    if (hiddenSince !== null && performance.now() - hiddenSince > HIDDEN_MS) return null;
     const tracks = (model.get("capabilities") || {}).tracks || [];
     const ok = tracks.some((t) => t.name === track && t.direction === "recvonly" && (t.kind || "video") === "video");
     return ok ? `${url}|${sid}|${track}` : null;
@@ -281,11 +284,9 @@ function createDirect(model, view, send, viewId) {
     state,
     setVisible(on) {
       visible = on;
+      hiddenSince = on ? null : performance.now();
       lastFrame = lastDecoded.t = performance.now();
-      if (on && key && !conn && !abort && !retryTimer && !closed) {
-        attempts = 0;
-        start(key);
-      }
+      update();
     },
     get active() {
       return path === "direct";
