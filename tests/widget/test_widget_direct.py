@@ -76,7 +76,7 @@ def test_widget_offers_direct_only_to_keyless_local_reactors_and_pauses_for_dire
     finally:
         w.close()
 
-    local = FakeReactor()
+    local: Any = FakeReactor()  # as a keyless local-mode reactor
     local.api_key = None
     local.local, local.base_url = True, "http://127.0.0.1:8123"
     w = ReactorWidget(local)
