@@ -9,6 +9,7 @@ browser → kernel
   ``{"type":"ready","view"}``                      a view rendered (resend the current frame)
   ``{"type":"visibility","view","visible"}``       a view scrolled/tabbed in or out of sight
   ``{"type":"view_closed","view"}``                a view was removed (no visible view left: pump pauses)
+  ``{"type":"view_path","view","path"}``           the view shows ``direct`` WebRTC frames (no JPEG needed) or ``jpeg``
   ``{"type":"ack","id","n"}``                      frame ``id`` and older ones handled (``n`` frames, coalesced)
   ``{"type":"command","id","name","args"}``        form submission → ``command_result``
       (+ ``"uploads": {field: {"buffer","name","mime_type"}}`` with file buffers: uploaded through the SDK)
@@ -38,6 +39,7 @@ import traitlets as t
 
 from ..magic_replies import REPLY_WAIT_S
 from ..schema import CommandSpec, CommandValidationError, validate_command
+from .direct import ViewPaths, direct_url, pump_paused
 from .encode import decode_image
 from .forms import form_spec, handle_command, model_error
 from .pump import FramePump, PumpConfig
@@ -117,6 +119,9 @@ class ReactorWidget(anywidget.AnyWidget):
     webcam_constraints = t.Dict({"width": {"ideal": 1280}, "height": {"ideal": 720}}).tag(sync=True)
     # kernel
     kernel_subshells = t.Bool(False).tag(sync=True)
+    # direct view (widget/direct.py): the page joins a keyless local runtime itself; False forces JPEG
+    direct = t.Bool(True).tag(sync=True)
+    direct_url = t.Unicode(None, allow_none=True).tag(sync=True)
 
     def __init__(
         self,
@@ -136,6 +141,7 @@ class ReactorWidget(anywidget.AnyWidget):
         webcam_fps: float = 15.0,
         owns_reactor: bool = False,
         subshell: bool = True,
+        direct: bool = True,
         layout: Any = None,
     ) -> None:
         if reactor is None or not hasattr(reactor, "frames"):
@@ -154,6 +160,7 @@ class ReactorWidget(anywidget.AnyWidget):
             show_forms=show_forms,
             show_index_code=show_index_code,
             webcam_fps=webcam_fps,
+            direct=direct,
             **kw,
         )
         self.reactor = reactor
@@ -180,8 +187,10 @@ class ReactorWidget(anywidget.AnyWidget):
         )
         self._handlers: list[tuple[str, Any]] = []
         self._views: dict[str, bool] = {}  # view id -> visible, as reported by the front end
+        self._paths = ViewPaths()  # view id -> "direct" | "jpeg"
         self.on_msg(self._on_custom)
         self.observe(self._on_track_change, names=["track"])
+        self.observe(lambda _: self._refresh_direct(), names=["direct"])
         self._subscribe()
         self._refresh_all()
         self._subshell_id = route_to_subshell(self.comm) if subshell else None
@@ -339,6 +348,7 @@ class ReactorWidget(anywidget.AnyWidget):
         self.session_id = r.get_session_id()
         self.last_error = _error_dict(r.get_last_error())
         self.shared_clients = shared_count(r)
+        self._refresh_direct()
         self._set_capabilities(r.get_capabilities())
         state = getattr(r, "model_state", None)
         if isinstance(state, dict):
@@ -351,6 +361,7 @@ class ReactorWidget(anywidget.AnyWidget):
             self.session_id = self.reactor.get_session_id()
             self.model_name = served_name(self.reactor)
             self.shared_clients = shared_count(self.reactor)
+            self._refresh_direct()
             if not self.commands:
                 self._set_capabilities(self.reactor.get_capabilities())
         else:
@@ -358,6 +369,9 @@ class ReactorWidget(anywidget.AnyWidget):
         if self.status in ("connecting", "disconnected"):
             self.last_error = _error_dict(self.reactor.get_last_error())  # None after a user disconnect
         self._log("status", self.status)
+
+    def _refresh_direct(self) -> None:
+        self.direct_url = direct_url(self.reactor) if self.direct else None
 
     def _on_session_id(self, sid: Any, *_: Any) -> None:
         self.session_id = sid if isinstance(sid, str) else None
@@ -456,6 +470,8 @@ class ReactorWidget(anywidget.AnyWidget):
         out["frame_age_ms"] = _first(sdk, "frame_age_ms")
         out["latency_ms"] = pump.get("ack_ms_p50")
         out["frames_evicted"] = getattr(self.reactor.frames, "evicted", None)
+        out["views_direct"] = self._paths.counts()["direct"]
+        out["kernel_time"] = round(time.time(), 1)  # a heartbeat: a direct view leaves when the kernel is gone
         return out
 
     def _on_pump_stats(self, pump_stats: dict[str, Any]) -> None:
@@ -485,6 +501,8 @@ class ReactorWidget(anywidget.AnyWidget):
             self._set_view(content.get("view"), bool(content.get("visible")))
         elif kind == "view_closed":
             self._set_view(content.get("view"), None)
+        elif kind == "view_path" and self._paths.report(view := content.get("view"), content.get("path")):
+            self._set_view(view, self._views.get(str(view), True))
         elif kind == "command":
             self._executor.submit(self._run_command, content, list(buffers or []))
         elif kind == "retry":
@@ -505,9 +523,10 @@ class ReactorWidget(anywidget.AnyWidget):
         with self._lock:
             if visible is None:
                 self._views.pop(view, None)
+                self._paths.forget(view)
             else:
                 self._views[view] = visible
-            paused = not any(self._views.values())
+            paused = pump_paused(self._views, self._paths)
         self.pump.set_paused(paused)
 
     def _send_for_form(self, name: str, data: dict[str, Any]) -> Any:
