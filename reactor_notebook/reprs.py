@@ -60,7 +60,7 @@ def effective_state(reactor: Any) -> dict[str, Any] | None:
 
 def session_rows(reactor: Any) -> list[tuple[str, str]]:
     """What ``%reactor status`` shows: status, model, session, error, frames, model state, stats."""
-    from .magic_connect import served_model
+    from .magic.connect import served_model
 
     status = status_name(reactor)
     rows = [("status", status)]
@@ -77,7 +77,7 @@ def session_rows(reactor: Any) -> list[tuple[str, str]]:
     if err is not None:
         when = clock(getattr(err, "timestamp", None))
         rows.append(("error", f"{getattr(err, 'code', '')} {getattr(err, 'message', err)} (at {when})"))
-    from .magic_replies import status_line  # the model's latest refusal, kept apart from client errors
+    from .magic.replies import status_line  # the model's latest refusal, kept apart from client errors
 
     rejected = status_line(reactor)
     if rejected:

@@ -37,7 +37,7 @@ import anywidget
 import ipywidgets
 import traitlets as t
 
-from ..magic_replies import REPLY_WAIT_S
+from ..magic.replies import REPLY_WAIT_S
 from ..schema import CommandSpec, CommandValidationError, validate_command
 from .direct import ViewPaths, direct_url, pump_paused
 from .encode import decode_image
