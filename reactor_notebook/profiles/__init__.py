@@ -24,9 +24,16 @@ class ClientProfile:
     frame_key: str | None = None  # state key of the model's frame counter
     chunk_key: str | None = None  # state key of the model's chunk counter
     prompt_key: str | None = None  # state key of the prompt in force
+    status_keys: tuple[str, ...] = ()  # state keys status lines and reprs show, in order (empty: all)
     transport_commands: tuple[str, ...] = ()  # parameter-less commands shown as transport buttons
     magic_verbs: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # shortcut verb → its options
     timeline: Mapping[str, Any] = field(default_factory=dict)  # how js/src/timeline.js draws the state
+
+    def shown_state(self, state: Mapping[str, Any]) -> dict[str, Any]:
+        """The part of a ``state`` message that status lines show: :attr:`status_keys` present, else all of it."""
+        if not self.status_keys:
+            return dict(state)
+        return {k: state[k] for k in self.status_keys if k in state}
 
     def counters(self, state: Mapping[str, Any] | None) -> tuple[int | None, int | None, str | None]:
         """(frame, chunk, prompt) read from a ``state`` message, None where absent or mistyped."""

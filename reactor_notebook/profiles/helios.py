@@ -14,6 +14,7 @@ from types import MappingProxyType
 from . import ClientProfile, register
 
 STATE_COLUMNS = ("current_frame", "current_chunk", "current_prompt", "running", "paused")
+STATUS_KEYS = ("running", "paused", "current_chunk", "current_frame", "current_prompt")  # status-line order
 # Parameter-less commands that drive generation; the widget groups them as transport buttons and
 # the magic sends each as a verb without arguments (``%reactor start``).
 TRANSPORT_COMMANDS = ("start", "pause", "resume", "reset")
@@ -38,6 +39,7 @@ HELIOS = register(
         frame_key="current_frame",
         chunk_key="current_chunk",
         prompt_key="current_prompt",
+        status_keys=STATUS_KEYS,
         transport_commands=TRANSPORT_COMMANDS,
         magic_verbs=MappingProxyType(
             {

@@ -362,4 +362,5 @@ def test_the_model_profile_names_the_state_columns_and_the_frame_counters() -> N
     assert "current_frame" not in df.columns and df["seq"].tolist() == [0]
     with pytest.raises(TimeoutError, match=r"'tick': 3"):
         generic.wait_state(lambda s: False, timeout=0.01)
+    assert "tick=3" in generic._repr_html_() and "running=True" in helios._repr_html_()  # generic: the whole state
     assert generic.configure(profile="helios").profile.name == "helios"
