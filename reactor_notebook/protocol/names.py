@@ -108,3 +108,12 @@ MIME_H264 = "video/h264"  # lower-case: compare with ``mimeType.lower()``
 MIME_VP8 = "video/vp8"
 MIME_RTX = "video/rtx"
 TRANSPORT_WEBRTC = "webrtc"
+
+# --- Wire v1 payload names that differ from v0's (docs/protocol-v1.md) ---------------------------
+V1_REQUEST_SCHEMA = "request_schema"
+V1_MODEL_SCHEMA = "model_schema"
+V1_FILE_UPLOADED = "file_uploaded"
+V1_CLIENT_STATS = "client_stats"
+V1_COMMAND = "command"
+V1_MODERATION = "moderation"
+V1_SESSION_ENDED = "session_ended"

@@ -44,9 +44,8 @@ from ..protocol.chunking import add_to_sdp
 from . import transport_probes as probes
 from .channels_v1 import V1Channels
 from .errors import (
-    GPU_CONNECTION_ERROR,
     ControlRequestError,
-    ReactorException,
+    TransportError,
 )
 from .http import HttpApi
 from .ice import (
@@ -68,12 +67,6 @@ from .types import TrackCapability
 logger = logging.getLogger(__name__)
 
 
-
-class TransportError(ReactorException):
-    """The WebRTC transport failed or closed before or while streaming."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(GPU_CONNECTION_ERROR, message, component="gpu")
 
 
 @dataclass

@@ -73,6 +73,8 @@ ReactorEvent = Literal[
     "capabilities_received",
     "stats_update",
     "command_rejected",  # the model refused a command (a Rejection: command, code, field, message)
+    "state",  # the model's state message, as a messages.ModelState
+    "model_error",  # a refusal message from the model, as a messages.ModelError
 ]
 
 REACTOR_EVENTS: tuple[str, ...] = ReactorEvent.__args__  # type: ignore[attr-defined]
