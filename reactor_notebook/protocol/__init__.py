@@ -9,6 +9,8 @@ section splitter in :mod:`.sdp`.
 
 from __future__ import annotations
 
+from typing import Literal
+
 from . import v0
 from .names import *  # noqa: F403 - the wire vocabulary, read as ``protocol.ROUTE_SESSIONS`` etc.
 from .names import TRANSPORT_WEBRTC
@@ -65,8 +67,8 @@ MAX_MESSAGE_SIZE = 262144
 TOKEN_LIFETIME_S = 3600
 
 # --- Data channel labels ---------------------------------------------------------------
-CHANNEL_CONTROL = "control"
-CHANNEL_DATA = "data"
+CHANNEL_CONTROL: Literal["control"] = "control"
+CHANNEL_DATA: Literal["data"] = "data"
 
 # Error reasons a runtime reports for rejected commands (docs/protocol.md "Commands").
 ERROR_REASONS = (

@@ -1,7 +1,7 @@
 """Data-channel dispatch: ``data`` (commands + runtime messages) and ``control`` (track slots).
 
 Commands are validated here on the event loop, then queued to the model thread in arrival
-order; rejections go back as the model's error messages (protocol.md §4, §6.5).
+order; rejections go back as the model's error messages (``docs/protocol.md`` "Data channel, wire v0" and "Commands").
 """
 
 from __future__ import annotations

@@ -52,11 +52,11 @@ def answer_step(dispatcher: Dispatcher, s: Session, peer: Peer, request_id: str,
 
 
 def send_data(peer: Peer, frame: bytes) -> None:
-    send_text(peer.channels.get(protocol.CHANNEL_DATA), frame)  # type: ignore[arg-type]
+    send_text(peer.channels.get(protocol.CHANNEL_DATA), frame)
 
 
 def send_control(peer: Peer, frame: bytes) -> None:
-    send_text(peer.channels.get(protocol.CHANNEL_CONTROL), frame)  # type: ignore[arg-type]
+    send_text(peer.channels.get(protocol.CHANNEL_CONTROL), frame)
 
 
 def integer_properties(dispatcher: Dispatcher, command: str) -> dict[str, Any]:

@@ -54,7 +54,7 @@ class EncoderSettingsError(ValueError):
 class EncoderSettings:
     """Codec preference and rate window for every outgoing video track of a runtime."""
 
-    codec: str = "auto"  # "auto" keeps the offer's order (protocol.md §3), else preferred codec first
+    codec: str = "auto"  # "auto" keeps the offer's order (docs/protocol.md "Signalling"), else preferred codec first
     preset: str = "veryfast"
     tune: str = "zerolatency"
     bitrate: int = DEFAULT_BITRATE

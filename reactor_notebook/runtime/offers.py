@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from .. import protocol
 from .models.base import TrackSpec
@@ -22,6 +22,7 @@ from .wire_choice import expects_v1
 
 if TYPE_CHECKING:
     from .config import RuntimeConfig
+    from .peer import PeerHost
     from .session_state import ModelInfo
 
 log = logging.getLogger("reactor_notebook.runtime.session")
@@ -84,7 +85,7 @@ class OffersMixin:
                 raise SessionError(404, f"Session not found: {s.id}")
             if conn.peer is not None or conn.offer_state != "none":
                 conn.trickle.final = False  # a re-offer brings its own candidates
-            peer = Peer(self, cid, ice_servers=self.config.ice_servers, encoder=self.config.encoder)
+            peer = Peer(cast("PeerHost", self), cid, ice_servers=self.config.ice_servers, encoder=self.config.encoder)
             peer.session = s
             peer.wire_hint = "v1" if expects_v1(sdp) else None
             conn.peer = peer

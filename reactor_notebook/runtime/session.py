@@ -19,6 +19,7 @@ from aiortc import RTCDataChannel
 from av import VideoFrame
 
 from .. import protocol
+from ..chunked_channel import ChunkedChannel
 from ..protocol.steps import STEPPED
 from .config import CLUSTER, SERVER_VERSION, RuntimeConfig
 from .media import ModelWorker, OutputTrack
@@ -240,7 +241,7 @@ class SessionManager(OffersMixin):
             s.idle_since = time.monotonic()
             log.info("session %s: last peer gone (ORPHANED)", s.id)
 
-    def channel_opened(self, peer: Peer, channel: RTCDataChannel) -> None:
+    def channel_opened(self, peer: Peer, channel: RTCDataChannel | ChunkedChannel) -> None:
         if self.dispatcher is not None:
             self.dispatcher.attach(peer, channel)
 
@@ -374,7 +375,7 @@ class SessionManager(OffersMixin):
                     self.loop.create_task(self.close_session(s, "maximum session duration reached"))
 
 
-def send_text(channel: RTCDataChannel | None, text: str | bytes | None) -> None:
+def send_text(channel: RTCDataChannel | ChunkedChannel | None, text: str | bytes | None) -> None:
     """Send a frame (text or binary) on a channel if it is open; never raises."""
     if channel is None or text is None or channel.readyState != "open":
         return

@@ -1,4 +1,4 @@
-"""Presigned uploads (protocol.md §2.7): declare, PUT the bytes once, reference in commands."""
+"""Presigned uploads (``docs/protocol.md`` "Uploads"): declare, PUT the bytes once, reference in commands."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Reactor client SDK on aiortc (reactor-docs.md "Python SDK"), notebook-grade.
+"""Reactor client SDK on aiortc (the official Python client's API), notebook-grade.
 
 ``Reactor`` runs all its asyncio work on its own loop thread, so it streams while cells
 block; every coroutine can be awaited from any loop and has a blocking ``*_sync`` twin::

@@ -100,7 +100,7 @@ def decode_clip(data: bytes | str | Path) -> np.ndarray:
     """Every video frame of an fMP4 clip (bytes or a file) as an ``(N, H, W, 3)`` uint8 array."""
     source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
     with av.open(source) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]  # type: ignore[union-attr]
     if not frames:
         raise ValueError("the clip holds no video frames")
     return np.stack(frames)

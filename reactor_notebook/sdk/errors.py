@@ -1,4 +1,4 @@
-"""SDK exceptions and error codes (protocol.md §2.1, §7).
+"""SDK exceptions and error codes (``docs/protocol.md`` "HTTP API" and "Client behaviour").
 
 Every message here is built by the SDK itself or scrubbed of secrets first, so an API key
 or JWT never reaches an exception text.

@@ -83,6 +83,8 @@ def check_media(media: Mapping[str, Any] | None) -> dict[str, list[np.ndarray]]:
 def check_commands(commands: Sequence[Any] | None) -> list[tuple[str, dict[str, Any]]]:
     """Commands as ``(name, data)``: ``"start"``, ``("set_color", {...})`` or ``{"command": ..., "data": ...}``."""
     out: list[tuple[str, dict[str, Any]]] = []
+    name: Any
+    data: dict[str, Any]
     for i, c in enumerate(commands or ()):
         if isinstance(c, str):
             name, data = c, {}

@@ -39,7 +39,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from .. import protocol as P
-from ..chunked_channel import activate, offering
+from ..chunked_channel import ChunkedChannel, activate, offering
 from ..protocol.chunking import add_to_sdp
 from . import transport_probes as probes
 from .channels_v1 import V1Channels
@@ -67,6 +67,7 @@ from .types import TrackCapability
 logger = logging.getLogger(__name__)
 
 
+DataChannel = RTCDataChannel | ChunkedChannel  # a chunked connection wraps its channels
 
 
 @dataclass
@@ -128,8 +129,8 @@ class WebRTCTransport(ChannelMessaging):
         self.control_timeout = control_timeout
         self.link_timeout = link_timeout
         self.pc: RTCPeerConnection | None = None
-        self.data: RTCDataChannel | None = None
-        self.control: RTCDataChannel | None = None
+        self.data: DataChannel | None = None
+        self.control: DataChannel | None = None
         self.connection_id: int | None = None
         self.entries: dict[str, Entry] = {}
         self.remote_tracks: dict[str, MediaStreamTrack] = {}
@@ -203,13 +204,13 @@ class WebRTCTransport(ChannelMessaging):
 
         # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
         # transport when a channel exists first, and that peer never connects (reactor-sdk 0.8.0 uses this order too).
-        self.control = offering(pc.createDataChannel(P.CHANNEL_CONTROL), self.chunking)
-        self.control.on("open", self._on_control_open)
-        self.control.on("message", self._on_control_message)
-        self.data = offering(pc.createDataChannel(P.CHANNEL_DATA), self.chunking)
-        self.data.on("open", self._on_data_open)
-        self.data.on("close", self._stop_ping)
-        self.data.on("message", self._on_data_message)
+        self.control = control = offering(pc.createDataChannel(P.CHANNEL_CONTROL), self.chunking)
+        control.on("open", self._on_control_open)
+        control.on("message", self._on_control_message)
+        self.data = data = offering(pc.createDataChannel(P.CHANNEL_DATA), self.chunking)
+        data.on("open", self._on_data_open)
+        data.on("close", self._stop_ping)
+        data.on("message", self._on_data_message)
         return pc
 
     async def _local_offer(self, pc: RTCPeerConnection) -> tuple[str, list[dict[str, str]]]:

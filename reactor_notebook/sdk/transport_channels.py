@@ -11,7 +11,7 @@ import logging
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from aiortc import RTCDataChannel, RTCRtpTransceiver
+from aiortc import RTCRtpTransceiver
 from aiortc.mediastreams import MediaStreamTrack
 
 from .. import protocol as P
@@ -20,7 +20,7 @@ from .errors import ControlRequestError, MessageSendError, TrackPublishError
 
 if TYPE_CHECKING:
     from .http import HttpApi
-    from .transport import TransportCallbacks
+    from .transport import DataChannel, TransportCallbacks
 
 logger = logging.getLogger(__name__)
 
@@ -40,8 +40,8 @@ class ChannelMessaging:
     """Sends and receives on ``control`` and ``data``; the transport class owns the peer."""
 
     api: HttpApi
-    data: RTCDataChannel | None
-    control: RTCDataChannel | None
+    data: DataChannel | None
+    control: DataChannel | None
     v1: V1Channels | None
     entries: dict[str, Entry]
     published: dict[str, MediaStreamTrack]
