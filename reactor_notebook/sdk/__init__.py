@@ -34,6 +34,7 @@ from .errors import (
     VersionMismatchError,
 )
 from .joining import ModelMismatchError, SessionSharedError, SharedSessionWarning
+from .messages import ModelError, ModelState
 from .replies import CommandReply, Rejection
 from .session import Reactor
 from .steps import NotSteppedError, StepRefusedError, StepResult
@@ -75,7 +76,9 @@ __all__ = [
     "FileRef",
     "FrameCallback",
     "MessageSendError",
+    "ModelError",
     "ModelMismatchError",
+    "ModelState",
     "NotReadyError",
     "NotSteppedError",
     "Reactor",

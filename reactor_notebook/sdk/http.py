@@ -256,6 +256,8 @@ class HttpApi(TransportRoutes):
                 state = data.get("state")
                 if str(state).upper() in P.ENDED_STATES:  # reactor-runtime 3.x: lowercase
                     raise ApiError(SERVER_ERROR, f"session {session_id} entered terminal state {state!r}")
+                if str(state).upper() not in P.SESSION_STATES:
+                    logger.debug("session %s reports an unknown state %r; polling on", session_id, state)
                 if data.get("selected_transport") and data.get("capabilities"):
                     return data
                 headers = {}

@@ -22,8 +22,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc import (
@@ -39,7 +37,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from .. import protocol as P
-from ..chunked_channel import ChunkedChannel, activate, offering
+from ..chunked_channel import activate, offering
 from ..protocol.chunking import add_to_sdp
 from . import transport_probes as probes
 from .channels_v1 import V1Channels
@@ -59,38 +57,13 @@ from .ice import (
 )
 from .jitter import decoder_queue, install_decode_timing, install_early_release
 from .linkwatch import LINK_TIMEOUT_S, LinkWatchdog, ice_connection
-from .reader import Frame, FrameReader, FrameTiming, install_stamps
+from .reader import FrameReader, install_stamps
 from .sdp import patch_answer
 from .transport_channels import ChannelMessaging, Entry
+from .transport_types import DataChannel, Timings, TransportCallbacks
 from .types import TrackCapability
 
 logger = logging.getLogger(__name__)
-
-
-DataChannel = RTCDataChannel | ChunkedChannel  # a chunked connection wraps its channels
-
-
-@dataclass
-class TransportCallbacks:
-    """How the transport reports to its session (all called on the SDK loop)."""
-
-    on_ready: Callable[[], None]
-    on_lost: Callable[[bool], None]  # failed: True for ICE/DTLS failure, False for a clean close
-    on_message: Callable[[str], None]
-    on_track: Callable[[str, MediaStreamTrack], None]
-    on_frame: Callable[[Frame, str, FrameTiming], None]
-    on_link_lost: Callable[[str], None] | None = None  # no packet for link_timeout s (reason text)
-
-
-@dataclass
-class Timings:
-    """Handshake timings in ms (``connection_timings`` in stats)."""
-
-    sdp_polling_ms: float = 0.0
-    sdp_polling_attempts: int = 0
-    ice_negotiation_ms: float = 0.0
-    data_channel_ms: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:

@@ -20,7 +20,7 @@ from .errors import ControlRequestError, MessageSendError, TrackPublishError
 
 if TYPE_CHECKING:
     from .http import HttpApi
-    from .transport import DataChannel, TransportCallbacks
+    from .transport_types import DataChannel, TransportCallbacks
 
 logger = logging.getLogger(__name__)
 
