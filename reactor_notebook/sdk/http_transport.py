@@ -7,7 +7,7 @@ flat ``sdp_params`` routes when a runtime has no connection routes.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from .. import protocol as P
@@ -26,16 +26,8 @@ class TransportRoutes:
     sdp_poll_attempts: int
     _transport_headers: Callable[[], dict[str, str]]
 
-    async def _authed(
-        self,
-        method: str,
-        url: str,
-        headers: Callable[[], dict[str, str]],
-        body: Any = None,
-        *,
-        has_body: bool = False,
-    ) -> tuple[int, str, dict[str, str]]:  # pragma: no cover - provided by HttpApi
-        raise NotImplementedError
+    # the request plumbing of HttpApi: a JWT-carrying call -> (status, text, headers)
+    _authed: Callable[..., Awaitable[tuple[int, str, dict[str, str]]]]
 
     def _fail(self, status: int, text: str, what: str, headers: dict[str, str]) -> ApiError:  # pragma: no cover
         raise NotImplementedError
