@@ -124,6 +124,7 @@ class ControlMessage:
 
     @property
     def name(self) -> Any:
+        """The track name every track method carries in ``data``."""
         return self.data.get("name")
 
 

@@ -50,6 +50,7 @@ class OffersMixin:
         raise SessionError(409, "No free connection ids left in this session")
 
     def connection(self, s: Session, cid: int, *, create: bool) -> Connection:
+        """A connection of the session; ``create`` registers an unknown id in range (404 otherwise)."""
         conn = s.connections.get(cid)
         if conn is not None:
             return conn

@@ -68,6 +68,7 @@ class SessionManager(OffersMixin):
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
+        """Start the watchdog on the running loop."""
         self._loop = asyncio.get_running_loop()
         self._watchdog = self._loop.create_task(self._watch(), name="reactor-watchdog")
 
@@ -86,6 +87,7 @@ class SessionManager(OffersMixin):
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        """The runtime's event loop (set by :meth:`start`)."""
         assert self._loop is not None, "SessionManager.start() not called"
         return self._loop
 
@@ -154,6 +156,7 @@ class SessionManager(OffersMixin):
 
     # --- lookups ----------------------------------------------------------------------------------
     def get(self, sid: str) -> Session | None:
+        """A live session by id, or None."""
         s = self.sessions.get(sid)
         return s if s is not None and s.live else None
 
@@ -198,6 +201,7 @@ class SessionManager(OffersMixin):
 
     @staticmethod
     def descriptor_closed(closed: dict[str, Any] | None) -> dict[str, Any]:
+        """A copy of a closed descriptor (empty when unknown)."""
         return dict(closed or {})
 
     # --- PeerHost callbacks -------------------------------------------------------------------------
@@ -206,16 +210,19 @@ class SessionManager(OffersMixin):
         return s if isinstance(s, Session) else None
 
     def output_attached(self, peer: Peer, track: OutputTrack) -> None:
+        """A peer's output track joins the session's model worker."""
         s = self._session_of(peer)
         if s is not None and s.worker is not None:
             s.worker.subscribe(track)
 
     def output_detached(self, peer: Peer, track: OutputTrack) -> None:
+        """A peer's output track leaves the model worker."""
         s = self._session_of(peer)
         if s is not None and s.worker is not None:
             s.worker.unsubscribe(track)
 
     def peer_connected(self, peer: Peer) -> None:
+        """A peer connected: the session streams (the model hears of its first peer only)."""
         s = self._session_of(peer)
         if s is None or not s.live or s.worker is None:
             return
@@ -228,6 +235,7 @@ class SessionManager(OffersMixin):
         log.info("session %s: connection %s connected (STREAMING)", s.id, peer.connection_id)
 
     def peer_gone(self, peer: Peer) -> None:
+        """A peer left: free its inputs; without peers the session is ORPHANED."""
         s = self._session_of(peer)
         if s is None:
             return
@@ -242,10 +250,12 @@ class SessionManager(OffersMixin):
             log.info("session %s: last peer gone (ORPHANED)", s.id)
 
     def channel_opened(self, peer: Peer, channel: RTCDataChannel | ChunkedChannel) -> None:
+        """Hand a new data channel to the message dispatcher."""
         if self.dispatcher is not None:
             self.dispatcher.attach(peer, channel)
 
     def input_frame(self, peer: Peer, track: str, frame: VideoFrame) -> None:
+        """A frame on an input track: to the model, if this peer holds the input."""
         s = self._session_of(peer)
         if s is None or s.worker is None or not s.live:
             return
@@ -254,6 +264,7 @@ class SessionManager(OffersMixin):
         s.worker.offer_input(track, frame)
 
     def input_ended(self, peer: Peer, track: str) -> None:
+        """An input track ended: free its publisher slot."""
         s = self._session_of(peer)
         if s is not None and track in peer.published:
             self.release_input(s, peer, track)
@@ -271,6 +282,7 @@ class SessionManager(OffersMixin):
         return True
 
     def release_input(self, s: Session, peer: Peer, track: str) -> None:
+        """Free the publisher slot of an input held by ``peer``."""
         peer.published.discard(track)
         if s.input_owner.get(track) is peer:
             del s.input_owner[track]
@@ -283,6 +295,7 @@ class SessionManager(OffersMixin):
         self.broadcast_raw(s, protocol.SCOPE_APPLICATION, message, skip)
 
     def broadcast_raw(self, s: Session, scope: str, message: dict[str, Any], skip: Peer | None = None) -> None:
+        """Send a message of ``scope`` to every open ``data`` channel, each in its wire."""
         encoded = Encoded(scope, message, self.encode)
         for peer in s.peers:
             if peer is skip:

@@ -62,6 +62,7 @@ class ModelInfo:
 
     @classmethod
     def of(cls, model: Model) -> ModelInfo:
+        """Read a model's tracks, commands, capabilities and schema."""
         tracks = list(model.tracks)
         commands = list(model.commands())
         caps_tracks = [t.capability() for t in tracks]
@@ -109,12 +110,15 @@ class Session:
 
     @property
     def peers(self) -> list[Peer]:
+        """The peers of its connections that are not closed."""
         return [c.peer for c in self.connections.values() if c.peer is not None and not c.peer.closed]
 
     @property
     def live(self) -> bool:
+        """Not closing or closed."""
         return self.state not in (State.CLOSING, State.CLOSED)
 
     @property
     def ready(self) -> bool:
+        """Ready for transport calls (WAITING, STREAMING or ORPHANED)."""
         return self.state in (State.WAITING, State.STREAMING, State.ORPHANED)

@@ -85,6 +85,7 @@ class HttpApi(TransportRoutes):
 
     @property
     def http(self) -> aiohttp.ClientSession:
+        """The aiohttp session, opened on first use (and again after close)."""
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(timeout=self._timeout)
         return self._http

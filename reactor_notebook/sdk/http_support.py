@@ -50,6 +50,7 @@ class Secret:
         self._value = value
 
     def reveal(self) -> str:
+        """The secret itself, for the one place that sends it."""
         return self._value
 
     def __repr__(self) -> str:
@@ -71,6 +72,7 @@ class PollPolicy:
 
     @classmethod
     def of(cls, triple: tuple[float, float, int]) -> PollPolicy:
+        """A policy from ``(first sleep, cap, attempts)``."""
         return cls(*triple)
 
 

@@ -39,6 +39,7 @@ class TransportRoutes:
         raise NotImplementedError
 
     def transport_base(self, session_id: str) -> str:
+        """The session's ``…/transport/webrtc`` URL."""
         return self.base_url + P.route(P.ROUTE_TRANSPORT, sid=session_id)
 
     def _sdp_url(self, session_id: str, connection_id: int | None) -> str:

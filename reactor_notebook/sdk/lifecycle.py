@@ -13,6 +13,8 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from aiortc.mediastreams import MediaStreamTrack
+
 from .. import protocol as P
 from ..schema import commands_from_openapi, normalize_commands
 from .channels_v1 import choose_wire
@@ -153,10 +155,14 @@ class LifecyclePart(TeardownPart, RoutingPart):
         def current() -> bool:
             return self._transport is transport
 
-        def guarded(fn: Any) -> Any:
-            return lambda *args: fn(*args) if current() else None
+        def guarded(fn: Callable[..., None]) -> Callable[..., None]:
+            def call(*args: Any) -> None:
+                if current():
+                    fn(*args)
 
-        def on_track(name: str, track: Any) -> None:
+            return call
+
+        def on_track(name: str, track: MediaStreamTrack) -> None:
             self._remote_tracks[name] = track
             self._emit("track_received", name, track)
 

@@ -53,6 +53,7 @@ class FpsMeter:
         self.value: float | None = None
 
     def update(self, frames_received: int) -> float | None:
+        """The rate since the previous call (kept when called again within 0.2 s)."""
         now = time.monotonic()
         if self._last is not None:
             dt = now - self._last[0]
@@ -64,6 +65,7 @@ class FpsMeter:
         return self.value
 
     def reset(self) -> None:
+        """Forget the previous sample (a new connection)."""
         self._last = None
         self.value = None
 
@@ -123,6 +125,7 @@ def empty_stats() -> ConnectionStats:
 
 
 def timings_dict(timings: dict[str, float] | None) -> ConnectionTimings | None:
+    """Handshake timings for ``connection_timings`` (ms rounded to µs), or None before any."""
     if not timings:
         return None
     return ConnectionTimings(**{k: round(v, 3) if isinstance(v, float) else v for k, v in timings.items()})  # type: ignore[typeddict-item]

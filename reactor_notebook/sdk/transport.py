@@ -133,6 +133,7 @@ class WebRTCTransport(ChannelMessaging):
 
     @property
     def is_ready(self) -> bool:
+        """True once READY and until closing."""
         return self._ready_fired and not self._closing
 
     # --- negotiation -----------------------------------------------------------------------

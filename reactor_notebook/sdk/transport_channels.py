@@ -54,6 +54,7 @@ class ChannelMessaging:
 
     @property
     def flat(self) -> bool:
+        """True on the flat ``sdp_params`` routes (no connection id, no ``control`` handshake)."""
         return self.api.flat_routes
 
     def _on_data_message(self, message: str | bytes) -> None:
@@ -166,6 +167,7 @@ class ChannelMessaging:
 
     # --- publishing ---------------------------------------------------------------------------
     def input_names(self) -> list[str]:
+        """The model inputs this connection can publish."""
         return [n for n, e in self.entries.items() if e.direction == "sendonly"]
 
     async def publish_track(self, name: str, track: MediaStreamTrack) -> None:
