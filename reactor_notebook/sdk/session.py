@@ -119,7 +119,8 @@ class Reactor(StepsMixin, ClipsMixin, CommandRepliesMixin, V1SessionMixin, Lifec
         self.ping_interval = float(ping_interval)
         self.exclusive = bool(exclusive)  # refuse a local session other clients are attached to
         self.shared_clients = 0  # other clients attached to the local session at connect (0: alone)
-        self.frames: FrameBuffer = frames if frames is not None else FrameBuffer()
+        # the ring names its table columns after the model (client profile; other models: generic)
+        self.frames: FrameBuffer = frames if frames is not None else FrameBuffer(profile=model_name)
         self._init_state()
         self._init_events()
         _LIVE.add(self)
