@@ -107,7 +107,7 @@ async function join(url, sid, track, signal, onState) {
     });
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    const reg = await call("POST", `${base}/connections`, undefined, signal);
+    const reg = await call("POST", `${base}/connections`, { role: "viewer" }, signal); // not counted as a client
     if (reg.status !== 201 || !reg.json) throw new Error(`connections: HTTP ${reg.status}`);
     const sdpUrl = `${base}/connections/${reg.json.connection_id}/sdp_params`;
     const offer = await call("POST", sdpUrl, {

@@ -45,6 +45,11 @@ LOCAL_SESSION_ID = "local"
 # Our runtime's local session descriptor reports how many clients are attached (others ignore it),
 # so a second notebook learns it shares the session instead of silently driving the first one's model.
 ATTACHED_CLIENTS_KEY = "attached_clients"
+# Our extension: a connection registered with {"role": "viewer"} only watches (the widget's direct view);
+# it is counted apart, so it never makes a client's own session look shared.
+ATTACHED_VIEWERS_KEY = "attached_viewers"
+CONNECTION_ROLE_KEY = "role"
+VIEWER_ROLE = "viewer"
 LOCAL_BEARER = "local"
 FLAT_CONNECTION_ID = 1001
 MIN_CONNECTION_ID = 1001

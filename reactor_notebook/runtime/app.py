@@ -308,8 +308,11 @@ async def ice_servers(request: web.Request) -> web.Response:
 
 async def create_connection(request: web.Request) -> web.Response:
     s = _transport_session(request)
-    bodies.optional_object(await _json_body(request), "POST connections")
-    cid = _manager(request).register_connection(s)
+    body = bodies.optional_object(await _json_body(request), "POST connections")
+    role = body.get(protocol.CONNECTION_ROLE_KEY)
+    if role not in (None, protocol.VIEWER_ROLE):
+        return _detail(422, f"POST connections: 'role' must be {protocol.VIEWER_ROLE!r} or absent, got {role!r}")
+    cid = _manager(request).register_connection(s, viewer=role == protocol.VIEWER_ROLE)
     return web.json_response({"connection_id": cid}, status=201)
 
 

@@ -39,13 +39,13 @@ class OffersMixin:
         @property
         def loop(self) -> asyncio.AbstractEventLoop: ...
 
-    def register_connection(self, s: Session) -> int:
-        """Mint a fresh connection id in 1002-9999."""
+    def register_connection(self, s: Session, *, viewer: bool = False) -> int:
+        """Mint a fresh connection id in 1002-9999 (``viewer``: a watch-only connection, counted apart)."""
         for _ in range(protocol.MAX_CONNECTION_ID):
             cid = s.next_cid
             s.next_cid = cid + 1 if cid < protocol.MAX_CONNECTION_ID else protocol.FLAT_CONNECTION_ID + 1
             if cid not in s.connections:
-                s.connections[cid] = Connection(cid)
+                s.connections[cid] = Connection(cid, viewer=viewer)
                 return cid
         raise SessionError(409, "No free connection ids left in this session")
 

@@ -186,7 +186,10 @@ class SessionManager(OffersMixin):
             "server_info": {"server_version": SERVER_VERSION},
         }
         if s.local:
-            d[protocol.ATTACHED_CLIENTS_KEY] = sum(1 for p in s.peers if p.connected)
+            viewers = {id(c.peer) for c in s.connections.values() if c.viewer and c.peer is not None}
+            live = [p for p in s.peers if p.connected]
+            d[protocol.ATTACHED_CLIENTS_KEY] = sum(1 for p in live if id(p) not in viewers)
+            d[protocol.ATTACHED_VIEWERS_KEY] = len(live) - d[protocol.ATTACHED_CLIENTS_KEY]
         if not initial and s.ready:
             d["selected_transport"] = dict(protocol.TRANSPORTS[0])
             d["capabilities"] = self.info.capabilities

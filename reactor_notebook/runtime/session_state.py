@@ -86,6 +86,7 @@ class Connection:
     task: asyncio.Task[None] | None = None
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one offer at a time per connection
     trickle: Trickle = field(default_factory=Trickle)  # candidates waiting for the peer's offer
+    viewer: bool = False  # registered with the viewer role: watches only, not counted as a client
 
 
 @dataclass

@@ -50,6 +50,11 @@ def test_direct_view_shows_webrtc_frames_while_the_kernel_keeps_numpy(page: Any,
         assert kexec(page, "print(w.direct_url == rt.url.rstrip('/'))").strip() == "True"
         page.wait_for_function(f"() => ({JS_PATH})() === 'direct'", timeout=30000)
         wait_kernel_value(page, "print(w.pump.get_stats()['paused'], w.get_stats()['views_direct'])", "True 1")
+        # the page joined as a viewer: the session still counts one client (the kernel), so nobody is told
+        # the kernel's own session is shared
+        counts = kexec(page, "import json, urllib.request as u; d = json.load(u.urlopen(rt.url + '/session')); "
+                             "print(d['attached_clients'], d['attached_viewers'])")
+        assert counts.strip() == "1 1", counts
 
         # the live view moves on direct frames: index codes read from the canvas increase
         sent = kernel_int(page, "w.pump.get_stats()['sent']")

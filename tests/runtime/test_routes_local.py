@@ -11,6 +11,7 @@ DESCRIPTOR_KEYS = {
     "session_id", "state", "cluster", "model", "server_info", "selected_transport", "capabilities", "schema",
     "generation", "transports", "wire_versions", "recording", "step_results",
     protocol.ATTACHED_CLIENTS_KEY,  # ours: clients attached to the local session (0 here)
+    protocol.ATTACHED_VIEWERS_KEY,  # ours: watch-only connections (the widget's direct view)
 }
 
 
@@ -146,3 +147,24 @@ async def test_cors_preflight_and_headers(runtime: LocalRuntime, http: aiohttp.C
     async with http.get(runtime.url + "/session", headers={"Origin": "http://a.example"}) as r:
         assert r.status == 404  # errors carry CORS headers too, so browsers can read them
         assert r.headers["Access-Control-Allow-Origin"] == "http://a.example"
+
+
+async def test_connections_take_an_optional_viewer_role(runtime: LocalRuntime, http: aiohttp.ClientSession) -> None:
+    """A watch-only connection (the widget's direct view) registers as a viewer; any other role is refused."""
+    async with http.post(runtime.url + "/start_session", json={}) as r:
+        assert r.status == 200
+    base = runtime.url + protocol.route(protocol.ROUTE_CONNECTIONS, sid="local")
+    async with http.post(base, json={"role": "viewer"}) as r:
+        assert r.status == 201
+        cid = (await r.json())["connection_id"]
+    assert runtime.server.manager.sessions["local"].connections[cid].viewer is True
+    async with http.post(base, json={}) as r:
+        assert r.status == 201 and not runtime.server.manager.sessions["local"].connections[(await r.json())["connection_id"]].viewer
+    async with http.post(base, json={"role": "admin"}) as r:
+        assert r.status == 422
+        assert "'role' must be 'viewer' or absent, got 'admin'" in (await r.json())["detail"]
+    async with http.get(runtime.url + "/session") as r:
+        d = await r.json()
+    assert (d[protocol.ATTACHED_CLIENTS_KEY], d[protocol.ATTACHED_VIEWERS_KEY]) == (0, 0)  # none connected yet
+    async with http.post(runtime.url + "/stop_session") as r:
+        assert r.status == 200

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 17dc78f667cb90bce32858e163fa0ff5439a38b4be69037096bee9969dd96fc5 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 42122ad80ec0c7017b6889170409d5d00da3a73776c11943e2f66025a2f2dc9a | built from js/src by js/build.mjs; do not edit */
 
 // src/direct.js
 var PING_MS = 5e3;
@@ -80,7 +80,7 @@ async function join(url, sid, track, signal, onState) {
     });
     await pc.setLocalDescription(await pc.createOffer());
     await gathered(pc);
-    const reg = await call("POST", `${base}/connections`, void 0, signal);
+    const reg = await call("POST", `${base}/connections`, { role: "viewer" }, signal);
     if (reg.status !== 201 || !reg.json) throw new Error(`connections: HTTP ${reg.status}`);
     const sdpUrl = `${base}/connections/${reg.json.connection_id}/sdp_params`;
     const offer = await call("POST", sdpUrl, {
