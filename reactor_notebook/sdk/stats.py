@@ -5,9 +5,8 @@ from __future__ import annotations
 import time
 from typing import Any
 
+from ..media import VIDEO_CLOCK_RATE
 from .types import ConnectionStats, ConnectionTimings
-
-VIDEO_CLOCK_RATE = 90_000
 
 
 def _num(x: Any) -> float | None:
