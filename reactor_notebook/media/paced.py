@@ -57,6 +57,7 @@ class PacedVideoTrack(MediaStreamTrack):
         return self.fps or 24.0
 
     async def recv(self) -> av.VideoFrame:
+        """The next frame, paced to ``fps`` on the video clock; ends the track when the source ends."""
         if self.readyState != "live":
             raise MediaStreamError
         item = await self.next_frame()
@@ -83,6 +84,7 @@ class PacedVideoTrack(MediaStreamTrack):
         """Release source resources; runs on the worker thread after any pending step."""
 
     def stop(self) -> None:
+        """End the track and release the source (after any step still running on the worker)."""
         super().stop()
         executor, self._executor = self._executor, None
         if executor is not None:

@@ -61,12 +61,14 @@ class CommandSpec:
     reply: str | None = None  # the message type the model answers this command with, if any
 
     def param(self, name: str) -> ParamSpec | None:
+        """The parameter called ``name``, or None."""
         for p in self.params:
             if p.name == name:
                 return p
         return None
 
     def to_dict(self) -> dict[str, Any]:
+        """JSON-friendly form (used by the widget front end and the magic)."""
         return {"name": self.name, "description": self.description, "params": [p.to_dict() for p in self.params]}
 
 
@@ -83,9 +85,11 @@ class CommandValidationError(ValueError):
 
     @property
     def message(self) -> str:
+        """The full message, prefixed with the command (and field) it concerns."""
         return str(self)
 
     def to_dict(self) -> dict[str, Any]:
+        """The ``command_error`` fields: command, field, reason and the full message."""
         return {"command": self.command, "field": self.field, "reason": self.reason, "message": str(self)}
 
 

@@ -123,17 +123,7 @@ def validate_command(
             command, "wrong_type", f"arguments must be an object, got {type(data).__name__} {_show(data)}"
         )
     uploads = uploads or {}
-    names = {p.name for p in spec.params}
-    for key in data:
-        if key not in names:
-            allowed = ", ".join(sorted(names)) or "none"
-            raise CommandValidationError(
-                command, "unexpected_field", f"unexpected field; allowed fields: {allowed}", str(key)
-            )
-    for key in uploads:
-        p = spec.param(key)
-        if p is None or not p.is_upload:
-            raise CommandValidationError(command, "unexpected_field", "this field does not take an upload", key)
+    _check_field_names(spec, command, data, uploads)
     out: dict[str, Any] = {}
     grouped = {n for group in spec.one_of for n in group}
     for p in spec.params:
@@ -146,6 +136,27 @@ def validate_command(
             raise CommandValidationError(command, "missing_field", f"required field is missing{hint}", p.name)
         elif fill_defaults and not p.required:
             out[p.name] = p.default
+    _check_one_of(spec, command, data, uploads)
+    return out
+
+
+def _check_field_names(spec: CommandSpec, command: str, data: dict[str, Any], uploads: dict[str, Any]) -> None:
+    """Every argument names a parameter, and every upload names an upload parameter."""
+    names = {p.name for p in spec.params}
+    for key in data:
+        if key not in names:
+            allowed = ", ".join(sorted(names)) or "none"
+            raise CommandValidationError(
+                command, "unexpected_field", f"unexpected field; allowed fields: {allowed}", str(key)
+            )
+    for key in uploads:
+        p = spec.param(key)
+        if p is None or not p.is_upload:
+            raise CommandValidationError(command, "unexpected_field", "this field does not take an upload", key)
+
+
+def _check_one_of(spec: CommandSpec, command: str, data: dict[str, Any], uploads: dict[str, Any]) -> None:
+    """Exactly one parameter of each one-of group is given (as an argument or an upload)."""
     for group in spec.one_of:
         present = [n for n in group if n in data or n in uploads]
         if len(present) != 1:
@@ -156,4 +167,3 @@ def validate_command(
                 f"give exactly one of {' or '.join(repr(n) for n in group)} ({what} given)",
                 group[0] if not present else present[-1],
             )
-    return out

@@ -6,6 +6,7 @@ an OpenAPI 3.1 document (format B); clients turn whichever they receive back int
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 from .spec import UPLOAD_REF_NAME, CommandSpec, ParamSpec
@@ -49,7 +50,7 @@ def legacy_capabilities(
     emission_fps: float | None,
     messages: list[dict[str, Any]] | None = None,
 ) -> dict[str, Any]:
-    """Format A capabilities (protocol.md §5.1): flat per-command param maps, uploads left out."""
+    """Format A capabilities (the legacy ``modelCapabilities`` answer): flat per-command param maps, uploads left out."""
     return {
         "protocol_version": "1.1",
         "tracks": tracks,
@@ -79,15 +80,8 @@ def _responses(c: CommandSpec) -> dict[str, Any]:
     return {"200": {"description": c.reply, "content": {"application/json": {"schema": ref}}}}
 
 
-def openapi_schema(
-    model_name: str,
-    version: str,
-    description: str,
-    commands: list[CommandSpec],
-    tracks: list[dict[str, str]],
-    message_schemas: dict[str, dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    """Format B: an OpenAPI 3.1 "model schema" (protocol.md §5.2)."""
+def _command_paths(commands: list[CommandSpec]) -> dict[str, Any]:
+    """``paths["/events/<name>"].post`` of every command: its JSON body schema and responses."""
     paths: dict[str, Any] = {}
     for c in commands:
         body: dict[str, Any] = {
@@ -107,21 +101,26 @@ def openapi_schema(
                 "responses": _responses(c),
             }
         }
-    schemas: dict[str, Any] = {
-        UPLOAD_REF_NAME: {
-            "type": "object",
-            "format": "reactor-upload-reference",
-            "properties": {
-                "upload_id": {"type": "string", "format": "uuid"},
-                "name": {"type": "string"},
-                "mime_type": {"type": "string"},
-                "size": {"type": "integer"},
-            },
-            "required": ["upload_id", "name", "mime_type", "size"],
-        }
-    }
+    return paths
+
+
+_UPLOAD_REF_SCHEMA: dict[str, Any] = {
+    "type": "object",
+    "format": "reactor-upload-reference",
+    "properties": {
+        "upload_id": {"type": "string", "format": "uuid"},
+        "name": {"type": "string"},
+        "mime_type": {"type": "string"},
+        "size": {"type": "integer"},
+    },
+    "required": ["upload_id", "name", "mime_type", "size"],
+}
+
+
+def _webhooks(message_schemas: dict[str, dict[str, Any]], schemas: dict[str, Any]) -> dict[str, Any]:
+    """One webhook per outbound message, its schema added to ``schemas`` as a component."""
     webhooks: dict[str, Any] = {}
-    for name, sch in (message_schemas or {}).items():
+    for name, sch in message_schemas.items():
         comp = _component(name)
         schemas[comp] = sch
         webhooks[name] = {
@@ -133,6 +132,20 @@ def openapi_schema(
                 },
             }
         }
+    return webhooks
+
+
+def openapi_schema(
+    model_name: str,
+    version: str,
+    description: str,
+    commands: list[CommandSpec],
+    tracks: list[dict[str, str]],
+    message_schemas: dict[str, dict[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """Format B: an OpenAPI 3.1 "model schema" (commands as paths, outbound messages as webhooks)."""
+    schemas: dict[str, Any] = {UPLOAD_REF_NAME: copy.deepcopy(_UPLOAD_REF_SCHEMA)}
+    webhooks = _webhooks(message_schemas or {}, schemas)
     x_tracks = [
         {"name": t["name"], "kind": t["kind"], "direction": "out" if t["direction"] == "recvonly" else "in"}
         for t in tracks
@@ -141,7 +154,7 @@ def openapi_schema(
         "openapi": "3.1.0",
         "info": {"title": model_name, "version": version, "description": description},
         "x-reactor": {"tracks": x_tracks},
-        "paths": paths,
+        "paths": _command_paths(commands),
         "webhooks": webhooks,
         "components": {"schemas": schemas},
     }
@@ -219,7 +232,7 @@ def _param_from_fragment(name: str, frag: dict[str, Any], required: bool) -> Par
 
 
 def commands_from_legacy(capabilities: dict[str, Any]) -> list[CommandSpec]:
-    """Format A → CommandSpecs; ``required`` inferred from a missing default (RT20)."""
+    """Format A → CommandSpecs; ``required`` inferred from a missing default (as reactor-runtime 2.0.0 sends it)."""
     out: list[CommandSpec] = []
     for cmd in capabilities.get("commands") or []:
         if not isinstance(cmd, dict) or not isinstance(cmd.get("name"), str):
@@ -267,7 +280,7 @@ def tracks_from_openapi(doc: dict[str, Any]) -> list[dict[str, str]]:
 
 
 def normalize_commands(capabilities: dict[str, Any] | None, schema: dict[str, Any] | None) -> list[CommandSpec]:
-    """Prefer format B when it has commands, else format A (protocol.md §5.3)."""
+    """Prefer format B when it has commands, else format A."""
     if isinstance(schema, dict) and schema.get("paths"):
         cmds = commands_from_openapi(schema)
         if cmds:

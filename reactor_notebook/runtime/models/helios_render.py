@@ -98,6 +98,7 @@ class Look:
 
     @property
     def size(self) -> tuple[int, int]:
+        """(width, height) of this chunk's frames at its super-resolution setting."""
         f = SR_FACTORS[self.sr_scale]
         return BASE_WIDTH * f, BASE_HEIGHT * f
 

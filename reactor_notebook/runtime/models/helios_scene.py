@@ -77,6 +77,37 @@ class _Sprite:
     py: float
 
 
+def _texture(
+    rng: np.random.Generator, lut: NDArray[np.uint8], style: int, width: int, height: int, s: float
+) -> Frame:
+    """A periodic (tiles seamlessly) texture: four plane waves, then smooth, stripes or bands."""
+    rep = max(1, round(s) // 2)  # 4x: texture at 2x, upsampled (the sim's "super-resolution")
+    tw, th = width // rep, height // rep
+    x = np.arange(tw, dtype=np.float32) * np.float32(2 * math.pi / tw)
+    y = np.arange(th, dtype=np.float32) * np.float32(2 * math.pi / th)
+    v: NDArray[np.floating[Any]] = np.zeros((th, tw), dtype=np.float32)
+    for _ in range(4):
+        kx, ky = 0, 0
+        while kx == 0 and ky == 0:
+            kx, ky = int(rng.integers(-3, 4)), int(rng.integers(-2, 3))
+        amp = np.float32(rng.uniform(0.4, 1.0))
+        phase = np.float32(rng.uniform(0, 2 * math.pi))
+        a, b = kx * x + phase, ky * y
+        v += amp * (np.outer(np.cos(b), np.sin(a)) + np.outer(np.sin(b), np.cos(a)))
+    v -= v.min()
+    v /= max(float(v.max()), 1e-6)
+    if style == 1:  # contour stripes
+        v = np.abs(((v * float(rng.uniform(2.0, 5.0))) % 1.0) * 2 - 1)
+    elif style == 2:  # posterised bands
+        levels = int(rng.integers(4, 8))
+        v = np.floor(v * levels) / (levels - 1)
+    idx = np.clip(v * 255, 0, 255).astype(np.uint8)
+    tex = lut[idx]
+    if rep > 1:
+        tex = tex.repeat(rep, axis=0).repeat(rep, axis=1)
+    return tex
+
+
 class Scene:
     """One prompt's look at one output size: a tiled periodic texture that pans, plus moving sprites."""
 
@@ -85,30 +116,7 @@ class Scene:
         rng = _rng_for("scene", seed, prompt)
         lut, h0 = _palette(rng)
         style = int(rng.integers(0, 3))
-        rep = max(1, round(s) // 2)  # 4x: texture at 2x, upsampled (the sim's "super-resolution")
-        tw, th = width // rep, height // rep
-        x = np.arange(tw, dtype=np.float32) * np.float32(2 * math.pi / tw)
-        y = np.arange(th, dtype=np.float32) * np.float32(2 * math.pi / th)
-        v: NDArray[np.floating[Any]] = np.zeros((th, tw), dtype=np.float32)
-        for _ in range(4):
-            kx, ky = 0, 0
-            while kx == 0 and ky == 0:
-                kx, ky = int(rng.integers(-3, 4)), int(rng.integers(-2, 3))
-            amp = np.float32(rng.uniform(0.4, 1.0))
-            phase = np.float32(rng.uniform(0, 2 * math.pi))
-            a, b = kx * x + phase, ky * y
-            v += amp * (np.outer(np.cos(b), np.sin(a)) + np.outer(np.sin(b), np.cos(a)))
-        v -= v.min()
-        v /= max(float(v.max()), 1e-6)
-        if style == 1:  # contour stripes
-            v = np.abs(((v * float(rng.uniform(2.0, 5.0))) % 1.0) * 2 - 1)
-        elif style == 2:  # posterised bands
-            levels = int(rng.integers(4, 8))
-            v = np.floor(v * levels) / (levels - 1)
-        idx = np.clip(v * 255, 0, 255).astype(np.uint8)
-        tex = lut[idx]
-        if rep > 1:
-            tex = tex.repeat(rep, axis=0).repeat(rep, axis=1)
+        tex = _texture(rng, lut, style, width, height, s)
         self.width, self.height = width, height
         self.texture = tex  # periodic: drawn as a wrapped window
         speed = float(rng.uniform(0.8, 2.5)) * s

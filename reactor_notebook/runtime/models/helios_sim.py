@@ -92,6 +92,7 @@ class HeliosSim:
     # --- derived values ----------------------------------------------------------------------
     @property
     def current_chunk(self) -> int:
+        """The chunk the next generated frame belongs to."""
         return self.current_frame // CHUNK_FRAMES
 
     @property
@@ -142,6 +143,7 @@ class HeliosSim:
         }
 
     def state_message(self) -> Message:
+        """The ``state`` application message, as broadcast after every change."""
         return {"type": "state", "data": self.state()}
 
     # --- messages ------------------------------------------------------------------------------

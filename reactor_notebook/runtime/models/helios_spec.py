@@ -157,67 +157,65 @@ TYPED_NAME: dict[str, str | None] = {
 }
 
 
+_INT, _STR, _BOOL, _NUM = ({"type": t} for t in ("integer", "string", "boolean", "number"))
+_STR_OR_NULL = {"type": ["string", "null"]}
+
+
+def _state_schema() -> dict[str, Any]:
+    """The ``state`` message: the simulation's whole observable state."""
+    return {
+        "type": "object",
+        "properties": {
+            "running": _BOOL,
+            "paused": _BOOL,
+            "started": _BOOL,
+            "current_frame": _INT,
+            "current_chunk": _INT,
+            "current_prompt": _STR_OR_NULL,
+            "scheduled_prompts": {"type": "object", "additionalProperties": _STR},
+            "image_set": _BOOL,
+            "seed": _INT,
+            "image_strength": _NUM,
+            "sr_scale": {"type": "string", "enum": list(SR_SCALES)},
+            "pause_pending": _BOOL,
+        },
+    }
+
+
+def _event_schema() -> dict[str, Any]:
+    """The legacy ``event`` message: one shape for every event name, fields per event."""
+    fields = {
+        "prompt": _STR,
+        "seed": _INT,
+        "frame": _INT,
+        "chunk": _INT,
+        "new_prompt": _STR,
+        "previous_prompt": _STR_OR_NULL,
+        "width": _INT,
+        "height": _INT,
+        "transition": _STR,
+        "downscaled": _BOOL,
+    }
+    properties = {"event": {"type": "string", "enum": sorted(TYPED_NAME)}, **fields}
+    return {"type": "object", "properties": {**properties, **_error_fields()}, "required": ["event"]}
+
+
+def _error_fields() -> dict[str, Any]:
+    return {"command": _STR, "field": _STR_OR_NULL, "reason": _STR, "message": _STR}
+
+
 def message_schemas() -> dict[str, dict[str, Any]]:
     """JSON schemas of the outbound messages (for the OpenAPI ``webhooks``)."""
-    integer, string, boolean, number = ({"type": t} for t in ("integer", "string", "boolean", "number"))
-    state = {
-        "type": "object",
-        "properties": {
-            "running": boolean,
-            "paused": boolean,
-            "started": boolean,
-            "current_frame": integer,
-            "current_chunk": integer,
-            "current_prompt": {"type": ["string", "null"]},
-            "scheduled_prompts": {"type": "object", "additionalProperties": string},
-            "image_set": boolean,
-            "seed": integer,
-            "image_strength": number,
-            "sr_scale": {"type": "string", "enum": list(SR_SCALES)},
-            "pause_pending": boolean,
-        },
-    }
-    event = {
-        "type": "object",
-        "properties": {
-            "event": {"type": "string", "enum": sorted(TYPED_NAME)},
-            "prompt": string,
-            "seed": integer,
-            "frame": integer,
-            "chunk": integer,
-            "new_prompt": string,
-            "previous_prompt": {"type": ["string", "null"]},
-            "width": integer,
-            "height": integer,
-            "transition": string,
-            "downscaled": boolean,
-            "command": string,
-            "field": {"type": ["string", "null"]},
-            "reason": string,
-            "message": string,
-        },
-        "required": ["event"],
-    }
-    error = {
-        "type": "object",
-        "properties": {
-            "command": string,
-            "field": {"type": ["string", "null"]},
-            "reason": string,
-            "message": string,
-        },
-        "required": ["command", "reason"],
-    }
     return {
-        "state": state,
-        "event": event,
-        "command_error": error,
+        "state": _state_schema(),
+        "event": _event_schema(),
+        "command_error": {"type": "object", "properties": _error_fields(), "required": ["command", "reason"]},
         "conditions_ready": {
             "type": "object",
-            "properties": {"has_image": boolean},
+            "properties": {"has_image": _BOOL},
             "required": ["has_image"],
         },
-        "chunk_complete": {"type": "object", "properties": {"chunk": integer, "frame": integer}},
+        "chunk_complete": {"type": "object", "properties": {"chunk": _INT, "frame": _INT}},
     }
 
 
