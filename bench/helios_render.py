@@ -16,7 +16,8 @@ import time
 import numpy as np
 from PIL import Image
 
-from reactor_notebook.runtime.models.helios_sim import CHUNK_FRAMES, HeliosSim
+from reactor_notebook.runtime.models.helios_sim import HeliosSim
+from reactor_notebook.runtime.models.helios_spec import CHUNK_FRAMES
 
 BUDGET_MS = 1000.0 / 24
 

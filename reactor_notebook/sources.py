@@ -9,110 +9,25 @@ Use with the SDK: ``await reactor.publish_track("webcam", ArrayTrack(gen(), fps=
   (latest frame wins, repeated when the source is slower than ``fps``).
 
 Pulling the next frame (a generator step, a decode) runs on a worker thread, so a slow source never
-blocks the SDK's event loop; frames are paced to ``fps`` on a 90 kHz clock.
+blocks the SDK's event loop; frames are paced to ``fps`` on the 90 kHz video clock (:class:`~reactor_notebook.media.paced.PacedVideoTrack`).
 """
 
 from __future__ import annotations
 
-import asyncio
-import concurrent.futures
-import fractions
 import os
-import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
 import av
 import numpy as np
-from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from .frames import FrameBuffer
+from .media.paced import PacedVideoTrack, to_video_frame
 
-CLOCK_RATE = 90000
-TIME_BASE = fractions.Fraction(1, CLOCK_RATE)
+# PacedVideoTrack and to_video_frame live in media.paced; re-exported here, where tracks were always found.
+__all__ = ["ArrayTrack", "FramesTrack", "PacedVideoTrack", "VideoFileTrack", "to_video_frame"]
+
 _END = object()
-
-
-def to_video_frame(frame: Any) -> av.VideoFrame:
-    """An (H, W, 3) uint8 RGB array, an (H, W) grey array or an ``av.VideoFrame`` → ``av.VideoFrame``."""
-    if isinstance(frame, av.VideoFrame):
-        return frame
-    arr = np.asarray(frame)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise ValueError(f"a video source frame must be (H, W, 3) RGB, got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        raise ValueError(
-            f"a video source frame must be uint8, got {arr.dtype} (convert with np.uint8 / .astype)"
-        )
-    if arr.shape[2] == 4:
-        arr = arr[:, :, :3]
-    return av.VideoFrame.from_ndarray(np.ascontiguousarray(arr), format="rgb24")
-
-
-class PacedVideoTrack(MediaStreamTrack):
-    """Base: a video track that asks :meth:`next_frame` for content and paces it to ``fps``."""
-
-    kind = "video"
-
-    def __init__(self, fps: float | None = 24.0) -> None:
-        super().__init__()
-        if fps is not None and not (isinstance(fps, (int, float)) and 0 < fps <= 240):
-            raise ValueError(f"fps must be a number in (0, 240], got {fps!r}")
-        self.fps = float(fps) if fps is not None else None
-        self.frames_sent = 0
-        self._start: float | None = None
-        self._last_pts = -1
-        self._executor: concurrent.futures.ThreadPoolExecutor | None = None
-
-    async def next_frame(self) -> Any:
-        """Return the next frame (array or VideoFrame), or ``None`` when the source has ended."""
-        raise NotImplementedError
-
-    async def _in_thread(self, fn: Any, *args: Any) -> Any:
-        """Run a blocking source step on this track's own worker thread (order kept, loop free)."""
-        if self._executor is None:
-            self._executor = concurrent.futures.ThreadPoolExecutor(1, thread_name_prefix=type(self).__name__)
-        return await asyncio.get_running_loop().run_in_executor(self._executor, fn, *args)
-
-    def _fps(self) -> float:
-        return self.fps or 24.0
-
-    async def recv(self) -> av.VideoFrame:
-        if self.readyState != "live":
-            raise MediaStreamError
-        item = await self.next_frame()
-        if item is None or self.readyState != "live":
-            self.stop()
-            raise MediaStreamError
-        vf = to_video_frame(item)
-        now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        target = self._start + self.frames_sent / self._fps()
-        if target > now:
-            await asyncio.sleep(target - now)
-        elif now - target > 1.0:  # the source stalled for long: restart the clock, do not burst
-            self._start = now - self.frames_sent / self._fps()
-        pts = round((time.monotonic() - self._start) * CLOCK_RATE)
-        pts = max(pts, self._last_pts + 1)
-        self._last_pts = pts
-        vf.pts, vf.time_base = pts, TIME_BASE
-        self.frames_sent += 1
-        return vf
-
-    def _cleanup(self) -> None:
-        """Release source resources; runs on the worker thread after any pending step."""
-
-    def stop(self) -> None:
-        super().stop()
-        executor, self._executor = self._executor, None
-        if executor is not None:
-            executor.submit(self._cleanup)
-            executor.shutdown(wait=False)
-        else:
-            self._cleanup()
 
 
 class ArrayTrack(PacedVideoTrack):
@@ -136,9 +51,9 @@ class ArrayTrack(PacedVideoTrack):
                 )
             self._async = frames.__aiter__()
         else:
-            if loop and iter(frames) is frames:  # type: ignore[arg-type]
+            if loop and iter(frames) is frames:
                 raise ValueError("loop=True needs a re-iterable source (a list or an array), not a generator")
-            self._iter = iter(frames)  # type: ignore[arg-type]
+            self._iter = iter(frames)
         self.loop = loop
 
     async def next_frame(self) -> Any:

@@ -6,12 +6,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 
-import numpy as np
-from numpy.typing import NDArray
-
+from ..media import Frame as Frame  # frames' public name for media.Frame
 from ..profiles.helios import STATE_COLUMNS
 
-Frame = NDArray[np.uint8]
 MB = 1024 * 1024
 
 

@@ -9,7 +9,6 @@ are handed to ``on_input_frame`` the same way, dropping stale ones when the mode
 from __future__ import annotations
 
 import asyncio
-import fractions
 import logging
 import time
 from collections.abc import Callable
@@ -20,18 +19,17 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
+from ..media import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, is_rgb_frame
 from .models.base import Model
 
 log = logging.getLogger(__name__)
 
 T = TypeVar("T")
-VIDEO_CLOCK = 90_000
-VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK)
 
 
 def to_yuv420(frame: np.ndarray) -> np.ndarray:
     """RGB (H, W, 3) uint8 → planar I420 as one (H*3/2, W) array, converted once per frame."""
-    if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+    if not is_rgb_frame(frame):
         raise ValueError(f"model frames must be (H, W, 3) uint8 RGB, got {frame.shape} {frame.dtype}")
     h, w = frame.shape[:2]
     if h % 2 or w % 2:
@@ -105,7 +103,7 @@ class OutputTrack(MediaStreamTrack):
         now = time.monotonic()
         if self._t0 is None:
             self._t0 = now
-        pts = int((now - self._t0) * VIDEO_CLOCK)
+        pts = int((now - self._t0) * VIDEO_CLOCK_RATE)
         if pts <= self._last_pts:
             pts = self._last_pts + 1
         self._last_pts = pts

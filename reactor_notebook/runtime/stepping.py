@@ -19,6 +19,7 @@ from typing import Any
 
 import numpy as np
 
+from ..media import is_rgb_frame
 from ..schema import CommandSpec, CommandValidationError, validate_command
 from .models.base import Frame, Model, TrackSpec, Upload
 
@@ -145,7 +146,7 @@ class Stepper:
             checked: list[Frame] = []
             for j, frame in enumerate(frames):
                 arr = np.asarray(frame)
-                if arr.dtype != np.uint8 or arr.ndim != 3 or arr.shape[2] != 3 or 0 in arr.shape:
+                if not is_rgb_frame(arr) or 0 in arr.shape:
                     raise StepRefused(REFUSED, f"{where}.frames[{j}]: a video frame is (height, width, 3) uint8, "
                                       f"got {arr.dtype} {list(arr.shape)}", f"{where}.frames[{j}]")
                 if want is not None and tuple(arr.shape[:2]) != tuple(want):

@@ -24,11 +24,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
-from numpy.typing import NDArray
+
+from ..media import Frame
 
 logger = logging.getLogger(__name__)
-
-Frame = NDArray[np.uint8]
 
 
 @dataclass

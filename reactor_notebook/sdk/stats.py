@@ -7,10 +7,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from ..media import VIDEO_CLOCK_RATE
 from .reader import FrameTiming
 from .types import ConnectionStats, ConnectionTimings
-
-VIDEO_CLOCK_RATE = 90_000
 
 
 def _num(x: Any) -> float | None:

@@ -14,9 +14,9 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
-Frame = NDArray[np.uint8]
+from ..media import Frame
+from ..media import as_rgb as _as_rgb
 
 try:  # optional fast path
     import simplejpeg as _simplejpeg
@@ -41,20 +41,6 @@ class Encoded:
     mime: str
     width: int
     height: int
-
-
-def _as_rgb(frame: Any) -> Frame:
-    """Validate and normalise a frame to a C-contiguous (H, W, 3) uint8 array."""
-    arr = np.asarray(frame)
-    if arr.ndim == 2:
-        arr = np.repeat(arr[:, :, None], 3, axis=2)
-    if arr.ndim != 3 or arr.shape[2] not in (3, 4):
-        raise ValueError(f"expected an (H, W, 3) RGB frame, got shape {arr.shape}")
-    if arr.dtype != np.uint8:
-        raise ValueError(f"expected a uint8 frame, got dtype {arr.dtype}")
-    if arr.shape[2] == 4:
-        arr = arr[:, :, :3]
-    return np.ascontiguousarray(arr)
 
 
 def downscale(frame: Frame, scale: float) -> Frame:

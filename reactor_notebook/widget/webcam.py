@@ -10,7 +10,6 @@ so a stalled browser never stalls the WebRTC sender.
 from __future__ import annotations
 
 import asyncio
-import fractions
 import threading
 import time
 
@@ -18,10 +17,9 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, VideoStreamTrack
 from av import VideoFrame
 
+from ..media import VIDEO_CLOCK_RATE as CLOCK_RATE
+from ..media import VIDEO_TIME_BASE as TIME_BASE
 from .encode import Frame
-
-CLOCK_RATE = 90000
-TIME_BASE = fractions.Fraction(1, CLOCK_RATE)
 
 
 class BrowserVideoTrack(VideoStreamTrack):

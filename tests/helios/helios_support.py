@@ -10,7 +10,8 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from reactor_notebook.runtime.models.helios_sim import CHUNK_FRAMES, HeliosSim
+from reactor_notebook.runtime.models.helios_sim import HeliosSim
+from reactor_notebook.runtime.models.helios_spec import CHUNK_FRAMES
 from reactor_notebook.schema import CommandValidationError
 
 C = CHUNK_FRAMES

@@ -10,8 +10,6 @@ sends ``set_image`` with the returned FileRef, then an oversized one; prints JSO
 from __future__ import annotations
 
 import asyncio
-import importlib.util
-import json
 import sys
 import time
 from pathlib import Path
@@ -21,24 +19,8 @@ import numpy as np
 
 REPO = Path(__file__).resolve().parents[2]
 C = 33
-
-
-def _load_framecode() -> Any:
-    """Import reactor_notebook/framecode.py by path (the package is not installed in this venv)."""
-    spec = importlib.util.spec_from_file_location("_framecode", REPO / "reactor_notebook" / "framecode.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-framecode = _load_framecode()
-
-
-def emit(ev: str, **fields: Any) -> None:
-    fields["ev"] = ev
-    sys.stdout.write(json.dumps(fields, default=str) + "\n")
-    sys.stdout.flush()
+sys.path.insert(0, str(REPO / "tests" / "interop" / "clients"))  # driver_io: what every driver shares
+from driver_io import emit, framecode  # noqa: E402
 
 
 async def main(url: str, data: bytes, big: bytes) -> None:

@@ -10,7 +10,7 @@ from helios_support import C, b64, diff, events, image_bytes, run, started, stat
 from PIL import Image
 
 from reactor_notebook.framecode import read_index
-from reactor_notebook.runtime.models.helios_render import decode_image
+from reactor_notebook.runtime.models.helios_images import decode_image
 from reactor_notebook.runtime.models.helios_sim import HeliosSim
 
 RED = (230, 20, 20)

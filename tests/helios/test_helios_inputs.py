@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 from helios_support import b64, data_url, events, image_bytes, rejected, started, states
 
-from reactor_notebook.runtime.models.helios_sim import COMMANDS, HeliosSim
+from reactor_notebook.runtime.models.helios_sim import HeliosSim
+from reactor_notebook.runtime.models.helios_spec import COMMANDS
 
 PROMPT_COMMANDS = ("set_prompt", "schedule_prompt", "set_conditioning")
 

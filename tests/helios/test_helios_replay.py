@@ -9,7 +9,8 @@ import pytest
 from helios_support import C, b64, image_bytes, run, started
 
 from reactor_notebook.framecode import read_index
-from reactor_notebook.runtime.models.helios_sim import COMMANDS, HeliosSim, message_schemas
+from reactor_notebook.runtime.models.helios_sim import HeliosSim
+from reactor_notebook.runtime.models.helios_spec import COMMANDS, message_schemas
 from reactor_notebook.schema import (
     CommandValidationError,
     legacy_capabilities,

@@ -9,38 +9,27 @@ from reactor_notebook.framecode import read_index
 from reactor_notebook.runtime.models.helios_render import IDLE_INDEX
 from reactor_notebook.runtime.models.helios_sim import HeliosSim
 
-STATE_FIELDS = {
-    "running",
-    "paused",
-    "started",
-    "current_frame",
-    "current_chunk",
-    "current_prompt",
-    "scheduled_prompts",
-    "image_set",
-    "seed",
-    "image_strength",
-    "sr_scale",
-    "pause_pending",
+# A fresh simulation's state (and what reset returns to, but for the settings that survive it).
+IDLE_STATE = {
+    "running": False,
+    "paused": False,
+    "started": False,
+    "current_frame": 0,
+    "current_chunk": 0,
+    "current_prompt": None,
+    "scheduled_prompts": {},
+    "image_set": False,
+    "seed": 0,
+    "image_strength": 1.0,
+    "sr_scale": "off",
+    "pause_pending": False,
 }
+STATE_FIELDS = set(IDLE_STATE)
 
 
 def test_initial_state_and_idle_card_do_not_count_frames() -> None:
     sim = HeliosSim()
-    assert sim.state() == {
-        "running": False,
-        "paused": False,
-        "started": False,
-        "current_frame": 0,
-        "current_chunk": 0,
-        "current_prompt": None,
-        "scheduled_prompts": {},
-        "image_set": False,
-        "seed": 0,
-        "image_strength": 1.0,
-        "sr_scale": "off",
-        "pause_pending": False,
-    }
+    assert sim.state() == IDLE_STATE
     frames, msgs = run(sim, 5)
     assert msgs == [] and sim.current_frame == 0
     assert all(f.shape == (384, 640, 3) and read_index(f) == IDLE_INDEX for f in frames)
@@ -199,20 +188,7 @@ def test_reset_stops_at_once_and_keeps_seed_strength_and_sr_scale(png: bytes) ->
     msgs = sim.apply("reset")
     assert events(msgs) == [{"event": "generation_reset", "frame": C + 7, "chunk": 1}]
     st = states(msgs)[0]
-    assert st == {
-        "running": False,
-        "paused": False,
-        "started": False,
-        "current_frame": 0,
-        "current_chunk": 0,
-        "current_prompt": None,
-        "scheduled_prompts": {},
-        "image_set": False,
-        "seed": 5,
-        "image_strength": 0.4,
-        "sr_scale": "2x",
-        "pause_pending": False,
-    }
+    assert st == {**IDLE_STATE, "seed": 5, "image_strength": 0.4, "sr_scale": "2x"}  # settings survive
     frames, msgs = run(sim, 3)
     assert msgs == [] and all(read_index(f) == IDLE_INDEX and f.shape == (768, 1280, 3) for f in frames)
     assert rejected(sim, "start").reason == "invalid_state"

@@ -10,8 +10,6 @@ an offline :class:`HeliosSim` twin renders from the same commands at the same fr
 from __future__ import annotations
 
 import sys
-import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -29,8 +27,9 @@ INTEROP = Path(__file__).resolve().parents[1] / "interop"
 if str(INTEROP) not in sys.path:
     sys.path.insert(0, str(INTEROP))
 
-from harness import CLIENTS, ClientProcess, health, increasing_run, poll_until  # noqa: E402
+from harness import CLIENTS, ClientProcess, health, increasing_run  # noqa: E402
 from py08_env import ensure_py08_venv  # noqa: E402
+from testutil import EventLog, poll_until  # noqa: E402
 
 FPS = 48  # twice real time: same 33-frame chunks, half the wall-clock per chunk
 SEED = 42
@@ -345,72 +344,25 @@ def test_py08_uploaded_image_and_oversized_upload(runtime: Any, tmp_path: Path) 
 # ---------------------------------------------------------------------------------------------
 # Our SDK, in process: the same scripted session, plus full-frame comparisons and both families
 # ---------------------------------------------------------------------------------------------
-class SdkClient:
+class SdkClient(EventLog):
     """Our SDK's Reactor recording events in the PY08 driver's JSON shape, for the shared script."""
 
     def __init__(self, url: str, wire: str = "auto") -> None:
         from reactor_notebook.sdk import Reactor
 
-        self.events: list[dict[str, Any]] = []
-        self._cond = threading.Condition()
+        super().__init__()
         self.full: dict[int, np.ndarray] = {}
         self.reactor = Reactor("helios", local=True, local_url=url, wire=wire)
-        self.reactor.on("message", lambda m: self._add({"ev": "message", "message": m}))
-        self.reactor.on("status_changed", lambda st: self._add({"ev": "status", "status": st.value}))
+        self.reactor.on("message", lambda m: self.add({"ev": "message", "message": m}))
+        self.reactor.on("status_changed", lambda st: self.add({"ev": "status", "status": st.value}))
         self.reactor.set_frame_callback(self._on_frame)
-
-    def _add(self, event: dict[str, Any]) -> None:
-        with self._cond:
-            self.events.append(event)
-            self._cond.notify_all()
 
     def _on_frame(self, frame: np.ndarray) -> None:
         index = read_index(frame)
         if index != IDLE_INDEX and len(self.full) < 60 and index % 3 == 0:
             self.full[index] = frame.copy()
         px = [frame[y, x].tolist() for x, y in PROBES] if frame.shape[1] == 640 else []
-        self._add({"ev": "frame", "index": index, "shape": list(frame.shape), "px": px})
-
-    def mark(self) -> int:
-        with self._cond:
-            return len(self.events)
-
-    def of(self, ev: str) -> list[dict[str, Any]]:
-        with self._cond:
-            return [e for e in self.events if e.get("ev") == ev]
-
-    def since(self, start: int, ev: str | None = None) -> list[dict[str, Any]]:
-        with self._cond:
-            return [e for e in self.events[start:] if ev is None or e.get("ev") == ev]
-
-    def wait_for(self, pred: Any, timeout: float, *, start: int = 0, what: str = "") -> dict[str, Any]:
-        if isinstance(pred, str):
-            kind = pred
-            pred = lambda e: e.get("ev") == kind  # noqa: E731
-        deadline = time.monotonic() + timeout
-        checked = start
-        with self._cond:
-            while True:
-                for event in self.events[checked:]:
-                    if pred(event):
-                        return event
-                checked = max(checked, len(self.events))
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    tail = [e for e in self.events if e.get("ev") != "frame"][-10:]
-                    raise AssertionError(f"timed out waiting for {what or 'event'}; last events: {tail}")
-                self._cond.wait(min(left, 0.5))
-
-    def wait_frames(self, count: int, timeout: float, *, start: int = 0) -> list[dict[str, Any]]:
-        found: list[dict[str, Any]] = []
-
-        def enough(e: dict[str, Any]) -> bool:
-            if e.get("ev") == "frame":
-                found.append(e)
-            return len(found) >= count
-
-        self.wait_for(enough, timeout, start=start, what=f"{count} frames")
-        return found
+        self.add({"ev": "frame", "index": index, "shape": list(frame.shape), "px": px})
 
     def call(self, op: str, timeout: float, **fields: Any) -> None:
         assert op == "send_command"

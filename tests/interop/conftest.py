@@ -18,9 +18,10 @@ HERE = Path(__file__).resolve().parent
 if str(HERE) not in sys.path:
     sys.path.insert(0, str(HERE))
 
-from harness import CLIENTS, ClientProcess, poll_until, port_holder, port_in_use  # noqa: E402
+from harness import CLIENTS, ClientProcess, client_pool, port_holder, port_in_use  # noqa: E402
 from js_env import CHROMIUM, CHROMIUM_ARGS, ensure_bundle, serve_page  # noqa: E402
 from py08_env import ensure_py08_venv  # noqa: E402
+from testutil import poll_until  # noqa: E402
 
 PY08_LOCAL_PORT = 8080
 PAGE_TIMEOUT_MS = 20_000
@@ -42,17 +43,8 @@ def py08_python() -> Path:
 @pytest.fixture
 def py08(py08_python: Path) -> Iterator[Callable[..., ClientProcess]]:
     """Factory of PY08 driver subprocesses; every one is closed (and disconnects) at teardown."""
-    started: list[ClientProcess] = []
-
-    def spawn(*args: str) -> ClientProcess:
-        client = ClientProcess([str(py08_python), str(CLIENTS / "py08_driver.py"), *args])
-        started.append(client)
-        client.wait_for("hello", 30)
-        return client
-
-    yield spawn
-    for client in started:
-        client.close()
+    with client_pool() as spawn:
+        yield lambda *args: spawn([str(py08_python), str(CLIENTS / "py08_driver.py"), *args])
 
 
 def start_runtime(**kwargs: Any) -> Any:

@@ -15,15 +15,13 @@ import signal
 import socket
 import subprocess
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
-Event = dict[str, Any]
-Predicate = Callable[[Event], bool]
+from testutil import Event, EventLog, poll_until
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
 
@@ -35,16 +33,16 @@ class ClientError(AssertionError):
     """A client subprocess did not produce the expected event in time."""
 
 
-class ClientProcess:
+class ClientProcess(EventLog):
     """A client script speaking JSON lines: operations on stdin, events on stdout."""
 
+    Timeout = ClientError
+
     def __init__(self, argv: Sequence[str], *, env: dict[str, str] | None = None) -> None:
+        super().__init__()
         self.argv = list(argv)
-        self.events: list[Event] = []
         self.stderr_tail: list[str] = []
-        self._cond = threading.Condition()
         self._ids = itertools.count(1)
-        self._closed = False
         self.proc = subprocess.Popen(
             self.argv,
             stdin=subprocess.PIPE,
@@ -57,10 +55,9 @@ class ClientProcess:
         )
         self._threads = [
             threading.Thread(target=self._read_stdout, daemon=True),
-            threading.Thread(target=self._read_stderr, daemon=True),
+            keep_tail(self.proc.stderr, self.stderr_tail, 60),
         ]
-        for thread in self._threads:
-            thread.start()
+        self._threads[0].start()
 
     # --- reading -----------------------------------------------------------------------------
     def _read_stdout(self) -> None:
@@ -73,68 +70,8 @@ class ClientProcess:
                 event = json.loads(line)
             except json.JSONDecodeError:
                 event = {"ev": "raw", "line": line}
-            with self._cond:
-                self.events.append(event)
-                self._cond.notify_all()
-        with self._cond:
-            self._closed = True
-            self._cond.notify_all()
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr_tail.append(line.rstrip())
-            del self.stderr_tail[:-60]
-
-    # --- queries -----------------------------------------------------------------------------
-    def of(self, ev: str) -> list[Event]:
-        """All events of one kind received so far."""
-        with self._cond:
-            return [e for e in self.events if e.get("ev") == ev]
-
-    def wait_for(self, pred: Predicate | str, timeout: float, *, start: int = 0, what: str = "") -> Event:
-        """Block until an event (from index ``start`` on) matches ``pred``; raise with context if not."""
-        if isinstance(pred, str):
-            kind = pred
-            pred = lambda e: e.get("ev") == kind  # noqa: E731
-            what = what or kind
-        deadline = time.monotonic() + timeout
-        with self._cond:
-            checked = start
-            while True:
-                for event in self.events[checked:]:
-                    if pred(event):
-                        return event
-                checked = max(checked, len(self.events))
-                left = deadline - time.monotonic()
-                if left <= 0 or (self._closed and checked >= len(self.events)):
-                    break
-                self._cond.wait(min(left, 0.5))
-        raise ClientError(f"timed out after {timeout:.0f}s waiting for {what or 'event'}\n{self.describe()}")
-
-    def wait_frames(
-        self, count: int, timeout: float, *, start: int = 0, pred: Predicate | None = None
-    ) -> list[Event]:
-        """Wait until ``count`` frame events (matching ``pred``) arrived after index ``start``."""
-        found: list[Event] = []
-
-        def enough(event: Event) -> bool:
-            if event.get("ev") == "frame" and (pred is None or pred(event)):
-                found.append(event)
-            return len(found) >= count
-
-        self.wait_for(enough, timeout, start=start, what=f"{count} frames")
-        return found
-
-    def since(self, mark: int, ev: str | None = None) -> list[Event]:
-        """Events (of one kind) received from index ``mark`` on."""
-        with self._cond:
-            return [e for e in self.events[mark:] if ev is None or e.get("ev") == ev]
-
-    def mark(self) -> int:
-        """Index of the next event, to wait only for what happens after this point."""
-        with self._cond:
-            return len(self.events)
+            self.add(event)
+        self.close_log()
 
     # --- operations --------------------------------------------------------------------------
     def send(self, op: str, **fields: Any) -> int:
@@ -174,9 +111,7 @@ class ClientProcess:
             try:
                 self.proc.wait(timeout)
             except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+                stop_process_group(self.proc, 0, term=False)
         for thread in self._threads:
             thread.join(2)
         return self.proc.returncode
@@ -209,6 +144,82 @@ class ClientProcess:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+@contextlib.contextmanager
+def client_pool(hello_timeout: float = 30.0) -> Iterator[Callable[[Sequence[str]], ClientProcess]]:
+    """A factory of client subprocesses (each waited for until it says ``hello``); all closed afterwards."""
+    started: list[ClientProcess] = []
+
+    def spawn(argv: Sequence[str]) -> ClientProcess:
+        client = ClientProcess(argv)
+        started.append(client)
+        client.wait_for("hello", hello_timeout)
+        return client
+
+    try:
+        yield spawn
+    finally:
+        for client in started:
+            client.close()
+
+
+@contextlib.contextmanager
+def serving(server: Any) -> Iterator[Any]:
+    """Start a launched official runtime (``start``/``stop``/``state``/``describe``); stop it afterwards."""
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()
+
+
+def wait_state(server: Any, state: str, label: str, timeout: float = 15.0) -> None:
+    """Poll a launched runtime's ``state()`` until it is ``state`` (e.g. idle between tests)."""
+    poll_until(lambda: server.state() == state, timeout, f"{label} {state}\n{server.describe()}", 0.1)
+
+
+def keep_tail(stream: IO[str] | None, tail: list[str], keep: int) -> threading.Thread:
+    """Start a daemon thread that reads ``stream`` line by line, keeping its last ``keep`` lines in ``tail``."""
+
+    def read() -> None:
+        assert stream is not None
+        for line in stream:
+            tail.append(line.rstrip())
+            del tail[:-keep]
+
+    thread = threading.Thread(target=read, daemon=True)
+    thread.start()
+    return thread
+
+
+def stop_process_group(proc: subprocess.Popen[Any], timeout: float, *, term: bool = True) -> None:
+    """SIGTERM a process started with its own group (``start_new_session``), SIGKILL it if it lingers.
+
+    ``term=False`` kills at once. Stops that process's group only, by its recorded pid.
+    """
+    if proc.poll() is not None:
+        return
+    if term:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(5)
+
+
+def health_body(base_url: str) -> dict[str, Any]:
+    """``GET /health`` of a runtime that may still be starting: its JSON body, or {} if unreachable."""
+    try:
+        status, body = http_json("GET", f"{base_url}/health")
+    except OSError:
+        return {}
+    return body if status == 200 and isinstance(body, dict) else {}
 
 
 @contextlib.contextmanager
@@ -255,18 +266,6 @@ def health(base_url: str) -> dict[str, Any]:
 def wait_runtime_idle(base_url: str, timeout: float = 10.0) -> None:
     """After a full disconnect the runtime's session machine returns to READY (no session)."""
     poll_until(lambda: health(base_url).get("state") == "READY", timeout, "runtime state READY")
-
-
-def poll_until(probe: Callable[[], Any], timeout: float, what: str, interval: float = 0.05) -> Any:
-    """Call ``probe`` until it returns something truthy; raise with the last value on timeout."""
-    deadline = time.monotonic() + timeout
-    last: Any = None
-    while time.monotonic() < deadline:
-        last = probe()
-        if last:
-            return last
-        threading.Event().wait(interval)  # paced polling of a condition, not synchronisation by sleep
-    raise AssertionError(f"timed out after {timeout:.0f}s waiting for {what}; last value: {last!r}")
 
 
 def port_in_use(port: int, host: str = "127.0.0.1") -> bool:

@@ -52,6 +52,15 @@ class OfficialVenv:
         lines = done.stdout.strip().splitlines()
         return lines[-1] if done.returncode == 0 and lines else None
 
+    def python_for_test(self) -> Path:
+        """The venv's python for a test fixture; the test fails, saying why, when it cannot be built."""
+        import pytest
+
+        try:
+            return self.ensure()
+        except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
+            pytest.fail(f"cannot build the {self.distribution} {self.version} venv: {exc}")
+
     def ensure(self, venv: Path | None = None, *, timeout: float = 600.0) -> Path:
         """Return the venv's python, creating or repairing the venv if needed."""
         venv = venv or self.default_dir()

@@ -9,16 +9,15 @@ A from-scratch build (PyPI only, no pip cache) took about 15 s on the 2-core dev
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
-import signal
 import subprocess
 import threading
 from pathlib import Path
 
-from harness import http_json, poll_until
+from harness import health_body, keep_tail, stop_process_group
 from official_venv import OfficialVenv
+from testutil import poll_until
 
 RT20 = OfficialVenv(
     "rt20",
@@ -63,15 +62,8 @@ class Rt20Server:
             env={**os.environ, "PYTHONUNBUFFERED": "1", "OTEL_SDK_DISABLED": "true", **(env or {})},
             start_new_session=True,  # own process group (RT20 forks a frame-conversion worker)
         )
-        self._stderr = threading.Thread(target=self._read_stderr, daemon=True)
-        self._stderr.start()
+        self._stderr = keep_tail(self.proc.stderr, self.stderr_tail, 80)
         self.url = ""
-
-    def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.stderr_tail.append(line.rstrip())
-            del self.stderr_tail[:-80]
 
     def describe(self) -> str:
         """Exit code and recent log lines, for failure messages."""
@@ -103,23 +95,11 @@ class Rt20Server:
         """The runtime state from ``GET /health`` (RT20 names: READY, WAITING, STREAMING, ...), or None."""
         if self.proc.poll() is not None:
             raise RuntimeError(f"RT20 exited early\n{self.describe()}")
-        try:
-            status, body = http_json("GET", f"{self.url}/health")
-        except OSError:
-            return None
-        return body.get("state") if status == 200 and isinstance(body, dict) else None
+        return health_body(self.url).get("state")
 
     def stop(self, timeout: float = 10.0) -> None:
         """SIGTERM to its process group (RT20 shuts down gracefully), SIGKILL if it lingers."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_process_group(self.proc, timeout)
         self._stderr.join(2)
 
 

@@ -16,14 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
-import threading
 from pathlib import Path
 
-from harness import http_json, poll_until
+from harness import health_body, http_json, keep_tail, stop_process_group
 from official_venv import OfficialVenv
+from testutil import poll_until
 
 RT310 = OfficialVenv(
     "rt310", "reactor-runtime", "3.10.0", "REACTOR_RT310_VENV", "reactor_runtime, reactor_wire.v1.data_pb2",
@@ -70,15 +69,8 @@ class Rt310Server:
             env={**os.environ, "HOST": "127.0.0.1", "PORT": "0", "PYTHONUNBUFFERED": "1", **(env or {})},
             start_new_session=True,
         )
-        self._reader = threading.Thread(target=self._read_log, daemon=True)
-        self._reader.start()
+        self._reader = keep_tail(self.proc.stdout, self.log_tail, 120)
         self.url = ""
-
-    def _read_log(self) -> None:
-        assert self.proc.stdout is not None
-        for line in self.proc.stdout:
-            self.log_tail.append(line.rstrip())
-            del self.log_tail[:-120]
 
     def describe(self) -> str:
         """Exit code and recent log lines, for failure messages."""
@@ -101,11 +93,7 @@ class Rt310Server:
         """``GET /health`` (``{"status", "state": "available"|"serving"|…}``), {} if unreachable."""
         if self.proc.poll() is not None:
             raise RuntimeError(f"RT310 exited early\n{self.describe()}")
-        try:
-            status, body = http_json("GET", f"{self.url}/health")
-        except OSError:
-            return {}
-        return body if status == 200 and isinstance(body, dict) else {}
+        return health_body(self.url)
 
     def state(self) -> object:
         """The runtime state from ``/health`` (``available`` = model loaded, no session)."""
@@ -117,15 +105,7 @@ class Rt310Server:
 
     def stop(self, timeout: float = 15.0) -> None:
         """SIGTERM to its process group, SIGKILL if it lingers; remove the temp folder."""
-        if self.proc.poll() is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout)
-            except subprocess.TimeoutExpired:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(5)
+        stop_process_group(self.proc, timeout)
         self._reader.join(2)
         shutil.rmtree(self.folder, ignore_errors=True)
 

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from harness import health, poll_until, wait_runtime_idle
+from harness import health, wait_runtime_idle
 from jspage import connect, describe, events, wait_js
+from testutil import poll_until
 
 PROBE = (320, 192)  # centre of the testpattern colour patch
 COLOR = {"r": 250, "g": 200, "b": 20}

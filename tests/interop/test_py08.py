@@ -71,6 +71,16 @@ def probe_args() -> list[str]:
 # ---------------------------------------------------------------------------------------------
 # Local mode: PY08 local=True always talks to http://localhost:8080
 # ---------------------------------------------------------------------------------------------
+def ask_runtime(client: ClientProcess, command: str, reply: str) -> Any:
+    """Send a runtime-scope request through the client; return the data of the reply it receives."""
+    mark = client.mark()
+    client.call("send_command", 5, command=command, data={}, scope="runtime")
+    event = client.wait_for(
+        lambda e: e.get("ev") == "runtime_message" and e["message"].get("type") == reply, 10, start=mark
+    )
+    return event["message"]["data"]
+
+
 def test_local_mode_streams_commands_and_stops(rt_local8080: Any, py08: Any) -> None:
     client = py08("--mode", "local", *probe_args())
     client.connect_ready()
@@ -329,22 +339,10 @@ def test_cloud_mode_helios_commands_state_and_errors(rt_helios: Any, py08: Any) 
     )["message"]["data"]
     assert error["reason"] == "unknown_command" and "rewind" in error["message"], error
 
-    mark = client.mark()
-    client.call("send_command", 5, command="requestCapabilities", data={}, scope="runtime")
-    caps_msg = client.wait_for(
-        lambda e: e.get("ev") == "runtime_message" and e["message"].get("type") == "modelCapabilities",
-        10,
-        start=mark,
-    )["message"]["data"]
+    caps_msg = ask_runtime(client, "requestCapabilities", "modelCapabilities")
     assert caps_msg["commands"] and all(isinstance(c.get("description"), str) for c in caps_msg["commands"])
 
-    mark = client.mark()
-    client.call("send_command", 5, command="requestSchema", data={}, scope="runtime")
-    schema = client.wait_for(
-        lambda e: e.get("ev") == "runtime_message" and e["message"].get("type") == "modelSchema",
-        10,
-        start=mark,
-    )["message"]["data"]
+    schema = ask_runtime(client, "requestSchema", "modelSchema")
     assert schema["openapi"].startswith("3.1") and "/events/set_prompt" in schema["paths"], sorted(schema)
     client.call("disconnect", 10)
     wait_runtime_idle(rt_helios.url)

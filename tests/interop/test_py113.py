@@ -16,9 +16,10 @@ from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from harness import CLIENTS, ClientProcess, http_json, poll_until
+from harness import CLIENTS, ClientProcess, client_pool, http_json
 from py113_env import PY113
 from test_py08 import COLOR, PROBE, assert_streaming, close_to, token
+from testutil import poll_until
 from v1_raw import RawV1Client
 
 from reactor_notebook.protocol import v1
@@ -30,22 +31,17 @@ READY = 30.0
 def py113() -> Iterator[Callable[..., ClientProcess]]:
     """Factory of PY113 driver subprocesses (closed, and so disconnected, at teardown)."""
     python = PY113.ensure()
-    started: list[ClientProcess] = []
+    with client_pool(hello_timeout=60) as start:
 
-    def spawn(rt: Any, mode: str = "local", model: str = "testpattern", *extra: str) -> ClientProcess:
-        args = [*extra, "--mode", mode, "--api-url", rt.url, "--model", model, "--probe", f"{PROBE[0]},{PROBE[1]}"]
-        if mode == "cloud":
-            args += ["--api-key", "interop-key"]
-        client = ClientProcess([str(python), str(CLIENTS / "py113_driver.py"), *args])
-        started.append(client)
-        client.wait_for("hello", 60)
-        client.call("connect", READY)
-        client.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", READY, what="READY")
-        return client
+        def spawn(rt: Any, mode: str = "local", model: str = "testpattern", *extra: str) -> ClientProcess:
+            args = [*extra, "--mode", mode, "--api-url", rt.url, "--model", model, "--probe", f"{PROBE[0]},{PROBE[1]}"]
+            if mode == "cloud":
+                args += ["--api-key", "interop-key"]
+            client = start([str(python), str(CLIENTS / "py113_driver.py"), *args])
+            client.connect_ready(READY)
+            return client
 
-    yield spawn
-    for client in started:
-        client.close()
+        yield spawn
 
 
 def peers(rt: Any) -> list[Any]:

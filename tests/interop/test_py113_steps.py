@@ -35,10 +35,7 @@ CLIENT = HERE / "clients" / "py113_step.py"
 
 @pytest.fixture(scope="module")
 def py113() -> Any:
-    try:
-        return PY113.ensure()
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        pytest.fail(f"cannot build the reactor-sdk 1.13.0 venv: {exc}")
+    return PY113.python_for_test()
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-import threading
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-from harness import http_json, increasing_run, poll_until
+from harness import http_json, increasing_run, serving, wait_state
 from rt20_env import Rt20Server, ensure_rt20_venv
+from testutil import Recorder, poll_until
 
 from reactor_notebook import framecode
 from reactor_notebook.schema import CommandValidationError
@@ -47,48 +47,15 @@ def rt20_python() -> Any:
 @pytest.fixture(scope="module")
 def rt20(rt20_python: Any) -> Iterator[Rt20Server]:
     """RT20 + toy model on 127.0.0.1, ephemeral port, own process group; stopped by pid."""
-    server = Rt20Server(rt20_python)
-    try:
-        server.start()
+    with serving(Rt20Server(rt20_python)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def rt20_idle(rt20: Rt20Server) -> Rt20Server:
     """RT20 with no session (each test starts from READY)."""
-    poll_until(lambda: rt20.state() == "READY", 15, f"RT20 idle\n{rt20.describe()}", 0.1)
+    wait_state(rt20, "READY", "RT20")
     return rt20
-
-
-class Seen:
-    """Thread-safe log of SDK events (handlers run on the SDK loop thread)."""
-
-    def __init__(self, reactor: Reactor) -> None:
-        self.items: list[tuple[str, Any]] = []
-        self._cond = threading.Condition()
-        for event in ("status_changed", "message", "error"):
-            reactor.on(event, lambda payload, _e=event: self._add(_e, payload))
-
-    def _add(self, event: str, payload: Any) -> None:
-        with self._cond:
-            self.items.append((event, payload))
-            self._cond.notify_all()
-
-    def of(self, event: str) -> list[Any]:
-        with self._cond:
-            return [p for e, p in self.items if e == event]
-
-    async def wait(self, pred: Callable[[], bool], timeout: float, what: str) -> None:
-        def block() -> None:
-            with self._cond:
-                if not self._cond.wait_for(pred, timeout):
-                    raise AssertionError(
-                        f"timed out after {timeout} s waiting for {what}; seen {self.items[-8:]}"
-                    )
-
-        await asyncio.to_thread(block)
 
 
 def probe(frame: np.ndarray) -> tuple[int, ...]:
@@ -137,7 +104,7 @@ async def wait_frame(
 
 async def test_sdk_streams_and_commands_through_the_legacy_fallback(rt20_idle: Rt20Server) -> None:
     r = Reactor("rt20toy", local=True, local_url=rt20_idle.url)
-    seen = Seen(r)
+    seen = Recorder().attach(r, ("status_changed", "message", "error"))
     try:
         await r.connect(timeout=20)
         assert r.get_status() is S.READY
@@ -181,7 +148,7 @@ async def test_sdk_streams_and_commands_through_the_legacy_fallback(rt20_idle: R
         # applies the good one; the model's color_set answers only that one (commands are in order).
         await r.send_command("set_color", {"r": 999, "g": 0, "b": 0}, validate=False)
         await r.send_command("set_color", COLOR)
-        await seen.wait(lambda: bool(seen.of("message")), 10, "color_set message")
+        await seen.await_(lambda: bool(seen.of("message")), 10, "color_set message")
         assert seen.of("message")[0] == {"type": "color_set", "data": COLOR}
         target = (COLOR["r"], COLOR["g"], COLOR["b"])
         frame = await wait_frame(r, lambda f: close_to(probe(f), target), 10, f"colour {target}")
@@ -202,7 +169,7 @@ async def test_sdk_streams_and_commands_through_the_legacy_fallback(rt20_idle: R
         await r.disconnect()
     # Clean full disconnect: POST /stop_session ends the session, RT20 is back to READY.
     assert r.get_status() is S.DISCONNECTED and r.get_session_id() is None
-    poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+    wait_state(rt20_idle, "READY", "RT20", 10)
 
 
 async def test_reconnect_puts_a_new_offer_on_the_flat_route(rt20_idle: Rt20Server) -> None:
@@ -214,7 +181,7 @@ async def test_reconnect_puts_a_new_offer_on_the_flat_route(rt20_idle: Rt20Serve
         await wait_frame(r, lambda f: close_to(probe(f), target), 10, f"colour {target}")
         await r.disconnect(recoverable=True)
         assert r.get_session_id() == "local"
-        poll_until(lambda: rt20_idle.state() == "ORPHANED", 10, "RT20 ORPHANED", 0.1)
+        wait_state(rt20_idle, "ORPHANED", "RT20", 10)
         await r.reconnect(timeout=20)
         assert r.get_status() is S.READY, r.get_last_error()
         assert rt20_idle.state() == "STREAMING"
@@ -225,7 +192,7 @@ async def test_reconnect_puts_a_new_offer_on_the_flat_route(rt20_idle: Rt20Serve
         assert increasing_run(indices), indices
     finally:
         await r.disconnect()
-    poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+    wait_state(rt20_idle, "READY", "RT20", 10)
 
 
 async def test_start_session_refused_while_a_session_exists_raises_conflict(rt20_idle: Rt20Server) -> None:
@@ -245,13 +212,13 @@ async def test_start_session_refused_while_a_session_exists_raises_conflict(rt20
     finally:
         await second.disconnect()
         await first.disconnect()
-    poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+    wait_state(rt20_idle, "READY", "RT20", 10)
 
 
 async def test_sdk_pings_hold_the_session_past_rt20_ping_watchdog(rt20_idle: Rt20Server) -> None:
     """RT20 closes a connection after 20 s without a ``ping`` (other messages do not count)."""
     r = Reactor("rt20toy", local=True, local_url=rt20_idle.url)
-    seen = Seen(r)
+    seen = Recorder().attach(r, ("status_changed", "message", "error"))
     try:
         await r.connect(timeout=20)
         loop = asyncio.get_running_loop()
@@ -265,19 +232,19 @@ async def test_sdk_pings_hold_the_session_past_rt20_ping_watchdog(rt20_idle: Rt2
         assert increasing_run(indices) and indices[-1] != indices[0], indices
     finally:
         await r.disconnect()
-    poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+    wait_state(rt20_idle, "READY", "RT20", 10)
 
 
 async def test_reconnect_after_the_session_ended_starts_a_new_one(rt20_idle: Rt20Server) -> None:
     """RT20 answers a re-offer for an ended session with 400 "No session running" (not 404)."""
     r = Reactor("rt20toy", local=True, local_url=rt20_idle.url)
-    seen = Seen(r)
+    seen = Recorder().attach(r, ("status_changed", "message", "error"))
     try:
         await r.connect(timeout=20)
         await r.disconnect(recoverable=True)
         # Stands in for RT20's 30 s orphan timeout: the session ends while the client keeps its id.
         assert http_json("POST", f"{rt20_idle.url}/stop_session") == (200, None)
-        poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 session ended", 0.1)
+        wait_state(rt20_idle, "READY", "RT20", 10)
         await r.reconnect(timeout=20)
         assert r.get_status() is S.READY, r.get_last_error()
         assert rt20_idle.state() == "STREAMING"
@@ -287,7 +254,7 @@ async def test_reconnect_after_the_session_ended_starts_a_new_one(rt20_idle: Rt2
         assert close_to(probe(frames[-1]), DEFAULT_COLOR), probe(frames[-1])  # new session, default colour
     finally:
         await r.disconnect()
-    poll_until(lambda: rt20_idle.state() == "READY", 10, "RT20 back to READY after disconnect", 0.1)
+    wait_state(rt20_idle, "READY", "RT20", 10)
 
 
 async def test_connect_while_rt20_loads_its_model_waits_for_it(rt20_python: Any) -> None:

@@ -14,15 +14,15 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import subprocess
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-from harness import http_json, increasing_run, poll_until
+from harness import http_json, increasing_run, serving, wait_state
 from rt310_env import RT310, TOY_MODEL, Rt310Server
+from testutil import poll_until
 
 from reactor_notebook import framecode
 from reactor_notebook.sdk import CommandRejectedError, ConflictError, Reactor, ReactorException, ReactorStatus
@@ -36,27 +36,20 @@ UNREACHABLE_STUN = "stun:198.51.100.1:3478"  # TEST-NET-2: never answers
 @pytest.fixture(scope="module")
 def rt310_python() -> Any:
     """The interpreter of the reactor-runtime 3.10.0 venv (built by .ci/setup, else on demand)."""
-    try:
-        return RT310.ensure()
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        pytest.fail(f"cannot build the reactor-runtime 3.10.0 venv: {exc}")
+    return RT310.python_for_test()
 
 
 @pytest.fixture(scope="module")
 def rt310(rt310_python: Any) -> Iterator[Rt310Server]:
     """RT310 + toy on 127.0.0.1, ephemeral port, default STUN servers, own process group."""
-    server = Rt310Server(rt310_python)
-    try:
-        server.start()
+    with serving(Rt310Server(rt310_python)) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def rt310_idle(rt310: Rt310Server) -> Rt310Server:
     """RT310 with no session (each test starts from ``available``)."""
-    poll_until(lambda: rt310.state() == "available", 15, f"RT310 idle\n{rt310.describe()}", 0.1)
+    wait_state(rt310, "available", "RT310")
     return rt310
 
 
@@ -141,7 +134,7 @@ def test_start_session_conflict_and_stop_quirks(rt310_idle: Rt310Server, reactor
     errors: list[Any] = []
     first.on("error", errors.append)
     first.disconnect_sync()
-    poll_until(lambda: rt310_idle.state() == "available", 10, "session ended")
+    wait_state(rt310_idle, "available", "RT310", 10)
     assert http_json("POST", f"{rt310_idle.url}/stop_session")[0] == 409  # nothing left to stop
     first.connect_sync(timeout=30)
     rt310_idle.stop_session()  # ended behind the client's back: its own stop then gets 409

@@ -11,13 +11,12 @@ before sending, RT310's own refusal when asked anyway).
 
 from __future__ import annotations
 
-import subprocess
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-from harness import poll_until
+from harness import serving, wait_state
 from rt310_env import RT310, TOY_MODEL, Rt310Server
 
 from reactor_notebook import framecode
@@ -30,21 +29,13 @@ W, H = 320, 240
 
 @pytest.fixture(scope="module")
 def rt310() -> Iterator[Rt310Server]:
-    try:
-        python = RT310.ensure()
-    except (RuntimeError, OSError, subprocess.SubprocessError) as exc:
-        pytest.fail(f"cannot build the reactor-runtime 3.10.0 venv: {exc}")
-    server = Rt310Server(python)
-    try:
-        server.start()
+    with serving(Rt310Server(RT310.python_for_test())) as server:
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
 def idle(rt310: Rt310Server) -> Iterator[Rt310Server]:
-    poll_until(lambda: rt310.state() == "available", 15, f"RT310 idle\n{rt310.describe()}", 0.1)
+    wait_state(rt310, "available", "RT310")
     made: list[Reactor] = []
     rt310.made = made  # type: ignore[attr-defined]
     yield rt310

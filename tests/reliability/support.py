@@ -1,7 +1,7 @@
 """Helpers of the reliability suite: runtime subprocesses, resource counters, a fake front end, figures.
 
 Every process started here gets its own process group and is stopped by its recorded PID only
-(never by name). Tests synchronise on conditions with deadlines (:func:`wait_until`), not sleeps.
+(never by name). Tests synchronise on conditions with deadlines (:func:`testutil.poll_until`), not sleeps.
 """
 
 from __future__ import annotations
@@ -17,11 +17,12 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from testutil import poll_until
 
 from reactor_notebook import framecode
 
@@ -31,18 +32,6 @@ FIGURES_FILE = Path(os.environ.get("REACTOR_FIGURES", "/tmp/reactor_reliability_
 
 # Small, fast runtime settings shared by the suite (320x192 test pattern at 30 fps).
 FAST_MODEL = ["--model", "testpattern", "--model-option", "width=320", "--model-option", "height=192", "--fps", "30"]
-
-
-def wait_until(pred: Callable[[], Any], timeout: float, what: str, interval: float = 0.02) -> Any:
-    """Poll a cheap condition until it is truthy; fail with ``what`` after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = pred()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
-        threading.Event().wait(interval)  # paced polling of a condition, not a sleep-as-sync
 
 
 def record_figure(name: str, **values: Any) -> None:
@@ -154,7 +143,7 @@ def settle(baseline: dict[str, int], slack: dict[str, int] | None = None, timeou
         return all(last[k] <= baseline[k] + slack.get(k, 0) for k in baseline)
 
     try:
-        wait_until(ok, timeout, "resources to return to the baseline", interval=0.1)
+        poll_until(ok, timeout, "resources to return to the baseline", interval=0.1)
     except AssertionError:
         raise AssertionError(f"resources leaked: baseline {baseline}, now {last}") from None
     return dict(last)
@@ -273,61 +262,6 @@ def frame_index(arr: np.ndarray) -> int | None:
         return int(framecode.read_index(arr))
     except Exception:
         return None
-
-
-# ---------------------------------------------------------------------------------------------
-# A fake front end for ReactorWidget: captures every message and acks frames like a browser
-# ---------------------------------------------------------------------------------------------
-class FakeFrontEnd:
-    """Stands in for the browser half: records comm messages and acks each frame from its own thread."""
-
-    def __init__(self, widget: Any, ack_delay: float = 0.0) -> None:
-        self.widget = widget
-        self.ack_delay = ack_delay
-        self.messages: list[dict[str, Any]] = []
-        self.frames = 0
-        self.indices: list[int] = []
-        self._lock = threading.Lock()
-        self._acks: list[Any] = []
-        self._cv = threading.Condition(self._lock)
-        self._stop = False
-        comm = widget.comm
-        self._orig_send = comm.send
-        comm.send = self._send  # instance attribute: only this widget's comm
-        self._thread = threading.Thread(target=self._ack_loop, name="fake-frontend", daemon=True)
-        self._thread.start()
-        widget._on_custom(widget, {"type": "ready"}, [])
-
-    def _send(self, data: Any = None, metadata: Any = None, buffers: Any = None, **kw: Any) -> None:
-        with self._cv:
-            self.messages.append({"data": data, "buffers": [bytes(b) for b in (buffers or [])]})
-            del self.messages[:-200]
-            content = (data or {}).get("content") if isinstance(data, dict) else None
-            if isinstance(content, dict) and content.get("type") == "frame":
-                self.frames += 1
-                if content.get("index") is not None:
-                    self.indices.append(int(content["index"]))
-                    del self.indices[:-1000]
-                self._acks.append(content.get("id"))
-                self._cv.notify_all()
-
-    def _ack_loop(self) -> None:
-        while True:
-            with self._cv:
-                while not self._acks and not self._stop:
-                    self._cv.wait(0.5)
-                if self._stop:
-                    return
-                fid = self._acks.pop(0)
-            if self.ack_delay:
-                threading.Event().wait(self.ack_delay)  # simulated browser decode/draw time
-            self.widget._on_custom(self.widget, {"type": "ack", "id": fid}, [])
-
-    def close(self) -> None:
-        with self._cv:
-            self._stop = True
-            self._cv.notify_all()
-        self._thread.join(2)
 
 
 # ---------------------------------------------------------------------------------------------

@@ -25,7 +25,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from support import REPO, RuntimeProcess, http, record_figure, wait_until
+from support import REPO, RuntimeProcess, http, record_figure
+from testutil import poll_until
 
 from reactor_notebook import protocol
 from reactor_notebook.runtime import auth as auth_module
@@ -84,7 +85,7 @@ def test_default_bind_is_loopback_and_other_binds_without_a_key_warn() -> None:
         _, err = proc.communicate(timeout=15)
     assert "warning" not in err.lower()
     with RuntimeProcess(host="0.0.0.0") as wide:
-        wait_until(lambda: any("without --api-key" in s for s in wide.stderr), 5, "the exposure warning")
+        poll_until(lambda: any("without --api-key" in s for s in wide.stderr), 5, "the exposure warning")
     with RuntimeProcess("--api-key", KEY, host="0.0.0.0") as keyed:
         assert keyed.url
         assert not any("without --api-key" in s for s in keyed.stderr), keyed.stderr
@@ -131,7 +132,7 @@ def test_cloud_routes_refuse_missing_forged_expired_and_foreign_tokens(rt: Runti
     with RuntimeProcess("--api-key", KEY) as other:
         foreign = _token(other.url)[1]["jwt"]
     _, short = _token(rt.url, body={"expires_after": 0.5})
-    wait_until(lambda: http("GET", f"{rt.url}/sessions/{sid}", headers=_bearer(short["jwt"]))[0] == 401,
+    poll_until(lambda: http("GET", f"{rt.url}/sessions/{sid}", headers=_bearer(short["jwt"]))[0] == 401,
                10, "the short token to expire")
     bad = {
         "missing": {},
@@ -171,7 +172,7 @@ def test_our_sdk_streams_with_the_key_and_fails_clearly_without_it(rt: RuntimePr
     try:
         r.connect_sync()
         seq = r.frames.seq
-        wait_until(lambda: r.frames.seq >= seq + 10, 15, "frames with the right key")
+        poll_until(lambda: r.frames.seq >= seq + 10, 15, "frames with the right key")
     finally:
         r.disconnect_sync()
     for key in ("wrong-key", KEY + "0"):

@@ -15,15 +15,14 @@ from pathlib import Path
 
 import pytest
 from support import (
-    FakeFrontEnd,
     RuntimeProcess,
     child_pids,
     health_state,
     record_figure,
     settle,
     snapshot,
-    wait_until,
 )
+from testutil import FakeFrontEnd, poll_until
 
 from reactor_notebook.sdk import Reactor, ReactorStatus
 from reactor_notebook.widget import ReactorWidget
@@ -39,7 +38,7 @@ def rt() -> Iterator[RuntimeProcess]:
 
 def _stream(r: Reactor, n: int = 10) -> None:
     seq = r.frames.seq
-    wait_until(lambda: r.frames.seq >= seq + n, 15, f"{n} frames")
+    poll_until(lambda: r.frames.seq >= seq + n, 15, f"{n} frames")
 
 
 def _cycle(url: str) -> None:
@@ -56,7 +55,7 @@ def test_disconnect_releases_threads_fds_sockets_and_peers(rt: RuntimeProcess) -
     for _ in range(3):
         _cycle(rt.url)
     after = settle(base)
-    wait_until(lambda: health_state(rt.url) == "READY", 5, "the runtime to end the session")
+    poll_until(lambda: health_state(rt.url) == "READY", 5, "the runtime to end the session")
     record_figure("disconnect_cycles", cycles=3, before=base, after=after)
 
 
@@ -67,13 +66,13 @@ def test_widget_close_disconnects_and_stops_its_threads(rt: RuntimeProcess) -> N
     widget = ReactorWidget(r, owns_reactor=True, subshell=False)
     front = FakeFrontEnd(widget)
     r.connect_sync()
-    wait_until(lambda: front.frames >= 10, 15, "the widget delivering frames")
+    poll_until(lambda: front.frames >= 10, 15, "the widget delivering frames")
     during = snapshot()
     widget.close()
     front.close()
     assert r.get_status() is ReactorStatus.DISCONNECTED
     after = settle(base)
-    wait_until(lambda: health_state(rt.url) == "READY", 5, "the runtime to end the session")
+    poll_until(lambda: health_state(rt.url) == "READY", 5, "the runtime to end the session")
     record_figure("widget_close", before=base, streaming=during, after=after)
 
 

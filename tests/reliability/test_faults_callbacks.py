@@ -15,7 +15,8 @@ from typing import Any
 
 import numpy as np
 import pytest
-from support import FakeFrontEnd, frame_index, health_state, record_figure, rss_mb, wait_until
+from support import frame_index, health_state, record_figure, rss_mb
+from testutil import FakeFrontEnd, poll_until
 
 from reactor_notebook.frames import FrameBuffer
 from reactor_notebook.runtime import LocalRuntime
@@ -52,7 +53,7 @@ def test_raising_frame_callback_is_reported_and_the_stream_continues(
 
     reactor.set_frame_callback(broken)
     seq = reactor.frames.seq
-    wait_until(lambda: reactor.frames.seq >= seq + 60, 10, "60 more frames while the callback raises")
+    poll_until(lambda: reactor.frames.seq >= seq + 60, 10, "60 more frames while the callback raises")
     assert reactor.get_status() is ReactorStatus.READY
     assert errors and all(e.code == "CALLBACK_ERROR" for e in errors)
     assert "user bug in the frame callback" in errors[0].message and "broken" in errors[0].message
@@ -73,7 +74,7 @@ def test_slow_callback_gets_the_latest_frame_and_counts_drops(reactor: Reactor, 
 
     seq, t0 = reactor.frames.seq, time.monotonic()
     reactor.set_frame_callback(slow)
-    wait_until(done.is_set, 15, "4 slow callback calls")
+    poll_until(done.is_set, 15, "4 slow callback calls")
     reactor.set_frame_callback(None)
     got, window = reactor.frames.seq - seq, time.monotonic() - t0
     rate = got / window  # the frame rate measured in this same window: the reference below
@@ -96,7 +97,7 @@ def test_blocked_main_thread_for_10_s_keeps_everything_streaming(reactor: Reacto
     widget = ReactorWidget(reactor, subshell=False)
     front = FakeFrontEnd(widget)
     try:
-        wait_until(lambda: front.frames >= 5, 10, "the widget delivering frames")
+        poll_until(lambda: front.frames >= 5, 10, "the widget delivering frames")
         # Reference: frames received and shown over 2 s with the main thread free (same run).
         ref_seq, ref_shown = reactor.frames.seq, front.frames
         threading.Event().wait(2.0)  # a measurement window, not a synchronisation
@@ -130,10 +131,10 @@ def test_a_stalled_sdk_loop_is_not_mistaken_for_a_dead_link(runtime: LocalRuntim
     r.on("error", errors.append)
     r.connect_sync()
     try:
-        wait_until(lambda: r.frames.seq >= 10, 10, "frames")
+        poll_until(lambda: r.frames.seq >= 10, 10, "frames")
         r._sdk.call_soon(time.sleep, 3.0)  # the SDK loop itself stalls 3 s (a starved process), the link is fine
         seq = r.frames.seq
-        wait_until(lambda: r.frames.seq >= seq + 3 * FPS, 15, "frames after the stall")
+        poll_until(lambda: r.frames.seq >= seq + 3 * FPS, 15, "frames after the stall")
         assert r.get_status() is ReactorStatus.READY, r.get_last_error()
         assert not [e for e in errors if e.code == "GPU_CONNECTION_ERROR"], errors
     finally:

@@ -32,10 +32,11 @@ from typing import Any
 
 import pytest
 from netns import NetNamespace, NetnsUnavailable
-from support import REPO, record_figure, wait_until
+from support import REPO, record_figure
+from testutil import poll_until
 
 sys.path.insert(0, str(REPO / "tests" / "interop"))
-from harness import ClientProcess
+from harness import ClientProcess, client_pool
 
 DRIVER = Path(__file__).resolve().parent / "clients" / "sdk_driver.py"
 KEEPALIVE_S = 7.0  # > the 5 s ping interval, so a healthy client is never closed
@@ -58,17 +59,10 @@ def netns() -> Iterator[NetNamespace]:
 @pytest.fixture
 def client(netns: NetNamespace) -> Iterator[Callable[[str, float], ClientProcess]]:
     """Factory: our SDK in the client namespace, talking to ``url``; closed at teardown."""
-    started: list[ClientProcess] = []
-
-    def make(url: str, link_timeout: str = "default") -> ClientProcess:
-        proc = ClientProcess([*netns.client_prefix(), sys.executable, str(DRIVER), url, link_timeout])
-        started.append(proc)
-        proc.wait_for("hello", 30)
-        return proc
-
-    yield make
-    for proc in started:
-        proc.close()
+    with client_pool() as spawn:
+        yield lambda url, link_timeout="default": spawn(
+            [*netns.client_prefix(), sys.executable, str(DRIVER), url, link_timeout]
+        )
 
 
 def _runtime(runtime_process: Any, ns: NetNamespace) -> Any:
@@ -106,7 +100,7 @@ def test_blackholed_link_is_detected_by_both_sides_and_reconnect_resumes_the_ses
     assert errors and errors[-1]["code"] == "GPU_CONNECTION_ERROR" and errors[-1]["recoverable"], errors
     assert "ICE consent probes unanswered" in errors[-1]["message"], errors
     assert c.call("state", 10)["session_id"] == "local"
-    wait_until(lambda: _health(c) == "ORPHANED", KEEPALIVE_S + 5, "the runtime keepalive to fire", interval=0.2)
+    poll_until(lambda: _health(c) == "ORPHANED", KEEPALIVE_S + 5, "the runtime keepalive to fire", interval=0.2)
     runtime_s = time.monotonic() - t_cut
 
     netns.clear()
@@ -131,7 +125,7 @@ def test_a_live_peer_answering_only_stun_for_10_s_is_not_a_dead_link(
     assert len(c.call("frames", 20, n=20, wait=5)["indices"]) == 20
     mark = c.mark()
     netns.only_stun_out()
-    wait_until(lambda: c.call("frames", 10, n=1, wait=1.0)["indices"] == [], 10, "the media to stop")
+    poll_until(lambda: c.call("frames", 10, n=1, wait=1.0)["indices"] == [], 10, "the media to stop")
     probes0 = c.call("state", 10)["probes"]
     threading.Event().wait(10.0)  # the fault lasts 10 s (its duration, not a synchronisation)
     state = c.call("state", 10)

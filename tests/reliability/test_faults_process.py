@@ -22,7 +22,8 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from support import FakeFrontEnd, frame_index, health_state, record_figure, wait_until
+from support import frame_index, health_state, record_figure
+from testutil import FakeFrontEnd, poll_until
 
 from reactor_notebook.frames import FrameBuffer
 from reactor_notebook.sdk import Reactor, ReactorStatus
@@ -48,21 +49,21 @@ def test_runtime_sigkill_is_detected_and_reconnect_resumes_after_restart(runtime
     front = FakeFrontEnd(widget)
     try:
         r.connect_sync()
-        wait_until(lambda: frames.seq >= 30, 15, "30 frames before the kill")
-        wait_until(lambda: front.frames >= 3, 10, "the widget pump delivering frames")
+        poll_until(lambda: frames.seq >= 30, 15, "30 frames before the kill")
+        poll_until(lambda: front.frames >= 3, 10, "the widget pump delivering frames")
         before = frames.metas()
         assert _increasing([frame_index(f) for f, _ in frames.frames()])
 
         t_kill = time.monotonic()
         rt.kill()
-        wait_until(lambda: r.get_status() is not S.READY, 10, "SDK status to leave READY")
+        poll_until(lambda: r.get_status() is not S.READY, 10, "SDK status to leave READY")
         detect_s = time.monotonic() - t_kill
-        wait_until(lambda: errors, 5, "a ReactorError")
+        poll_until(lambda: errors, 5, "a ReactorError")
         err = errors[-1]
         assert err.code == "GPU_CONNECTION_ERROR" and err.recoverable and err.component == "gpu", err
         assert "ICE consent probes unanswered" in err.message, err.message
         assert r.get_session_id() == "local"  # kept: reconnect() is possible
-        wait_until(
+        poll_until(
             lambda: widget.status == "disconnected" and (widget.last_error or {}).get("code") == err.code,
             5, "the widget to show status and last_error",
         )
@@ -75,10 +76,10 @@ def test_runtime_sigkill_is_detected_and_reconnect_resumes_after_restart(runtime
         r.reconnect_sync()
         reconnect_s = time.monotonic() - t_re
         assert r.get_status() is S.READY, r.get_last_error()
-        wait_until(lambda: frames.seq >= seq_crash + 30, 15, "30 frames after reconnect")
+        poll_until(lambda: frames.seq >= seq_crash + 30, 15, "30 frames after reconnect")
         after = [m for m in frames.metas() if m.seq > seq_crash]
         assert _increasing([frame_index(f) for f, m in frames.frames() if m.seq > seq_crash])
-        wait_until(lambda: widget.status == "ready" and widget.last_error is None, 5, "widget back to ready")
+        poll_until(lambda: widget.status == "ready" and widget.last_error is None, 5, "widget back to ready")
 
         # Nothing recorded before the crash was lost or reordered.
         metas = frames.metas()
@@ -130,9 +131,9 @@ def test_vanished_client_session_is_reclaimed_and_a_new_client_connects(runtime_
             seen.append(s)
         return s == target
 
-    wait_until(lambda: state_is("ORPHANED"), 2 + 5, "keepalive to orphan the session", interval=0.05)
+    poll_until(lambda: state_is("ORPHANED"), 2 + 5, "keepalive to orphan the session", interval=0.05)
     orphaned_s = time.monotonic() - t_kill
-    wait_until(lambda: state_is("READY"), 2 + 5, "the orphan timeout to reclaim the session", interval=0.05)
+    poll_until(lambda: state_is("READY"), 2 + 5, "the orphan timeout to reclaim the session", interval=0.05)
     reclaimed_s = time.monotonic() - t_kill
     # CLOSING is the brief teardown step between ORPHANED and READY (protocol.md §2.5); a poll may catch it.
     assert seen in (["STREAMING", "ORPHANED", "READY"], ["STREAMING", "ORPHANED", "CLOSING", "READY"]), seen
@@ -141,7 +142,7 @@ def test_vanished_client_session_is_reclaimed_and_a_new_client_connects(runtime_
     try:
         r.connect_sync()
         seq = r.frames.seq
-        wait_until(lambda: r.frames.seq >= seq + 10, 10, "frames for the new client")
+        poll_until(lambda: r.frames.seq >= seq + 10, 10, "frames for the new client")
         assert health_state(rt.url) == "STREAMING"
     finally:
         r.disconnect_sync()

@@ -34,7 +34,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from PIL import Image
-from support import RuntimeProcess, http, record_figure, wait_until
+from support import RuntimeProcess, http, record_figure
+from testutil import poll_until
 
 from reactor_notebook import protocol
 from reactor_notebook.schema import CommandSpec, ParamSpec
@@ -127,7 +128,7 @@ def stream(rt: RuntimeProcess) -> Iterator[Stream]:
     s = Stream(rt.url)
     s.reactor.connect_sync()
     assert s.reactor.wire == "v0", s.reactor.wire
-    wait_until(lambda: s.reactor.frames.seq >= 5, 15, "frames before the fuzz")
+    poll_until(lambda: s.reactor.frames.seq >= 5, 15, "frames before the fuzz")
     try:
         yield s
     finally:
@@ -140,7 +141,7 @@ def stream(rt: RuntimeProcess) -> Iterator[Stream]:
 
 
 def _frames_advance(s: Stream, seq: int) -> None:
-    wait_until(lambda: s.reactor.frames.seq > seq, 5, "frames to keep arriving during the fuzz")
+    poll_until(lambda: s.reactor.frames.seq > seq, 5, "frames to keep arriving during the fuzz")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -632,7 +633,7 @@ def test_control_channel_garbage_gets_error_codes(stream: Stream) -> None:
 
 def test_zz_runtime_and_stream_survived_the_fuzz(rt: RuntimeProcess, stream: Stream) -> None:
     seq = stream.reactor.frames.seq
-    wait_until(lambda: stream.reactor.frames.seq >= seq + 12, 10, "a second of frames after the fuzz")
+    poll_until(lambda: stream.reactor.frames.seq >= seq + 12, 10, "a second of frames after the fuzz")
     assert stream.reactor.get_status() is ReactorStatus.READY
     status, body, _ = http("GET", rt.url + "/health")
     assert status == 200 and body["state"] == "STREAMING", body

@@ -24,7 +24,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from support import wait_until
+from testutil import poll_until
 
 from reactor_notebook.frames import FrameBuffer
 from reactor_notebook.sdk import Reactor, ReactorStatus
@@ -57,11 +57,11 @@ def test_cloud_mode_sigkill_is_detected_by_probes_and_reconnect_says_the_session
     r.on("error", errors.append)
     try:
         r.connect_sync()
-        wait_until(lambda: r.frames.seq >= 20, 15, "20 frames in cloud mode")
+        poll_until(lambda: r.frames.seq >= 20, 15, "20 frames in cloud mode")
         sid = r.get_session_id()
         rt.kill()
-        wait_until(lambda: r.get_status() is not S.READY, DETECT_DEADLINE_S, "the SDK to leave READY")
-        wait_until(lambda: _link_errors(errors), 5, "a GPU_CONNECTION_ERROR")
+        poll_until(lambda: r.get_status() is not S.READY, DETECT_DEADLINE_S, "the SDK to leave READY")
+        poll_until(lambda: _link_errors(errors), 5, "a GPU_CONNECTION_ERROR")
         err = _link_errors(errors)[-1]
         assert err.recoverable and "ICE consent probes unanswered" in err.message, err.message
         assert r.get_session_id() == sid  # kept for reconnect()
@@ -77,7 +77,7 @@ def test_cloud_mode_sigkill_is_detected_by_probes_and_reconnect_says_the_session
 
         r.connect_sync()  # a fresh session streams again
         seq = r.frames.seq
-        wait_until(lambda: r.frames.seq >= seq + 10, 15, "frames from a fresh session")
+        poll_until(lambda: r.frames.seq >= seq + 10, 15, "frames from a fresh session")
         assert r.get_session_id() != sid
     finally:
         r.disconnect_sync()
@@ -92,16 +92,16 @@ def test_a_model_sending_nothing_for_10_s_is_not_a_dead_link(runtime_process: An
     r.on("status_changed", statuses.append)
     try:
         r.connect_sync()
-        wait_until(lambda: r.frames.seq >= 10, 15, "frames")
+        poll_until(lambda: r.frames.seq >= 10, 15, "frames")
         asyncio.run(r.pause_track("main_video"))
-        wait_until(lambda: r.frames.wait_next(r.frames.seq, 1.0) is None, 10, "the paused track to go quiet")
+        poll_until(lambda: r.frames.wait_next(r.frames.seq, 1.0) is None, 10, "the paused track to go quiet")
         seq = r.frames.seq
         statuses.clear()
         _observe(10.0)  # the model sends nothing for 10 s
         assert r.frames.seq <= seq + 1, "the track did not pause"
         assert not _link_errors(errors) and statuses == [] and r.get_status() is S.READY, (errors, statuses)
         asyncio.run(r.resume_track("main_video"))
-        wait_until(lambda: r.frames.seq >= seq + 10, 15, "frames after resume")
+        poll_until(lambda: r.frames.seq >= seq + 10, 15, "frames after resume")
         assert r.get_status() is S.READY
     finally:
         r.disconnect_sync()
@@ -136,11 +136,11 @@ def test_a_cell_holding_the_gil_5_s_is_not_a_dead_link(runtime_process: Any) -> 
     r.on("status_changed", statuses.append)
     try:
         r.connect_sync()
-        wait_until(lambda: r.frames.seq >= 10, 15, "frames")
+        poll_until(lambda: r.frames.seq >= 10, 15, "frames")
         statuses.clear()
         seq = r.frames.seq
         ctypes.PyDLL(None).sleep(5)  # C code called without releasing the GIL: no thread runs for 5 s
-        wait_until(lambda: r.frames.seq >= seq + 3 * FPS, 20, "3 s of frames after the GIL was released")
+        poll_until(lambda: r.frames.seq >= seq + 3 * FPS, 20, "3 s of frames after the GIL was released")
         assert not _link_errors(errors) and statuses == [] and r.get_status() is S.READY, (errors, statuses)
     finally:
         r.disconnect_sync()

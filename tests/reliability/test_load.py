@@ -16,7 +16,8 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from support import RuntimeProcess, http, record_figure, rss_mb, settle, snapshot, wait_until
+from support import RuntimeProcess, http, record_figure, rss_mb, settle, snapshot
+from testutil import poll_until
 
 from reactor_notebook import protocol
 from reactor_notebook.sdk import ConflictError, Reactor, ReactorStatus
@@ -34,7 +35,7 @@ def rt() -> Iterator[RuntimeProcess]:
 def _frames(r: Reactor, n: int, timeout: float = 15.0) -> None:
     seq = r.frames.seq
     try:
-        wait_until(lambda: r.frames.seq >= seq + n, timeout, f"{n} frames")
+        poll_until(lambda: r.frames.seq >= seq + n, timeout, f"{n} frames")
     except AssertionError as exc:
         transport = r._transport
         detail = {"status": r.get_status().value, "stats": r.get_stats(),

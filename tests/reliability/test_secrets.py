@@ -19,7 +19,8 @@ from typing import Any
 import nbformat
 import pytest
 from nbclient import NotebookClient
-from support import FakeFrontEnd, RuntimeProcess, record_figure, wait_until
+from support import RuntimeProcess, record_figure
+from testutil import FakeFrontEnd, poll_until
 
 from reactor_notebook.sdk import Reactor
 from reactor_notebook.widget import ReactorWidget
@@ -80,7 +81,7 @@ def test_key_and_token_never_leak_from_the_kernel_side(rt: RuntimeProcess, debug
         assert r._api is not None and r._api.jwt is not None
         jwt = r._api.jwt.reveal()  # what the runtime issued: searched for below
         assert jwt.startswith(JWT_HEADER)
-        wait_until(lambda: front.frames >= 5, 15, "frames at the fake front end")
+        poll_until(lambda: front.frames >= 5, 15, "frames at the fake front end")
         r.send_command_sync("set_color", {"r": 1, "g": 2, "b": 3})
         with pytest.raises(Exception) as bad:
             r.send_command_sync("set_color", {"r": "nope"})

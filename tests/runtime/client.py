@@ -16,20 +16,11 @@ import aiohttp
 import numpy as np
 from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from testutil import apoll_until
 
 from reactor_notebook import protocol
 
 TRANSPORT = "/sessions/{sid}/transport/webrtc"
-
-
-async def wait_until(pred: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-    """Poll a cheap condition (not a sleep-as-sync: fails with a message on timeout)."""
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while not pred():
-        if loop.time() > end:
-            raise AssertionError(f"timed out after {timeout} s waiting for {what}")
-        await asyncio.sleep(0.02)
 
 
 class RawClient:
@@ -100,7 +91,7 @@ class RawClient:
             assert r.status == 202, (r.status, await r.text())
         answer = await self.poll_answer(url)
         await self.pc.setRemoteDescription(RTCSessionDescription(answer, "answer"))
-        await wait_until(
+        await apoll_until(
             lambda: self.pc is not None
             and self.pc.connectionState == "connected"
             and self.data.readyState == "open"
@@ -137,7 +128,7 @@ class RawClient:
 
     async def wait_frames(self, n: int, timeout: float = 15.0) -> list[np.ndarray]:
         start = self.frame_count
-        await wait_until(lambda: self.frame_count >= start + n, timeout, f"{n} frames")
+        await apoll_until(lambda: self.frame_count >= start + n, timeout, f"{n} frames")
         return list(self.frames)
 
     # --- messages --------------------------------------------------------------------------------
@@ -164,7 +155,7 @@ class RawClient:
                     return True
             return False
 
-        await wait_until(check, timeout, "a matching message")
+        await apoll_until(check, timeout, "a matching message")
         return found[0]
 
     async def app_message(self, type_: str, timeout: float = 10.0, start: int = 0) -> dict[str, Any]:
@@ -191,7 +182,7 @@ class RawClient:
                     return True
             return False
 
-        await wait_until(check, timeout, f"control response to {method}")
+        await apoll_until(check, timeout, f"control response to {method}")
         return found[0]
 
     async def close(self) -> None:

@@ -8,6 +8,7 @@ from pathlib import Path
 import aiohttp
 import numpy as np
 import pytest
+from testutil import apoll_until
 
 from reactor_notebook.framecode import read_index
 from reactor_notebook.protocol import clips
@@ -17,7 +18,7 @@ from reactor_notebook.runtime.models.testpattern import TestPattern
 from reactor_notebook.sdk import Reactor
 from reactor_notebook.sdk.clips import Clip, decode_clip, fetch_clip
 
-from .client import RawClient, wait_until
+from .client import RawClient
 from .conftest import make_runtime
 
 TRACKS = [{"name": "main_video", "kind": "video", "direction": "recvonly"}]
@@ -38,7 +39,7 @@ async def _ask(client: RawClient, request: str, data: dict | None = None) -> dic
     def answered() -> bool:
         return any(m.get("data", {}).get("type") in ("clipReady", "clipFailed") for m in client.messages[start:])
 
-    await wait_until(answered, 10.0, f"an answer to {request}")
+    await apoll_until(answered, 10.0, f"an answer to {request}")
     return next(m["data"] for m in client.messages[start:] if m["data"]["type"] in ("clipReady", "clipFailed"))
 
 
@@ -110,7 +111,7 @@ async def test_bad_durations_are_refused_specifically_and_long_ones_clamped(http
             if early["type"] == "clipFailed":  # asked before the first frame was recorded
                 assert early["data"]["code"] == "NO_MEDIA" and "no media" in early["data"]["reason"]
             await client.wait_frames(5)
-            await wait_until(lambda: rt._server.manager.recorder.recordings and all(  # type: ignore[union-attr]
+            await apoll_until(lambda: rt._server.manager.recorder.recordings and all(  # type: ignore[union-attr]
                 r.tracks["main_video"].frames_written > 0 for r in rt._server.manager.recorder.recordings.values()
             ), 10, "a recorded frame")
             for bad, words in ((-1, "positive finite"), (0, "positive finite"), ("ten", "must be a number"),
@@ -158,13 +159,13 @@ async def test_files_are_deleted_with_the_session_and_the_runtime(http: aiohttp.
         try:
             await client.wait_frames(5)
             folder = _recording_dir(rt)
-            await wait_until(lambda: (folder / "main_video" / "init.mp4").exists(), 10, "the init segment")
+            await apoll_until(lambda: (folder / "main_video" / "init.mp4").exists(), 10, "the init segment")
             assert folder.parent == root
         finally:
             await client.close()
         async with http.post(rt.url + "/stop_session") as r:
             assert r.status == 200
-        await wait_until(lambda: not folder.exists(), 10, "the session's recording deleted")
+        await apoll_until(lambda: not folder.exists(), 10, "the session's recording deleted")
         assert root.exists() and not any(root.iterdir())  # a given directory is kept, emptied
         client = await _connected(rt, http)
         try:

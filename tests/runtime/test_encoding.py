@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from av import VideoFrame
+from testutil import apoll_until
 
 from reactor_notebook.runtime import EncoderSettings, EncoderSettingsError, LocalRuntime
 from reactor_notebook.runtime.encoding import (
@@ -19,7 +20,7 @@ from reactor_notebook.runtime.encoding import (
     prefer_codec,
 )
 
-from .client import RawClient, wait_until
+from .client import RawClient
 from .conftest import make_runtime
 
 
@@ -134,7 +135,7 @@ async def test_real_session_uses_tuned_encoder_for_preferred_codec(codec: str, c
             await client.wait_frames(3)
             (peer,) = rt.server.manager.sessions["local"].peers
             sender = peer.senders["main_video"]
-            await wait_until(lambda: sender._RTCRtpSender__encoder is not None, 5, "encoder")
+            await apoll_until(lambda: sender._RTCRtpSender__encoder is not None, 5, "encoder")
             enc = sender._RTCRtpSender__encoder
             assert isinstance(enc, cls)
             assert enc.settings.bitrate == 2_000_000

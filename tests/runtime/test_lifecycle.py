@@ -6,12 +6,13 @@ import asyncio
 import threading
 
 import aiohttp
+from testutil import apoll_until
 
 from reactor_notebook import protocol
 from reactor_notebook.framecode import read_index
 from reactor_notebook.runtime import LocalRuntime
 
-from .client import RawClient, wait_until
+from .client import RawClient
 from .conftest import make_runtime
 from .probe_model import LegacyProbe, ProbeModel
 
@@ -45,7 +46,7 @@ async def test_hooks_run_once_on_one_model_thread(http: aiohttp.ClientSession) -
             client.command("refuse", {})
             client.command("crash", {})
             await client.app_message("command_error")
-            await wait_until(lambda: sum(m["data"].get("type") == "command_error" for m in client.messages) == 2, 5, "2 errors")
+            await apoll_until(lambda: sum(m["data"].get("type") == "command_error" for m in client.messages) == 2, 5, "2 errors")
             errs = [m["data"]["data"] for m in client.messages if m["data"].get("type") == "command_error"]
             assert errs[0] == {"command": "refuse", "field": "why", "reason": "invalid_state", "message": "refuse: field 'why': refused because no"}
             assert errs[1]["command"] == "crash" and "boom" in errs[1]["message"]
@@ -110,7 +111,7 @@ async def test_stop_session_closes_peers_and_transport_then_404s(runtime: LocalR
         await client.wait_frames(2)
         async with http.post(runtime.url + "/stop_session") as r:
             assert r.status == 200
-        await wait_until(lambda: client.pc.connectionState in ("closed", "failed") or client.data.readyState == "closed", 10, "client sees the close")
+        await apoll_until(lambda: client.pc.connectionState in ("closed", "failed") or client.data.readyState == "closed", 10, "client sees the close")
         assert await health(http, runtime.url) == "READY"
         async with http.post(runtime.url + "/sessions/local/transport/webrtc/connections") as r:
             assert r.status == 404
@@ -133,7 +134,7 @@ async def test_keepalive_then_orphan_timeout_reclaims_session(http: aiohttp.Clie
                 await asyncio.sleep(0.1)  # ten pings per timeout: a wide margin on a busy CPU
             assert set(pinger_states) == {"STREAMING"}
             # silence: the server closes the peer, the session is orphaned, then reclaimed
-            await wait_until(lambda: client.pc.connectionState in ("closed", "failed") or client.data.readyState == "closed", 10, "peer closed by keepalive")
+            await apoll_until(lambda: client.pc.connectionState in ("closed", "failed") or client.data.readyState == "closed", 10, "peer closed by keepalive")
             states = set()
 
             async def settled() -> bool:
@@ -158,7 +159,7 @@ async def test_reconnect_keeps_model_state_and_does_not_restart_model(http: aioh
         await first.connect()
         idx1 = read_index((await first.wait_frames(3))[-1])
         await first.close()
-        await wait_until(lambda: rt.server.manager.machine_state() == "ORPHANED", 10, "ORPHANED")
+        await apoll_until(lambda: rt.server.manager.machine_state() == "ORPHANED", 10, "ORPHANED")
         second = RawClient(rt.url, tracks=ONE_TRACK)
         try:
             await second.connect()
@@ -178,7 +179,7 @@ async def test_put_reoffer_replaces_the_peer(runtime: LocalRuntime, http: aiohtt
         old_pc = client.pc
         await client.wait_frames(2)
         await client.connect(register=False)  # same connection id: POST on a live peer acts as PUT
-        await wait_until(lambda: old_pc.connectionState in ("closed", "failed"), 10, "old peer closed")
+        await apoll_until(lambda: old_pc.connectionState in ("closed", "failed"), 10, "old peer closed")
         await old_pc.close()
         await client.wait_frames(3)
         assert len(runtime.server.manager.sessions["local"].peers) == 1
@@ -202,7 +203,7 @@ async def test_cloud_session_transport_needs_token_and_delete_closes_peers(
             assert (await r.json())["state"] == "ACTIVE"
         async with http.delete(f"{runtime.url}/sessions/{sid}", headers=auth) as r:
             assert r.status == 200
-        await wait_until(lambda: client.pc.connectionState in ("closed", "failed") or client.data.readyState == "closed", 10, "closed")
+        await apoll_until(lambda: client.pc.connectionState in ("closed", "failed") or client.data.readyState == "closed", 10, "closed")
         async with http.post(f"{runtime.url}/sessions/{sid}/transport/webrtc/connections", headers=auth) as r:
             assert r.status == 404
     finally:
@@ -212,7 +213,7 @@ async def test_cloud_session_transport_needs_token_and_delete_closes_peers(
 async def test_max_session_duration_closes_the_session(http: aiohttp.ClientSession) -> None:
     with make_runtime(max_session_duration=0.3) as rt:
         await start_local(http, rt.url)
-        await wait_until(lambda: rt.server.manager.machine_state() == "READY", 10, "session closed by max duration")
+        await apoll_until(lambda: rt.server.manager.machine_state() == "READY", 10, "session closed by max duration")
         async with http.get(rt.url + "/session") as r:
             assert r.status == 404
 
@@ -232,7 +233,7 @@ async def test_failing_render_repeats_the_last_frame_until_the_model_recovers(ht
                 client.command("toggle", {"garbage": garbage})
                 assert (await client.app_message("toggled", start=start))["data"] == {"broken": True}
                 # frames rendered before the toggle drain out; then the last good one repeats
-                await wait_until(
+                await apoll_until(
                     lambda: len({read_index(f) for f in client.frames[-3:]}) == 1, 10, "a repeated frame"
                 )
                 held = read_index(client.frames[-1])

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from testutil import apoll_until
+
 from reactor_notebook import protocol
 from reactor_notebook.runtime import LocalRuntime
 
-from .client import RawClient, wait_until
+from .client import RawClient
 
 
 async def test_schema_rejections_come_back_with_command_field_reason(local_client: RawClient) -> None:
@@ -59,7 +61,7 @@ async def test_commands_keep_arrival_order(local_client: RawClient) -> None:
     start = len(local_client.messages)
     for i in range(30):
         local_client.command("set_color", {"r": i, "g": 0, "b": 0})
-    await wait_until(
+    await apoll_until(
         lambda: sum(m["data"].get("type") == "color_set" for m in local_client.messages[start:]) == 30, 10, "30 replies"
     )
     reds = [m["data"]["data"]["r"] for m in local_client.messages[start:] if m["data"].get("type") == "color_set"]
@@ -127,7 +129,7 @@ async def test_control_errors(local_client: RawClient, runtime: LocalRuntime) ->
         resp = await other.control_request("publish_track", "webcam")
         assert resp["error"]["code"] == "PUBLISHER_SLOT_TAKEN"
         local_client.control.send(protocol.control_notification("unpublish_track", "webcam"))
-        await wait_until(lambda: "webcam" not in runtime.server.manager.sessions["local"].input_owner, 5, "slot freed")
+        await apoll_until(lambda: "webcam" not in runtime.server.manager.sessions["local"].input_owner, 5, "slot freed")
         assert (await other.control_request("publish_track", "webcam"))["data"] == {}
     finally:
         await other.close()
@@ -160,9 +162,9 @@ async def test_pause_and_resume_output(local_client: RawClient, runtime: LocalRu
         (peer,) = runtime.server.manager.sessions["local"].peers
         return peer.outputs["main_video"]
 
-    await wait_until(lambda: out_track().paused, 5, "track paused on the server")
+    await apoll_until(lambda: out_track().paused, 5, "track paused on the server")
     sent = out_track().frames_sent
     local_client.control.send(protocol.control_notification("resume_track", "main_video"))
-    await wait_until(lambda: not out_track().paused, 5, "track resumed")
-    await wait_until(lambda: out_track().frames_sent > sent + 3, 10, "frames flowing again")
+    await apoll_until(lambda: not out_track().paused, 5, "track resumed")
+    await apoll_until(lambda: out_track().frames_sent > sent + 3, 10, "frames flowing again")
     await local_client.wait_frames(3)

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import json
 
 import aiohttp
+from testutil import apoll_until
 
 from reactor_notebook import protocol
 from reactor_notebook.runtime import LocalRuntime
@@ -36,18 +36,16 @@ async def create(http: aiohttp.ClientSession, url: str, jwt: str) -> dict:
 
 async def poll(http: aiohttp.ClientSession, url: str, sid: str, jwt: str, timeout: float = 10.0) -> list[dict]:
     """Poll GET /sessions/{id} until ready; return every descriptor seen."""
-    seen = []
-    loop = asyncio.get_running_loop()
-    end = loop.time() + timeout
-    while loop.time() < end:
+    seen: list[dict] = []
+
+    async def ready() -> bool:
         async with http.get(f"{url}/sessions/{sid}", headers={"Authorization": f"Bearer {jwt}"}) as r:
             assert r.status == 200
-            d = await r.json()
-        seen.append(d)
-        if d.get("selected_transport") and d.get("capabilities"):
-            return seen
-        await asyncio.sleep(0.05)
-    raise AssertionError(f"session {sid} never became ready: {seen[-1]}")
+            seen.append(await r.json())
+        return bool(seen[-1].get("selected_transport") and seen[-1].get("capabilities"))
+
+    await apoll_until(ready, timeout, f"session {sid} to become ready", interval=0.05)
+    return seen
 
 
 async def test_tokens_accept_any_non_empty_key(runtime: LocalRuntime, http: aiohttp.ClientSession) -> None:

@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 from reactor_notebook.runtime.models import create_model
-from reactor_notebook.runtime.models.helios_sim import CHUNK_FRAMES, HeliosSim
+from reactor_notebook.runtime.models.helios_sim import HeliosSim
+from reactor_notebook.runtime.models.helios_spec import CHUNK_FRAMES
 from reactor_notebook.runtime.stepping import Stepper, StepRefused, StepRequest
 
 

@@ -30,7 +30,7 @@ async def test_set_color_changes_pixels_and_emits_message(local_client: RawClien
         c = local_client.frames[-1][96, 160].astype(int)
         return c[1] > 200 and c[0] < 60 and c[2] < 60
 
-    from .client import wait_until
+    from testutil import apoll_until
 
-    await wait_until(centre_green, 10, "green centre patch")
+    await apoll_until(centre_green, 10, "green centre patch")
     assert np.all(local_client.frames[-1][96, 160] > [-1, 200, -1])

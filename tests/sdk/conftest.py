@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Iterator
 
 import pytest
-from sdk_support import Recorder
+from testutil import Recorder
 
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.sdk import Reactor

@@ -1,11 +1,8 @@
-"""Helpers for SDK tests: thread-safe event recorder, numpy video source, frame waits."""
+"""Helpers for SDK tests: SDK-loop tasks, a numpy video source, frame waits (the recorder is testutil.Recorder)."""
 
 from __future__ import annotations
 
 import asyncio
-import threading
-import time
-from collections.abc import Callable
 from typing import Any
 
 import numpy as np
@@ -14,52 +11,6 @@ from av import VideoFrame
 
 from reactor_notebook.sdk import Reactor
 from reactor_notebook.sdk.loop import get_sdk_loop
-
-
-class Recorder:
-    """Collects (event, payload) pairs from any thread; ``wait`` blocks on a predicate with a timeout."""
-
-    def __init__(self) -> None:
-        self.items: list[tuple[str, Any]] = []
-        self._cond = threading.Condition()
-
-    def add(self, event: str, payload: Any) -> None:
-        with self._cond:
-            self.items.append((event, payload))
-            self._cond.notify_all()
-
-    def of(self, event: str) -> list[Any]:
-        with self._cond:
-            return [p for e, p in self.items if e == event]
-
-    def wait(self, pred: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-        end = time.monotonic() + timeout
-        with self._cond:
-            while not pred():
-                left = end - time.monotonic()
-                if left <= 0:
-                    raise AssertionError(
-                        f"timed out after {timeout} s waiting for {what}; got {self.items[-10:]}"
-                    )
-                self._cond.wait(left)
-
-    async def await_(self, pred: Callable[[], bool], timeout: float = 10.0, what: str = "condition") -> None:
-        await asyncio.to_thread(self.wait, pred, timeout, what)
-
-    def attach(self, reactor: Reactor) -> Recorder:
-        for event in (
-            "status_changed",
-            "session_id_changed",
-            "message",
-            "runtime_message",
-            "track_received",
-            "error",
-            "session_expiration_changed",
-            "capabilities_received",
-            "stats_update",
-        ):
-            reactor.on(event, lambda *args, _e=event: self.add(_e, args[0] if len(args) == 1 else args))
-        return self
 
 
 def sdk_tasks() -> list[asyncio.Task[Any]]:

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from sdk_support import Recorder
+from testutil import Recorder
 
 from reactor_notebook.framecode import read_index
 from reactor_notebook.runtime import LocalRuntime

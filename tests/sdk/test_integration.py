@@ -11,7 +11,8 @@ import aiohttp
 import numpy as np
 import pytest
 from aiortc import RTCPeerConnection
-from sdk_support import NumpyTrack, Recorder, next_frames, sdk_tasks
+from sdk_support import NumpyTrack, next_frames, sdk_tasks
+from testutil import Recorder
 
 from reactor_notebook import framecode
 from reactor_notebook.runtime import LocalRuntime

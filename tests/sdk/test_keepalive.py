@@ -11,7 +11,8 @@ import time
 from collections.abc import Iterator
 
 import pytest
-from sdk_support import Recorder, next_frames
+from sdk_support import next_frames
+from testutil import Recorder
 
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.sdk import Reactor, ReactorStatus

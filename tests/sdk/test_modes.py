@@ -9,7 +9,8 @@ from collections.abc import AsyncIterator, Iterator
 import aiohttp
 import pytest
 from aiohttp import web
-from sdk_support import NumpyTrack, Recorder, next_frames
+from sdk_support import NumpyTrack, next_frames
+from testutil import Recorder, catch_all_server
 
 from reactor_notebook import framecode
 from reactor_notebook.runtime import LocalRuntime
@@ -38,17 +39,10 @@ async def legacy_proxy(runtime: LocalRuntime) -> AsyncIterator[tuple[str, list[t
                 body=payload, status=upstream.status, content_type=upstream.content_type or "application/json"
             )
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
     try:
-        yield f"http://127.0.0.1:{port}", seen
+        async with catch_all_server(handle) as url:
+            yield url, seen
     finally:
-        await runner.cleanup()
         await http.close()
 
 
@@ -144,17 +138,8 @@ async def stuck_runtime() -> AsyncIterator[tuple[str, list[tuple[str, str]]]]:
             return web.json_response({"connection_id": 1002} if request.method != "GET" else None, status=202)
         return web.json_response({"detail": "Not Found"}, status=404)
 
-    app = web.Application()
-    app.router.add_route("*", "/{tail:.*}", handle)
-    runner = web.AppRunner(app)
-    await runner.setup()
-    site = web.TCPSite(runner, "127.0.0.1", 0)
-    await site.start()
-    port = site._server.sockets[0].getsockname()[1]  # type: ignore[union-attr]
-    try:
-        yield f"http://127.0.0.1:{port}", seen
-    finally:
-        await runner.cleanup()
+    async with catch_all_server(handle) as url:
+        yield url, seen
 
 
 async def test_connect_timeout_bounds_a_stuck_handshake(

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from PIL import Image
-from sdk_support import Recorder
+from testutil import Recorder
 
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.schema import CommandValidationError

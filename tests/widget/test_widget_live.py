@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import json
 import socket
-import threading
-import time
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
+from testutil import FakeFrontEnd, poll_until
 
 from reactor_notebook.framecode import read_index
 from reactor_notebook.runtime import LocalRuntime
@@ -18,14 +17,7 @@ from reactor_notebook.sdk import Reactor
 from reactor_notebook.widget import ReactorWidget
 from reactor_notebook.widget.encode import JpegEncoder, decode_image
 
-
-def wait_for(pred: Any, timeout: float = 15.0, what: str = "condition") -> None:
-    ev = threading.Event()
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        ev.wait(0.02)
+LIVE_TIMEOUT = 15.0  # a real runtime and aiortc on a shared 2-core machine
 
 
 def frames_sent(sent: list[Any]) -> list[tuple[dict[str, Any], bytes]]:
@@ -47,26 +39,23 @@ def live(testpattern: LocalRuntime, sent: list[Any]) -> Iterator[tuple[ReactorWi
     w.close()
 
 
-def test_live_frames_reach_the_view_in_order(live: Any, sent: list[Any]) -> None:
-    w, _reactor, _ = live
-    assert w.status == "ready" and w.session_id and w.model_name == "testpattern"
-    assert [c["name"] for c in w.commands] == ["set_color"] and w.input_tracks == ["webcam"]
-    # play the browser: ack every frame as it arrives
-    wait_for(lambda: len(frames_sent(sent)) >= 1, what="first frame")
-    acked: set[int] = set()
-    for _ in range(300):
-        for c, _b in frames_sent(sent):
-            if c["id"] not in acked:
-                acked.add(c["id"])
-                w._on_custom(w, {"type": "ack", "id": c["id"]}, [])
-        if len(acked) >= 20:
-            break
-        threading.Event().wait(0.02)
-    got = frames_sent(sent)
-    indices = [read_index(decode_image(b)) for _, b in got[:20]]
-    assert len(indices) == 20 and indices == sorted(indices) and len(set(indices)) == 20
-    st = w.pump.get_stats()
-    assert st["acked"] >= 20 and st["lost"] == 0
+def test_live_frames_reach_the_view_in_order(testpattern: LocalRuntime) -> None:
+    reactor = Reactor("testpattern", local=True, local_url=testpattern.url)
+    reactor.connect_sync()
+    w = ReactorWidget(reactor, owns_reactor=True)
+    browser = FakeFrontEnd(w)  # the browser half: acks every frame as it arrives
+    try:
+        assert w.status == "ready" and w.session_id and w.model_name == "testpattern"
+        assert [c["name"] for c in w.commands] == ["set_color"] and w.input_tracks == ["webcam"]
+        poll_until(lambda: w.pump.get_stats()["acked"] >= 20, timeout=LIVE_TIMEOUT, what="20 acked frames")
+        contents = [((m["data"] or {}).get("content") or {}, m["buffers"]) for m in browser.messages]
+        got = [buffers[0] for content, buffers in contents if content.get("type") == "frame"]
+        indices = [read_index(decode_image(b)) for b in got[:20]]
+        assert len(indices) == 20 and indices == sorted(indices) and len(set(indices)) == 20
+        assert w.pump.get_stats()["lost"] == 0
+    finally:
+        browser.close()
+        w.close()
 
 
 def test_live_form_command_changes_the_stream(live: Any, sent: list[Any]) -> None:
@@ -74,7 +63,7 @@ def test_live_form_command_changes_the_stream(live: Any, sent: list[Any]) -> Non
     w._on_custom(
         w, {"type": "command", "id": "c", "name": "set_color", "args": {"r": 0, "g": 255, "b": 0}}, []
     )
-    wait_for(lambda: any(c.get("type") == "command_result" for c, _ in sent), what="command_result")
+    poll_until(lambda: any(c.get("type") == "command_result" for c, _ in sent), timeout=LIVE_TIMEOUT, what="command_result")
     (res,) = [c for c, _ in sent if c.get("type") == "command_result"]
     assert res["ok"] is True
     assert res["reply"] == {"type": "color_set", "data": {"r": 0, "g": 255, "b": 0}}  # shown by the form
@@ -87,12 +76,14 @@ def test_live_form_command_changes_the_stream(live: Any, sent: list[Any]) -> Non
         r, g, b = f[f.shape[0] // 2, f.shape[1] // 2].astype(int)
         return g > 200 and r < 60 and b < 60
 
-    wait_for(centre_is_green, what="green centre patch")
+    poll_until(centre_is_green, timeout=LIVE_TIMEOUT, what="green centre patch")
     w._on_custom(
         w, {"type": "command", "id": "d", "name": "set_color", "args": {"r": 0, "g": 256, "b": 0}}, []
     )
-    wait_for(
-        lambda: len([c for c, _ in sent if c.get("type") == "command_result"]) == 2, what="second result"
+    poll_until(
+        lambda: len([c for c, _ in sent if c.get("type") == "command_result"]) == 2,
+        timeout=LIVE_TIMEOUT,
+        what="second result",
     )
     bad = [c for c, _ in sent if c.get("type") == "command_result"][1]
     assert bad["ok"] is False and bad["error"]["field"] == "g" and bad["error"]["reason"] == "out_of_range"
@@ -101,24 +92,24 @@ def test_live_form_command_changes_the_stream(live: Any, sent: list[Any]) -> Non
 def test_live_webcam_frames_reach_the_model(live: Any, sent: list[Any]) -> None:
     w, _reactor, rt = live
     w._on_custom(w, {"type": "webcam_start", "track": "webcam"}, [])
-    wait_for(lambda: any(c.get("type") == "webcam_state" for c, _ in sent), what="webcam_state")
+    poll_until(lambda: any(c.get("type") == "webcam_state" for c, _ in sent), timeout=LIVE_TIMEOUT, what="webcam_state")
     state = next(c for c, _ in sent if c.get("type") == "webcam_state")
     assert state["active"] is True, state
     jpeg = JpegEncoder().encode(np.full((240, 320, 3), 90, np.uint8), 80).data
     for i in range(5):
         w._on_custom(w, {"type": "webcam_frame", "id": i}, [jpeg])
-    wait_for(lambda: rt.model.input_frames.get("webcam", 0) >= 3, what="model input frames")
+    poll_until(lambda: rt.model.input_frames.get("webcam", 0) >= 3, timeout=LIVE_TIMEOUT, what="model input frames")
     assert rt.model.last_input_shape[:2] == (240, 320)
     w._on_custom(w, {"type": "webcam_stop"}, [])
-    wait_for(lambda: not w.webcam_active, what="webcam stopped")
+    poll_until(lambda: not w.webcam_active, timeout=LIVE_TIMEOUT, what="webcam stopped")
 
 
 def test_live_disconnect_and_retry(live: Any, sent: list[Any]) -> None:
     w, reactor, _ = live
     reactor.disconnect_sync(recoverable=True)
-    wait_for(lambda: w.status == "disconnected", what="disconnected trait")
+    poll_until(lambda: w.status == "disconnected", timeout=LIVE_TIMEOUT, what="disconnected trait")
     w._on_custom(w, {"type": "retry"}, [])
-    wait_for(lambda: any(c.get("type") == "retry_result" for c, _ in sent), what="retry_result")
+    poll_until(lambda: any(c.get("type") == "retry_result" for c, _ in sent), timeout=LIVE_TIMEOUT, what="retry_result")
     res = next(c for c, _ in sent if c.get("type") == "retry_result")
     assert res["ok"] is True, res
     assert w.status == "ready"
@@ -133,20 +124,20 @@ def test_live_helios_state_and_model_errors(sent: list[Any]) -> None:
             assert {c["name"] for c in w.commands if c["transport"]} == {"start", "pause", "resume", "reset"}
             w.send("set_prompt", prompt="A foggy harbour at dawn")
             w.send("start")
-            wait_for(lambda: (w.model_state or {}).get("running") is True, what="running state")
-            wait_for(lambda: (w.model_state or {}).get("current_chunk", 0) >= 1, what="chunk 1")
+            poll_until(lambda: (w.model_state or {}).get("running") is True, timeout=LIVE_TIMEOUT, what="running state")
+            poll_until(lambda: (w.model_state or {}).get("current_chunk", 0) >= 1, timeout=LIVE_TIMEOUT, what="chunk 1")
             assert w.model_state["scheduled_prompts"] == {"0": "A foggy harbour at dawn"}
             w._on_custom(
                 w,
                 {"type": "command", "id": 1, "name": "schedule_prompt", "args": {"prompt": "x", "chunk": 0}},
                 [],
             )
-            wait_for(lambda: w.model_error is not None, what="model error")
+            poll_until(lambda: w.model_error is not None, timeout=LIVE_TIMEOUT, what="model error")
             assert w.model_error["command"] == "schedule_prompt" and w.model_error["reason"] == "past_chunk"
             assert "past" in w.model_error["message"]
-            wait_for(
+            poll_until(
                 lambda: any(c.get("type") == "command_result" and c.get("id") == 1 for c, _ in sent),
-                what="command_result",
+                timeout=LIVE_TIMEOUT, what="command_result",
             )
             (res,) = [c for c, _ in sent if c.get("type") == "command_result" and c.get("id") == 1]
             assert res["ok"] is False  # the form shows the model's refusal next to the field
@@ -174,9 +165,9 @@ def test_live_image_field_too_big_for_one_message_is_uploaded(sent: list[Any]) -
         try:
             args = {"image_b64": b64, "transition": "cut"}
             w._on_custom(w, {"type": "command", "id": 9, "name": "set_image", "args": args}, [])
-            wait_for(
+            poll_until(
                 lambda: any(c.get("type") == "command_result" and c.get("id") == 9 for c, _ in sent),
-                what="command_result",
+                timeout=LIVE_TIMEOUT, what="command_result",
             )
             (res,) = [c for c, _ in sent if c.get("type") == "command_result" and c.get("id") == 9]
             assert res["ok"] is True, res
@@ -195,7 +186,7 @@ def test_live_api_key_never_reaches_the_front_end(sent: list[Any]) -> None:
         reactor.connect_sync()
         w = ReactorWidget(reactor, owns_reactor=True)
         try:
-            wait_for(lambda: len(frames_sent(sent)) >= 1, what="a frame")
+            poll_until(lambda: len(frames_sent(sent)) >= 1, timeout=LIVE_TIMEOUT, what="a frame")
             w.send("set_color", r=1, g=2, b=3)
             w.stats = w.get_stats()
             state = json.dumps(w.get_state(), default=str)

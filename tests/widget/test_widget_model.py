@@ -3,28 +3,17 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 from typing import Any
 
 import numpy as np
 import pytest
+from testutil import poll_until
 from widget_support import SECRET, FakeReactor
 
 from reactor_notebook.framecode import draw_index, read_index
 from reactor_notebook.schema import CommandValidationError
 from reactor_notebook.widget import ReactorWidget
 from reactor_notebook.widget.encode import decode_image
-
-
-def wait_for(pred: Any, timeout: float = 5.0) -> None:
-    """Wait on a condition the widget's worker threads make true (polled with a short event wait)."""
-    ev = threading.Event()
-    deadline = time.monotonic() + timeout
-    while not pred():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        ev.wait(0.01)
 
 
 def replies(sent: list[Any], kind: str) -> list[dict[str, Any]]:
@@ -135,7 +124,7 @@ def test_command_message_round_trip(widget: ReactorWidget, reactor: FakeReactor,
         {"type": "command", "id": "c2", "name": "schedule_prompt", "args": {"prompt": "sea", "chunk": -4}},
         [],
     )
-    wait_for(lambda: len(replies(sent, "command_result")) == 2)
+    poll_until(lambda: len(replies(sent, "command_result")) == 2)
     ok, bad = replies(sent, "command_result")
     assert ok["id"] == "c1" and ok["ok"] is True
     assert bad["id"] == "c2" and bad["ok"] is False
@@ -153,7 +142,7 @@ def test_command_when_not_ready_replies_clearly(reactor: FakeReactor, sent: list
     w = ReactorWidget(reactor)
     try:
         w._on_custom(w, {"type": "command", "id": 1, "name": "start", "args": {}}, [])
-        wait_for(lambda: replies(sent, "command_result"))
+        poll_until(lambda: replies(sent, "command_result"))
         (r,) = replies(sent, "command_result")
         assert (
             r["ok"] is False
@@ -187,7 +176,7 @@ def test_frames_flow_through_pump_and_acks(
         f = np.zeros((384, 640, 3), np.uint8)
         draw_index(f, 100 + i)
         reactor.frames.push(f)
-    wait_for(lambda: replies(sent, "frame"))
+    poll_until(lambda: replies(sent, "frame"))
     content, buffers = next((c, b) for c, b in sent if c.get("type") == "frame")
     assert read_index(decode_image(bytes(buffers[0]))) in (100, 101, 102)
     widget._on_custom(widget, {"type": "ack", "id": content["id"]}, [])
@@ -200,7 +189,7 @@ def test_retry_reconnects(widget: ReactorWidget, reactor: FakeReactor, sent: lis
     reactor._status = "disconnected"
     reactor.emit("status_changed", "disconnected")
     widget._on_custom(widget, {"type": "retry"}, [])
-    wait_for(lambda: replies(sent, "retry_result"))
+    poll_until(lambda: replies(sent, "retry_result"))
     assert replies(sent, "retry_result")[0]["ok"] is True
     assert reactor.reconnects == 1 and widget.status == "ready"
 
@@ -209,13 +198,13 @@ def test_webcam_publish_frames_and_stop(widget: ReactorWidget, reactor: FakeReac
     from reactor_notebook.widget.encode import JpegEncoder
 
     widget._on_custom(widget, {"type": "webcam_start", "track": "nope"}, [])
-    wait_for(lambda: replies(sent, "webcam_state"))
+    poll_until(lambda: replies(sent, "webcam_state"))
     assert (
         replies(sent, "webcam_state")[0]["active"] is False
         and "nope" in replies(sent, "webcam_state")[0]["error"]
     )
     widget._on_custom(widget, {"type": "webcam_start", "track": "webcam"}, [])
-    wait_for(lambda: len(replies(sent, "webcam_state")) == 2)
+    poll_until(lambda: len(replies(sent, "webcam_state")) == 2)
     assert widget.webcam_active and reactor.published[0][0] == "webcam"
     track = reactor.published[0][1]
     img = np.full((48, 64, 3), 200, np.uint8)
@@ -225,7 +214,7 @@ def test_webcam_publish_frames_and_stop(widget: ReactorWidget, reactor: FakeReac
     widget._on_custom(widget, {"type": "webcam_frame", "id": 10}, [b"junk"])
     assert "cannot decode" in replies(sent, "webcam_ack")[-1]["error"]
     widget._on_custom(widget, {"type": "webcam_stop"}, [])
-    wait_for(lambda: not widget.webcam_active)
+    poll_until(lambda: not widget.webcam_active)
     assert reactor.published == [] and track.readyState == "ended"
 
 

@@ -14,15 +14,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Literal
 
-import numpy as np
-from numpy.typing import NDArray
-
+from ...media import Frame
 from ...schema import CommandSpec, CommandValidationError
 
-Frame = NDArray[np.uint8]
 Emit = Callable[[dict[str, Any]], None]
+ErrorStyle = Literal["typed", "legacy", "both"]
 
-__all__ = ["CommandValidationError", "Frame", "Model", "TrackSpec", "Upload"]
+__all__ = ["CommandValidationError", "ErrorStyle", "Frame", "Model", "TrackSpec", "Upload", "rejection_messages"]
+
+
+def rejection_messages(error: CommandValidationError, style: str) -> list[dict[str, Any]]:
+    """The messages reporting a rejected command: ``"typed"`` a ``command_error``, ``"legacy"`` an
+    ``event`` named ``error``, ``"both"`` legacy then typed (the two families models speak)."""
+    fields = error.to_dict()
+    out: list[dict[str, Any]] = []
+    if style in ("legacy", "both"):
+        out.append({"type": "event", "data": {"event": "error", **fields}})
+    if style in ("typed", "both"):
+        out.append({"type": "command_error", "data": dict(fields)})
+    return out
 
 
 @dataclass(frozen=True)
@@ -40,7 +50,7 @@ class TrackSpec:
 
 @dataclass(frozen=True)
 class Upload:
-    """A completed, announced upload referenced by a command (protocol.md §2.7)."""
+    """A completed, announced upload referenced by a command (its bytes and what the client said of it)."""
 
     upload_id: str
     name: str
@@ -57,9 +67,9 @@ class Model(ABC):
     default_fps: ClassVar[float] = 24.0
     # Frames of every output track one step of a stepped session produces (runtime/stepping.py).
     frames_per_step: int = 1
-    # How rejected commands are reported (protocol.md §6.4/§6.5): "typed" = command_error,
+    # How rejected commands are reported (rejection_messages): "typed" = command_error,
     # "legacy" = {"type":"event","data":{"event":"error",...}}, "both" = legacy then typed.
-    error_style: ClassVar[Literal["typed", "legacy", "both"]] = "typed"
+    error_style: ClassVar[ErrorStyle] = "typed"
 
     def __init__(self, *, fps: float | None = None, **options: Any) -> None:
         self.fps = float(fps or self.default_fps)
@@ -92,18 +102,11 @@ class Model(ABC):
 
     def error_messages(self, error: CommandValidationError) -> list[dict[str, Any]]:
         """The messages that report a rejected command, per :attr:`error_style` (may be overridden)."""
-        fields = error.to_dict()
-        style = getattr(self, "error_style", "typed")
-        out: list[dict[str, Any]] = []
-        if style in ("legacy", "both"):
-            out.append({"type": "event", "data": {"event": "error", **fields}})
-        if style in ("typed", "both"):
-            out.append({"type": "command_error", "data": fields})
-        return out
+        return rejection_messages(error, getattr(self, "error_style", "typed"))
 
     # --- lifecycle hooks ---------------------------------------------------------------------
     def on_session_start(self) -> None:  # noqa: B027 (optional hook)
-        """A session got its first peer (protocol.md §2.5 *connected* hook)."""
+        """A session got its first peer (it is connected)."""
 
     def on_session_end(self) -> None:  # noqa: B027 (optional hook)
         """The session closed; discard per-session state."""

@@ -8,11 +8,12 @@ calls onto it (one frame per :meth:`HeliosModel.render`, commands through
 from __future__ import annotations
 
 import threading
-from typing import Any, ClassVar, Literal
+from typing import Any, ClassVar, cast
 
-from ...schema import CommandSpec, CommandValidationError
-from .base import Frame, Model, TrackSpec, Upload
-from .helios_sim import CHUNK_FRAMES, COMMANDS, MESSAGE_MODES, SR_SCALES, HeliosSim, message_schemas
+from ...schema import CommandSpec
+from .base import ErrorStyle, Frame, Model, TrackSpec, Upload
+from .helios_sim import HeliosSim
+from .helios_spec import CHUNK_FRAMES, COMMANDS, MESSAGE_MODES, SR_SCALES, message_schemas
 
 __all__ = ["HeliosModel"]
 
@@ -20,7 +21,7 @@ TRACK = "main_video"
 
 
 class HeliosModel(Model):
-    """Simulated Helios: 640x384 chunked video (33 frames per chunk), §6 commands and messages.
+    """Simulated Helios: 640x384 chunked video (33 frames per chunk), Helios commands and messages.
 
     Options (``create_model("helios", **options)`` / ``LocalRuntime(model_options=...)``):
     ``fps`` (default 24), ``seed`` (initial seed, default 0), ``messages``
@@ -38,8 +39,9 @@ class HeliosModel(Model):
     version: ClassVar[str] = "sim-1"
     description: ClassVar[str] = "Simulated Helios: deterministic chunked text/image-to-video on the CPU"
     default_fps: ClassVar[float] = 24.0
-    # Rejections are reported like Helios does, as legacy event/error (or per the ``messages`` option).
-    error_style: ClassVar[Literal["typed", "legacy", "both"]] = "legacy"
+    # Rejections are reported like Helios does, as legacy event/error (or per the ``messages`` option:
+    # __init__ sets the instance value, so the base error_messages follows it).
+    error_style: ClassVar[ErrorStyle] = "legacy"
 
     def __init__(
         self,
@@ -65,7 +67,7 @@ class HeliosModel(Model):
         super().__init__(fps=fps)
         self.frames_per_step = step_frames
         self.options = {"seed": seed, "messages": messages, "max_sr_scale": max_sr_scale}
-        self.error_style = messages  # type: ignore[misc]  # instance value follows the option
+        self.error_style = cast("ErrorStyle", messages)  # type: ignore[misc]  # instance value follows the option
         self._lock = threading.Lock()
         self.sim = self._new_sim()
 
@@ -94,10 +96,6 @@ class HeliosModel(Model):
         with self._lock:
             return [self.sim.state_message()]
 
-    def error_messages(self, error: CommandValidationError) -> list[dict[str, Any]]:
-        """Legacy ``event``/``error`` and/or typed ``command_error``, per the ``messages`` option."""
-        return self.sim.error_messages(error)
-
     # --- work ------------------------------------------------------------------------------------
     def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any] | None:
         """Apply a command and broadcast what it caused; the reply is its effect (else the new state)."""
@@ -105,8 +103,8 @@ class HeliosModel(Model):
             messages = self.sim.apply(command, args, uploads)
         for msg in messages:
             self.emit(msg)
-        effects = [m for m in messages if m.get("type") != "state"]
-        return (effects or messages or [None])[0]
+        effects = [m for m in messages if m.get("type") != "state"] or messages
+        return effects[0] if effects else None
 
     def render(self) -> dict[str, Frame]:
         with self._lock:

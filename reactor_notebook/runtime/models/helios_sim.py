@@ -3,8 +3,9 @@
 No transport, no threads, no clocks: :class:`HeliosSim` advances one frame per
 :meth:`HeliosSim.step`, so a recorded command sequence (applied at the same frame counts)
 replays to byte-identical frames. The runtime's :class:`~.helios.HeliosModel` wraps it.
-Contract: protocol.md §6 (chunks of 33 frames, latching at chunk start, first open chunk,
-pause at the chunk boundary, legacy and typed message families).
+What may be sent and the rejection wording live in :mod:`.helios_spec`: chunks of 33 frames,
+conditioning latched at each chunk start from the first open chunk on, pause at the chunk
+boundary, and the legacy and typed message families.
 """
 
 from __future__ import annotations
@@ -13,232 +14,29 @@ import secrets
 from collections.abc import Callable, Mapping
 from typing import Any
 
-import numpy as np
-from numpy.typing import NDArray
-
-from ...schema import CommandSpec, CommandValidationError, ParamSpec, validate_command
-from .helios_render import (
+from ...media import Frame
+from ...schema import CommandValidationError, validate_command
+from .base import rejection_messages
+from .helios_images import RefImage, check_image
+from .helios_render import Look, Renderer
+from .helios_spec import (
     BASE_HEIGHT,
     BASE_WIDTH,
+    BY_NAME,
+    CHUNK_FRAMES,
+    MAX_SEED,
+    MESSAGE_MODES,
     SR_FACTORS,
-    ImageDecodeError,
-    Look,
-    RefImage,
-    Renderer,
-    decode_image,
-    decode_image_b64,
+    SR_SCALES,
+    TYPED_NAME,
+    check_prompt,
 )
 
-__all__ = [
-    "CHUNK_FRAMES",
-    "COMMANDS",
-    "MESSAGE_MODES",
-    "SR_SCALES",
-    "HeliosSim",
-    "message_schemas",
-]
+__all__ = ["LOOK_HISTORY", "HeliosSim"]
 
-CHUNK_FRAMES = 33
-MAX_PROMPT_LENGTH = 2000
-MAX_CHUNK = 1_000_000
-MAX_SEED = 4_294_967_295
-MESSAGE_MODES = ("legacy", "typed", "both")
-SR_SCALES = ("off", "2x", "4x")
 LOOK_HISTORY = 64  # latched chunks kept for render(); bounds memory held by old reference images
-TRANSITIONS = ("cut", "blend")
 
-Frame = NDArray[np.uint8]
 Message = dict[str, Any]
-
-
-# ---------------------------------------------------------------------------------------------
-# Command schema (protocol.md §6.3)
-# ---------------------------------------------------------------------------------------------
-def _prompt() -> ParamSpec:
-    return ParamSpec(
-        "prompt",
-        "string",
-        min_length=1,
-        max_length=MAX_PROMPT_LENGTH,
-        description=f"Text prompt (1-{MAX_PROMPT_LENGTH} characters, not blank)",
-        format="multiline",
-    )
-
-
-def _image_params() -> tuple[ParamSpec, ...]:
-    return (
-        ParamSpec(
-            "image_b64",
-            "string",
-            min_length=1,
-            description="Base64 PNG/JPEG/WebP, raw or as a data: URL, at most 4096 px per side (or use 'image')",
-            format="image-base64",
-        ),
-        ParamSpec(
-            "image", "upload", is_upload=True, description="Uploaded PNG/JPEG/WebP (or use 'image_b64')"
-        ),
-        ParamSpec(
-            "transition",
-            "string",
-            required=False,
-            default="cut",
-            enum=TRANSITIONS,
-            description="'cut' switches at the chunk start; 'blend' cross-fades over that chunk's 33 frames",
-        ),
-    )
-
-
-_IMAGE_GROUP = (("image_b64", "image"),)
-
-COMMANDS: list[CommandSpec] = [
-    CommandSpec(
-        "set_prompt",
-        "Set the prompt at the first open chunk (chunk 0 before start, current chunk if paused, next if running)",
-        (_prompt(),),
-    ),
-    CommandSpec(
-        "schedule_prompt",
-        "Schedule a prompt to start at a chunk index",
-        (
-            _prompt(),
-            ParamSpec(
-                "chunk",
-                "integer",
-                minimum=0,
-                maximum=MAX_CHUNK,
-                description="0-based chunk index (33 frames each)",
-            ),
-        ),
-    ),
-    CommandSpec(
-        "set_image",
-        "Set the reference image from the first open chunk on",
-        _image_params(),
-        one_of=_IMAGE_GROUP,
-    ),
-    CommandSpec("clear_image", "Remove the reference image from the first open chunk on", ()),
-    CommandSpec(
-        "set_conditioning",
-        "Set prompt and reference image together at the first open chunk",
-        (_prompt(), *_image_params()),
-        one_of=_IMAGE_GROUP,
-    ),
-    CommandSpec(
-        "set_image_strength",
-        "Weight of the reference image from the first open chunk on",
-        (
-            ParamSpec(
-                "image_strength", "number", minimum=0.0, maximum=1.0, description="0.0 (ignore) to 1.0 (full)"
-            ),
-        ),
-    ),
-    CommandSpec(
-        "set_sr_scale",
-        "Super-resolution from the first open chunk on: off 640x384, 2x 1280x768, 4x 2560x1536",
-        (ParamSpec("sr_scale", "string", enum=SR_SCALES, description="Output scale"),),
-    ),
-    CommandSpec(
-        "set_seed",
-        "Set the RNG seed used by the next start (-1 draws a random seed)",
-        (
-            ParamSpec(
-                "seed", "integer", minimum=-1, maximum=MAX_SEED, description=f"-1 (random) or 0-{MAX_SEED}"
-            ),
-        ),
-    ),
-    CommandSpec("start", "Start generation (needs a prompt at chunk 0)", ()),
-    CommandSpec("pause", "Pause generation at the end of the current chunk", ()),
-    CommandSpec("resume", "Resume generation (cancels a pending pause)", ()),
-    CommandSpec(
-        "reset", "Stop at once; clear prompts, image and counters (keeps seed, strength, sr_scale)", ()
-    ),
-]
-_BY_NAME = {c.name: c for c in COMMANDS}
-
-# Legacy event name -> typed message name (None: that family has no such message).
-_TYPED_NAME: dict[str, str | None] = {
-    "generation_started": "generation_started",
-    "generation_paused": "generation_paused",
-    "generation_resumed": "generation_resumed",
-    "generation_reset": None,
-    "prompt_scheduled": "prompt_accepted",
-    "prompt_switched": None,
-    "image_set": "image_accepted",
-    "image_cleared": None,
-    "seed_set": None,
-    "error": "command_error",
-}
-
-
-def message_schemas() -> dict[str, dict[str, Any]]:
-    """JSON schemas of the outbound messages (for the OpenAPI ``webhooks``)."""
-    integer, string, boolean, number = ({"type": t} for t in ("integer", "string", "boolean", "number"))
-    state = {
-        "type": "object",
-        "properties": {
-            "running": boolean,
-            "paused": boolean,
-            "started": boolean,
-            "current_frame": integer,
-            "current_chunk": integer,
-            "current_prompt": {"type": ["string", "null"]},
-            "scheduled_prompts": {"type": "object", "additionalProperties": string},
-            "image_set": boolean,
-            "seed": integer,
-            "image_strength": number,
-            "sr_scale": {"type": "string", "enum": list(SR_SCALES)},
-            "pause_pending": boolean,
-        },
-    }
-    event = {
-        "type": "object",
-        "properties": {
-            "event": {"type": "string", "enum": sorted(_TYPED_NAME)},
-            "prompt": string,
-            "seed": integer,
-            "frame": integer,
-            "chunk": integer,
-            "new_prompt": string,
-            "previous_prompt": {"type": ["string", "null"]},
-            "width": integer,
-            "height": integer,
-            "transition": string,
-            "downscaled": boolean,
-            "command": string,
-            "field": {"type": ["string", "null"]},
-            "reason": string,
-            "message": string,
-        },
-        "required": ["event"],
-    }
-    error = {
-        "type": "object",
-        "properties": {
-            "command": string,
-            "field": {"type": ["string", "null"]},
-            "reason": string,
-            "message": string,
-        },
-        "required": ["command", "reason"],
-    }
-    return {
-        "state": state,
-        "event": event,
-        "command_error": error,
-        "conditions_ready": {
-            "type": "object",
-            "properties": {"has_image": boolean},
-            "required": ["has_image"],
-        },
-        "chunk_complete": {"type": "object", "properties": {"chunk": integer, "frame": integer}},
-    }
-
-
-def _upload_bytes(upload: Any) -> bytes:
-    data = getattr(upload, "data", upload)
-    if isinstance(data, (bytes, bytearray, memoryview)):
-        return bytes(data)
-    raise TypeError(f"upload must be bytes or have .data bytes, got {type(upload).__name__}")
 
 
 # ---------------------------------------------------------------------------------------------
@@ -294,11 +92,12 @@ class HeliosSim:
     # --- derived values ----------------------------------------------------------------------
     @property
     def current_chunk(self) -> int:
+        """The chunk the next generated frame belongs to."""
         return self.current_frame // CHUNK_FRAMES
 
     @property
     def first_open_chunk(self) -> int:
-        """The earliest chunk whose conditioning can still change (protocol.md §6.1)."""
+        """The earliest chunk whose conditioning can still change (the next one while running)."""
         return self.current_chunk + 1 if self.running else self.current_chunk
 
     @property
@@ -327,7 +126,7 @@ class HeliosSim:
         return None if best is None else self.scheduled[best]
 
     def state(self) -> dict[str, Any]:
-        """The ``state`` message data (protocol.md §6.2)."""
+        """The ``state`` message data."""
         return {
             "running": self.running,
             "paused": self.paused,
@@ -344,6 +143,7 @@ class HeliosSim:
         }
 
     def state_message(self) -> Message:
+        """The ``state`` application message, as broadcast after every change."""
         return {"type": "state", "data": self.state()}
 
     # --- messages ------------------------------------------------------------------------------
@@ -351,7 +151,7 @@ class HeliosSim:
         """Queue a message in the configured family/families; ``typed_extra`` replaces typed fields."""
         if self.messages in ("legacy", "both"):
             self._out.append({"type": "event", "data": {"event": name, **fields}})
-        typed = _TYPED_NAME.get(name, name)
+        typed = TYPED_NAME.get(name, name)
         if typed is not None and self.messages in ("typed", "both"):
             self._out.append(
                 {"type": typed, "data": dict(typed_extra if typed_extra is not None else fields)}
@@ -370,13 +170,7 @@ class HeliosSim:
 
     def error_messages(self, err: CommandValidationError) -> list[Message]:
         """How a rejected command is reported: legacy ``event``/``error`` and/or typed ``command_error``."""
-        fields = err.to_dict()
-        out: list[Message] = []
-        if self.messages in ("legacy", "both"):
-            out.append({"type": "event", "data": {"event": "error", **fields}})
-        if self.messages in ("typed", "both"):
-            out.append({"type": "command_error", "data": dict(fields)})
-        return out
+        return rejection_messages(err, self.messages)
 
     # --- commands ------------------------------------------------------------------------------
     def apply(
@@ -389,7 +183,7 @@ class HeliosSim:
         changes nothing when rejected.
         """
         uploads = dict(uploads or {})
-        data = validate_command(_BY_NAME, command, dict(args or {}), fill_defaults=True, uploads=uploads)
+        data = validate_command(BY_NAME, command, dict(args or {}), fill_defaults=True, uploads=uploads)
         self._out = []
         try:
             getattr(self, f"_cmd_{command}")(data, uploads)
@@ -398,40 +192,6 @@ class HeliosSim:
             raise
         self._state()
         return self._take()
-
-    def _check_prompt(self, command: str, prompt: str) -> str:
-        if not prompt.strip():
-            raise CommandValidationError(
-                command,
-                "invalid_value",
-                f"value {prompt[:20]!r} is blank; a prompt needs at least one non-whitespace character",
-                "prompt",
-            )
-        return prompt
-
-    def _check_image(self, command: str, data: Mapping[str, Any], uploads: Mapping[str, Any]) -> RefImage:
-        if "image_b64" in data:
-            fld = "image_b64"
-            try:
-                raw = decode_image_b64(data["image_b64"])
-            except ImageDecodeError as exc:
-                raise CommandValidationError(command, "invalid_value", str(exc), fld) from None
-        else:
-            fld = "image"
-            if "image" not in uploads:
-                ref = data.get("image")
-                raise CommandValidationError(
-                    command,
-                    "unknown_upload",
-                    f"upload reference {str(ref)[:80]} is not a completed, announced upload of this session "
-                    "(upload the file first, then reference it)",
-                    fld,
-                )
-            raw = _upload_bytes(uploads["image"])
-        try:
-            return decode_image(raw)
-        except ImageDecodeError as exc:
-            raise CommandValidationError(command, "invalid_value", str(exc), fld) from None
 
     def _schedule(self, chunk: int, prompt: str) -> None:
         self.scheduled[chunk] = prompt
@@ -456,12 +216,12 @@ class HeliosSim:
         self._typed("conditions_ready", has_image=self.image is not None)
 
     def _cmd_set_prompt(self, data: dict[str, Any], uploads: Mapping[str, Any]) -> None:
-        prompt = self._check_prompt("set_prompt", data["prompt"])
+        prompt = check_prompt("set_prompt", data["prompt"])
         self._schedule(self.first_open_chunk, prompt)
         self._conditions_ready()
 
     def _cmd_schedule_prompt(self, data: dict[str, Any], uploads: Mapping[str, Any]) -> None:
-        prompt = self._check_prompt("schedule_prompt", data["prompt"])
+        prompt = check_prompt("schedule_prompt", data["prompt"])
         chunk, first = data["chunk"], self.first_open_chunk
         if chunk < first:
             raise CommandValidationError(
@@ -474,7 +234,7 @@ class HeliosSim:
         self._conditions_ready()
 
     def _cmd_set_image(self, data: dict[str, Any], uploads: Mapping[str, Any]) -> None:
-        image = self._check_image("set_image", data, uploads)
+        image = check_image("set_image", data, uploads)
         self._set_image(image, data["transition"])
         self._conditions_ready()
 
@@ -485,8 +245,8 @@ class HeliosSim:
         self._conditions_ready()
 
     def _cmd_set_conditioning(self, data: dict[str, Any], uploads: Mapping[str, Any]) -> None:
-        prompt = self._check_prompt("set_conditioning", data["prompt"])
-        image = self._check_image("set_conditioning", data, uploads)
+        prompt = check_prompt("set_conditioning", data["prompt"])
+        image = check_image("set_conditioning", data, uploads)
         self._schedule(self.first_open_chunk, prompt)
         self._set_image(image, data["transition"])
         self._conditions_ready()

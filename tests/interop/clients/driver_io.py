@@ -1,4 +1,4 @@
-"""What every JSON-lines client driver shares: event output, the frame index code, RSS.
+"""What every JSON-lines client driver shares: event output, the operation loop, the frame index code, RSS.
 
 Standard library only (plus the repository's framecode.py loaded by path), so drivers running
 in the official packages' venvs (py08_driver.py, py113_driver.py) can import it.
@@ -6,12 +6,14 @@ in the official packages' venvs (py08_driver.py, py113_driver.py) can import it.
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
 import sys
 import threading
 import time
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -51,3 +53,34 @@ def current_rss_kb() -> int:
     except OSError:
         pass
     return 0
+
+
+async def serve_ops(
+    run_op: Callable[[dict[str, Any]], Awaitable[None]], close: Callable[[], Awaitable[Any]] | None = None
+) -> None:
+    """Run each JSON-lines operation read from stdin as its own task until ``exit`` or end of input.
+
+    Operations still running then are cancelled and ``close`` (the disconnect) gets 10 s; its
+    failure is reported as an ``exit_error`` event.
+    """
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    pending: set[asyncio.Task[None]] = set()
+    while True:
+        line = await reader.readline()
+        if not line:
+            break
+        op = json.loads(line)
+        if op.get("op") == "exit":
+            break
+        task = asyncio.ensure_future(run_op(op))
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+    for task in list(pending):
+        task.cancel()
+    if close is not None:
+        try:
+            await asyncio.wait_for(close(), 10)
+        except Exception as exc:
+            emit("exit_error", error=str(exc))

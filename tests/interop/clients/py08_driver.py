@@ -27,7 +27,7 @@ import aiohttp
 import numpy as np
 from aiortc import VideoStreamTrack
 from av import VideoFrame
-from driver_io import current_rss_kb, emit, framecode
+from driver_io import current_rss_kb, emit, framecode, serve_ops
 from yarl import URL
 
 REPO = Path(__file__).resolve().parents[3]
@@ -280,27 +280,11 @@ async def main() -> None:
         emit("hello", sdk="ours", pid=os.getpid())
     driver = Driver(args)
 
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    pending: set[asyncio.Task[None]] = set()
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        op = json.loads(line)
-        if op.get("op") == "exit":
-            break
-        task = asyncio.create_task(driver.run_op(op))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-    for task in list(pending):
-        task.cancel()
-    try:
+    async def close() -> None:
         if driver.reactor.get_status().value != "disconnected" or driver.reactor.get_session_id():
-            await asyncio.wait_for(driver.reactor.disconnect(), 10)
-    except Exception as exc:
-        emit("exit_error", error=str(exc))
+            await driver.reactor.disconnect()
+
+    await serve_ops(driver.run_op, close)
     emit("bye", frames=driver.frames)
 
 

@@ -12,40 +12,11 @@ from __future__ import annotations
 import argparse
 import asyncio
 import dataclasses
-import importlib.util
-import json
 import os
-import sys
-import threading
-import time
-from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-REPO = Path(__file__).resolve().parents[3]
-_lock = threading.Lock()
-
-
-def _load_framecode() -> Any:
-    """reactor_notebook/framecode.py by path (the package itself is not installed here)."""
-    spec = importlib.util.spec_from_file_location("_framecode", REPO / "reactor_notebook" / "framecode.py")
-    assert spec and spec.loader
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-framecode = _load_framecode()
-
-
-def emit(ev: str, **fields: Any) -> None:
-    """One event line on stdout (any thread)."""
-    fields["ev"] = ev
-    fields.setdefault("t", time.monotonic())
-    with _lock:
-        sys.stdout.write(json.dumps(fields, default=str) + "\n")
-        sys.stdout.flush()
+from driver_io import emit, framecode, serve_ops
 
 
 class Driver:
@@ -154,26 +125,7 @@ async def main() -> None:
 
     emit("hello", sdk="py113", version=getattr(reactor_sdk, "__version__", "?"), pid=os.getpid())
     driver = Driver(args)
-    loop = asyncio.get_running_loop()
-    reader = asyncio.StreamReader()
-    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
-    pending: set[asyncio.Task[None]] = set()
-    while True:
-        line = await reader.readline()
-        if not line:
-            break
-        op = json.loads(line)
-        if op.get("op") == "exit":
-            break
-        task = asyncio.create_task(driver.run_op(op))
-        pending.add(task)
-        task.add_done_callback(pending.discard)
-    for task in list(pending):
-        task.cancel()
-    try:
-        await asyncio.wait_for(driver.reactor.disconnect(), 10)
-    except Exception as exc:
-        emit("exit_error", error=str(exc))
+    await serve_ops(driver.run_op, driver.reactor.disconnect)
     emit("bye", frames=driver.frames)
 
 
