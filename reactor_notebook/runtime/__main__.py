@@ -85,6 +85,20 @@ async def serve(server: RuntimeServer) -> None:
         await server.stop()
 
 
+def _warn_exposed(host: str, keyed: bool) -> None:
+    """Say on stderr what is open to the network when the runtime binds beyond loopback."""
+    if host in LOOPBACK_HOSTS:
+        return
+    if not keyed:
+        message = f"warning: binding {host} without --api-key: anyone who can reach this port can use the runtime"
+    else:
+        message = (
+            f"warning: binding {host}: --api-key protects /tokens and cloud sessions only; the local routes "
+            "(/start_session, session 'local') never check auth"
+        )
+    print(message, file=sys.stderr, flush=True)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     if args.api_key_env:
@@ -120,20 +134,7 @@ def main(argv: list[str] | None = None) -> int:
     except (ConfigError, EncoderSettingsError, ValueError, TypeError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    if args.host not in LOOPBACK_HOSTS:
-        if not args.api_key:
-            print(
-                f"warning: binding {args.host} without --api-key: anyone who can reach this port can use the runtime",
-                file=sys.stderr,
-                flush=True,
-            )
-        else:
-            print(
-                f"warning: binding {args.host}: --api-key protects /tokens and cloud sessions only; the local routes "
-                "(/start_session, session 'local') never check auth",
-                file=sys.stderr,
-                flush=True,
-            )
+    _warn_exposed(args.host, bool(args.api_key))
     try:
         asyncio.run(serve(RuntimeServer(model, config)))
     except OSError as exc:

@@ -54,19 +54,7 @@ async def answer_step(
 ) -> None:
     """Check, run and answer one ``request_step`` (``body``); ``reply`` gets the ``step_result`` dict."""
     try:
-        if not running or session.worker is None:
-            raise StepRefused(stepping.NOT_READY, "the session is not running a step yet")
-        if not is_stepped(session):
-            raise StepRefused(
-                stepping.REFUSED,
-                "this session is not stepped; start it with generation 'stepped' to request steps",
-            )
-        if chunk_limit is None:
-            raise StepRefused(
-                stepping.REFUSED,
-                "this connection cannot carry a step's result; a stepped session needs a WebRTC "
-                "connection that negotiated data-channel chunking (a=x-reactor-dc-chunking)",
-            )
+        _check_can_step(session, running, chunk_limit)
         state, commands, media = wire.decode_request(body)
         request = StepRequest(state, commands, media)
         stepper = stepper_of(session, model, info)
@@ -94,6 +82,23 @@ async def answer_step(
         reply(wire.refusal(stepping.REFUSED, str(exc), exc.entry))
         return
     reply(result_of(output))
+
+
+def _check_can_step(session: Any, running: bool, chunk_limit: int | None) -> None:
+    """Refuse a step the session or this connection cannot serve (the refusal says which and why)."""
+    if not running or session.worker is None:
+        raise StepRefused(stepping.NOT_READY, "the session is not running a step yet")
+    if not is_stepped(session):
+        raise StepRefused(
+            stepping.REFUSED,
+            "this session is not stepped; start it with generation 'stepped' to request steps",
+        )
+    if chunk_limit is None:
+        raise StepRefused(
+            stepping.REFUSED,
+            "this connection cannot carry a step's result; a stepped session needs a WebRTC "
+            "connection that negotiated data-channel chunking (a=x-reactor-dc-chunking)",
+        )
 
 
 async def _prepare(stepper: Stepper, request: StepRequest, resolve_uploads: Any) -> Any:
