@@ -7,6 +7,8 @@ Use with the SDK: ``await reactor.publish_track("webcam", ArrayTrack(gen(), fps=
 * :class:`VideoFileTrack` — a video file decoded with PyAV, at its own rate or ``fps``.
 * :class:`FramesTrack` — relays another session's :class:`~reactor_notebook.frames.FrameBuffer`
   (latest frame wins, repeated when the source is slower than ``fps``).
+* :class:`PushedFrameTrack` — frames handed over from any thread with :meth:`~PushedFrameTrack.push`
+  (the widget's browser webcam uses it): latest frame wins, repeated at ``fps``, black before the first.
 
 Pulling the next frame (a generator step, a decode) runs on a worker thread, so a slow source never
 blocks the SDK's event loop; frames are paced to ``fps`` on a 90 kHz clock.
@@ -18,6 +20,7 @@ import asyncio
 import concurrent.futures
 import fractions
 import os
+import threading
 import time
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
@@ -136,9 +139,9 @@ class ArrayTrack(PacedVideoTrack):
                 )
             self._async = frames.__aiter__()
         else:
-            if loop and iter(frames) is frames:  # type: ignore[arg-type]
+            if loop and iter(frames) is frames:
                 raise ValueError("loop=True needs a re-iterable source (a list or an array), not a generator")
-            self._iter = iter(frames)  # type: ignore[arg-type]
+            self._iter = iter(frames)
         self.loop = loop
 
     async def next_frame(self) -> Any:
@@ -229,3 +232,32 @@ class FramesTrack(PacedVideoTrack):
             self._seq = item[1].seq
             self._last = item[0]
         return self._last
+
+
+class PushedFrameTrack(PacedVideoTrack):
+    """Frames pushed from any thread (newest wins), repeated at ``fps``; black until the first push.
+
+    A stalled producer (e.g. a browser tab in the background) never stalls the WebRTC sender:
+    the track keeps sending its newest frame at its own pace.
+    """
+
+    def __init__(self, fps: float = 15.0, width: int = 640, height: int = 480) -> None:
+        super().__init__(fps)
+        self._lock = threading.Lock()
+        self._frame: np.ndarray = np.zeros((height, width, 3), np.uint8)
+        self.received = 0
+
+    def push(self, frame: np.ndarray) -> None:
+        """Replace the current frame with an (H, W, 3) uint8 RGB array (any thread)."""
+        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
+            raise ValueError(f"expected an (H, W, 3) uint8 frame, got {frame.shape} {frame.dtype}")
+        h, w = frame.shape[:2]
+        if h % 2 or w % 2:  # yuv420p needs even dimensions
+            frame = np.ascontiguousarray(frame[: h - h % 2, : w - w % 2])
+        with self._lock:
+            self._frame = frame
+            self.received += 1
+
+    async def next_frame(self) -> Any:
+        with self._lock:
+            return self._frame

@@ -1,6 +1,6 @@
 // ReactorWidget front end (anywidget ESM). The kernel decides what to send and when; this
-// module draws, acknowledges and forwards user actions. See reactor_notebook/widget/widget.py
-// for the message protocol.
+// module draws, acknowledges and forwards user actions. The messages and the model's traits are
+// typed in messages.js (JSDoc) and reactor_notebook/widget/messages.py.
 
 import { createForms } from "./forms.js";
 import { createStats } from "./stats.js";
@@ -38,6 +38,9 @@ function newDebug() {
   };
 }
 
+/**
+ * @param {{model: import("./messages.js").ReactorModel, el: HTMLElement}} props
+ */
 function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "rn-root";
@@ -68,6 +71,10 @@ function render({ model, el }) {
   }
   applyFormsVisibility();
 
+  /**
+   * @param {import("./messages.js").KernelMessage} msg
+   * @param {DataView[]} buffers
+   */
   const onMsg = (msg, buffers) => {
     switch (msg && msg.type) {
       case "frame":

@@ -12,6 +12,12 @@ function num(v, digits, unit) {
   return typeof v === "number" && Number.isFinite(v) ? `${v.toFixed(digits)}${unit}` : "–";
 }
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} viewWrap
+ * @param {object} debug
+ * @param {() => number} fpsShown
+ */
 export function createStats(model, viewWrap, debug, fpsShown) {
   const box = document.createElement("div");
   box.className = "rn-stats";

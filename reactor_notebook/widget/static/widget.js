@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 633ee0b565f15245642e1f9b60d36445e7cb7164a104ee31ab14389ae049fd7f | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: a9589df783c817109071b2eb2f4c72c38a9d7d2573c9e719a106a0558ffe4a35 | built from js/src by js/build.mjs; do not edit */
 
 // src/chunk.js
 var WINDOW = 32;
