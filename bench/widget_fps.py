@@ -1,23 +1,27 @@
 """Widget benchmark: frames shown in a real JupyterLab page, latency, bytes and kernel CPU; jupyter_rfb as reference.
 
-For each source (testpattern 640x384@24 and 1280x720@30 over real WebRTC from the embedded
-runtime) it measures, in headless Chromium:
+For each source (testpattern 640x384@24 with the runtime in a kernel thread, and 1280x720@30
+with the runtime in its own process, over real WebRTC) it measures, in headless Chromium, both
+paths of ReactorWidget: the direct view (the page joins the runtime's session itself and the
+browser decodes the video; widget/direct.py) and the kernel's JPEG path (``direct=False``):
 
 * fps shown: draws counted in page JS over the window;
 * latency kernel→screen p50/p95: the frame index code read from the drawn pixels, matched
   with the time that frame arrived in the kernel (SDK frame callback);
 * bytes/s sent to the page and kernel CPU per shown frame (whole kernel process, and the part
-  above the baseline of just receiving the stream);
+  above the baseline of just receiving the stream); JPEG frames the kernel sent in the window;
 * fps shown while a cell runs ``time.sleep(5)`` (acks on the widget's subshell, and forced onto
   the blocked main shell so only the time-based fallback keeps the view moving);
 * jupyter_rfb 1.x (window 2 and 4) fed the same frames, as reference;
 * the whole chain's CPU in every window, per process (bench/proc_cpu.py, from /proc): the
-  runtime (its own process by default, so it is apart from the kernel; ``--runtime-in-kernel``
-  runs it in a kernel thread as a notebook user would), the kernel (SDK + widget), the Jupyter
-  server, Chromium (all its processes), the Playwright driver and this script.
+  runtime (in the kernel at 640x384, where its CPU counts as the kernel's; its own process at
+  1280x720; ``--runtime-in-kernel`` / ``--runtime-apart`` place it so for both sources), the
+  kernel (SDK + widget), the Jupyter server, Chromium (all its processes), the Playwright driver
+  and this script.
 
-Usage: ``python bench/widget_fps.py [--seconds 8] [--only 640] [--runtime-in-kernel]``. Prints two
-tables from the same run: frames/latency, and CPU by process (percent of one core).
+Usage: ``python bench/widget_fps.py [--seconds 8] [--only 640] [--runtime-in-kernel | --runtime-apart]``.
+Prints the machine's load, then two tables from the same run: frames/latency, and CPU by process
+(percent of one core).
 """
 
 from __future__ import annotations
@@ -46,7 +50,8 @@ from browser_support import (  # noqa: E402
 from proc_cpu import ChainCPU, below, tree  # noqa: E402
 from soak import Runtime  # noqa: E402
 
-SOURCES = [(640, 384, 24), (1280, 720, 30)]
+SOURCES = [(640, 384, 24, True), (1280, 720, 30, False)]  # (w, h, fps, runtime in the kernel)
+JS_DIRECT = "() => (window.__reactorWidgets || []).some((e) => e.direct && e.direct.path === 'direct')"
 CHAIN: list[ChainCPU] = []  # set in main(): the processes sampled in every measurement window
 
 SETUP = """\
@@ -200,7 +205,7 @@ def summarise(m: dict[str, Any], kind: str) -> dict[str, Any]:
 def run_source(page: Any, w: int, h: int, fps: int, seconds: float, url: str | None) -> list[dict[str, Any]]:
     rows: list[dict[str, Any]] = []
     kexec(page, SOURCE.format(w=w, h=h, fps=fps, url=url))
-    src = f"{w}x{h}@{fps}"
+    src = f"{w}x{h}@{fps} " + ("rt:kernel" if url is None else "rt:apart")
     page.wait_for_timeout(1500)
     base = measure(page, 4)
     base_rate = base["cpu"] / base["span"]
@@ -222,17 +227,30 @@ def run_source(page: Any, w: int, h: int, fps: int, seconds: float, url: str | N
         rows.append(row)
         return row
 
-    # ours, window 4, with subshell
+    # ours, direct view (the default for a keyless local runtime): the browser decodes the stream
     kexec(page, "w = ReactorWidget(reactor, window=4); box.children = [w]")
+    page.wait_for_function(JS_DIRECT, timeout=30000)
     page.wait_for_timeout(2000)
+    sent0 = json.loads(kexec(page, "print(json.dumps(w.pump.get_stats()))"))["sent"]
+    m = measure(page, seconds)
+    st = json.loads(kexec(page, "print(json.dumps(w.pump.get_stats()))"))
+    add("ReactorWidget direct", "ours", m, {"quality": "native", "jpeg_sent": st["sent"] - sent0})
+    m = measure(page, 5, during="time.sleep(5)")
+    add("  ... during time.sleep(5)", "ours", m)
+    kexec(page, "box.children = []; w.close()")
+
+    # ours, JPEG path, window 4, with subshell
+    kexec(page, "w = ReactorWidget(reactor, window=4, direct=False); box.children = [w]")
+    page.wait_for_timeout(2000)
+    sent0 = json.loads(kexec(page, "print(json.dumps(w.pump.get_stats()))"))["sent"]
     m = measure(page, seconds)
     st = json.loads(kexec(page, "print(json.dumps(w.pump.get_stats()))"))
     add(
-        "ReactorWidget w=4",
+        "ReactorWidget JPEG w=4",
         "ours",
         m,
         {"bytes_per_s": st["bytes_per_s"], "quality": f"q{st['quality']}x{st['scale']}",
-         "pump_fps": st.get("fps_sent"), "encode_ms": st.get("encode_ms_p50")},
+         "pump_fps": st.get("fps_sent"), "encode_ms": st.get("encode_ms_p50"), "jpeg_sent": st["sent"] - sent0},
     )
     m = measure(page, 5, during="time.sleep(5)")
     add("  ... during time.sleep(5)", "ours", m)
@@ -241,12 +259,12 @@ def run_source(page: Any, w: int, h: int, fps: int, seconds: float, url: str | N
     # acks forced onto the blocked main shell: only the time-based fallback carries the view
     kexec(
         page,
-        "w = ReactorWidget(reactor, window=4, subshell=False); "
+        "w = ReactorWidget(reactor, window=4, subshell=False, direct=False); "
         "w.comm._reply_subshell_for = lambda data, default: None; box.children = [w]",
     )
     page.wait_for_timeout(2000)
     m = measure(page, 5, during="time.sleep(5)")
-    add("ReactorWidget acks on main shell, sleep(5)", "ours", m)
+    add("ReactorWidget JPEG acks on main shell, sleep(5)", "ours", m)
     kexec(page, "box.children = []; w.close()")
 
     for window in (2, 4):
@@ -274,13 +292,12 @@ def fmt(v: Any, spec: str = ".1f") -> str:
     return str(v)
 
 
-def print_chain(rows: list[dict[str, Any]], runtime_apart: bool) -> None:
+def print_chain(rows: list[dict[str, Any]]) -> None:
     """The whole chain's CPU per process in each window of the table above (percent of one core)."""
     roles = [r for r in ("runtime", "kernel", "Jupyter server", "Chromium", "Playwright driver", "this script")
              if any(r in row.get("chain", {}) for row in rows)]
-    print(f"\nCPU by process, % of one core ({os.cpu_count()} cores; "
-          + ("runtime in its own process" if runtime_apart else "runtime inside the kernel") + ")")
-    head = f"{'source':<14} {'viewer':<44} " + " ".join(f"{r:>12}" for r in roles) + f" {'chain':>7} {'machine %':>9}"
+    print(f"\nCPU by process, % of one core ({os.cpu_count()} cores; rt:kernel = the runtime's CPU counts as the kernel's)")
+    head = f"{'source':<22} {'viewer':<44} " + " ".join(f"{r:>12}" for r in roles) + f" {'chain':>7} {'machine %':>9}"
     print(head)
     print("-" * len(head))
     for row in rows:
@@ -288,7 +305,7 @@ def print_chain(rows: list[dict[str, Any]], runtime_apart: bool) -> None:
         if not chain:
             continue
         total = sum(chain.get(r, 0.0) for r in roles if r not in ("Playwright driver", "this script"))
-        print(f"{row['source']:<14} {row['viewer']:<44} " + " ".join(f"{chain.get(r, 0.0):12.0f}" for r in roles)
+        print(f"{row['source']:<22} {row['viewer']:<44} " + " ".join(f"{chain.get(r, 0.0):12.0f}" for r in roles)
               + f" {total:7.0f} {total / (os.cpu_count() or 1):9.0f}")
     print("chain = runtime + kernel + Jupyter server + Chromium (the benchmark's driver and script excluded); "
           "machine % = chain / cores.")
@@ -298,9 +315,13 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--seconds", type=float, default=8.0, help="measurement window per viewer")
     ap.add_argument("--only", type=int, default=None, help="only the source of this width")
-    ap.add_argument("--runtime-in-kernel", action="store_true",
-                    help="run the runtime in a kernel thread (its CPU then counts as the kernel's)")
+    place = ap.add_mutually_exclusive_group()
+    place.add_argument("--runtime-in-kernel", action="store_true",
+                       help="run the runtime in a kernel thread for both sources (its CPU then counts as the kernel's)")
+    place.add_argument("--runtime-apart", action="store_true", help="run the runtime in its own process for both sources")
     args = ap.parse_args()
+    load = os.getloadavg()
+    print(f"machine: {os.cpu_count()} cores, load average {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f} (1/5/15 min)")
     from playwright.sync_api import sync_playwright
 
     root = pathlib.Path(tempfile.mkdtemp(prefix="widget-bench-"))
@@ -320,10 +341,11 @@ def main() -> None:
         roles = {"kernel": tree(kernel_pid), "Jupyter server": lambda: [lab.proc.pid],
                  "Chromium": below(me, lambda name: name.startswith("chrom")),
                  "Playwright driver": below(me, lambda name: name == "node"), "this script": lambda: [me]}
-        for w, h, fps in SOURCES:
+        for w, h, fps, in_kernel in SOURCES:
             if args.only and w != args.only:
                 continue
-            rt = None if args.runtime_in_kernel else Runtime(
+            in_kernel = (in_kernel or args.runtime_in_kernel) and not args.runtime_apart
+            rt = None if in_kernel else Runtime(
                 "testpattern", fps, ["--model-option", f"width={w}", "--model-option", f"height={h}"])
             CHAIN[:] = [ChainCPU({**({"runtime": tree(rt.proc.pid)} if rt else {}), **roles})]
             try:
@@ -333,23 +355,27 @@ def main() -> None:
                     rt.stop()
         browser.close()
 
-    head = f"{'source':<14} {'viewer':<44} {'fps recv':>8} {'fps shown':>9} {'lat p50':>8} {'lat p95':>8} {'kB/s':>7} {'kernel CPU%':>11} {'ms CPU/frame':>12} {'above base':>10} {'jpeg':>8} {'pump fps':>8} {'encode ms':>9}"
+    head = f"{'source':<22} {'viewer':<44} {'fps recv':>8} {'fps shown':>9} {'lat p50':>8} {'lat p95':>8} {'kB/s':>7} {'kernel CPU%':>11} {'ms CPU/frame':>12} {'above base':>10} {'jpeg':>8} {'pump fps':>8} {'encode ms':>9} {'jpeg sent':>9}"
     print(head)
     print("-" * len(head))
     for r in rows:
         kbs = r.get("bytes_per_s")
         print(
-            f"{r['source']:<14} {r['viewer']:<44} {fmt(r.get('recv')):>8} {fmt(r.get('fps')):>9} {fmt(r.get('p50'), '.0f'):>8} {fmt(r.get('p95'), '.0f'):>8} "
+            f"{r['source']:<22} {r['viewer']:<44} {fmt(r.get('recv')):>8} {fmt(r.get('fps')):>9} {fmt(r.get('p50'), '.0f'):>8} {fmt(r.get('p95'), '.0f'):>8} "
             f"{fmt(kbs / 1024 if kbs else None, '.0f'):>7} {fmt(r.get('cpu_pct'), '.0f'):>11} {fmt(r.get('cpu_ms_per_frame'), '.1f'):>12} "
             f"{fmt(r.get('cpu_ms_above_base'), '.1f'):>10} {fmt(r.get('quality')):>8} "
-            f"{fmt(r.get('pump_fps')):>8} {fmt(r.get('encode_ms'), '.2f'):>9}"
+            f"{fmt(r.get('pump_fps')):>8} {fmt(r.get('encode_ms'), '.2f'):>9} {fmt(r.get('jpeg_sent'), 'd'):>9}"
         )
-    print_chain(rows, runtime_apart=not args.runtime_in_kernel)
+    print_chain(rows)
     print(
         "\nfps recv = frames decoded by the SDK in the kernel; latency = kernel frame arrival (SDK callback) → drawn in the page, matched by the frame index code; "
         "CPU = whole kernel process; 'above base' subtracts the receive-only rate; pump fps = frames the widget "
-        "sent to the page (its own 2 s window), encode ms = JPEG encode p50."
+        "sent to the page (its own 2 s window), encode ms = JPEG encode p50, jpeg sent = JPEG frames the kernel "
+        "sent in the window (direct: the kernel encodes none); direct latency is the kernel's arrival → the page's "
+        "draw of the same frame index, both receivers fed by the runtime at once."
     )
+    load = os.getloadavg()
+    print(f"load average at the end: {load[0]:.2f} / {load[1]:.2f} / {load[2]:.2f}")
 
 
 if __name__ == "__main__":

@@ -14,8 +14,10 @@ import time
 from html import escape
 from typing import Any
 
+from .profiles import ClientProfile, profile_for
+from .profiles.helios import HELIOS
+
 MB = 1024 * 1024
-STATE_SHOWN = ("running", "paused", "current_chunk", "current_frame", "current_prompt")
 STATS_SHOWN = (
     "frames_per_second",
     "rtt",
@@ -46,6 +48,12 @@ def status_name(reactor: Any) -> str:
     return str(getattr(status, "value", status)).lower()
 
 
+def _profile(reactor: Any) -> ClientProfile:
+    """The client profile of a session: its frame buffer's, else its model's."""
+    profile = getattr(getattr(reactor, "frames", None), "profile", None)
+    return profile if isinstance(profile, ClientProfile) else profile_for(getattr(reactor, "model_name", None))
+
+
 def effective_state(reactor: Any) -> dict[str, Any] | None:
     """The model's last reported state; ``running`` is False unless the session is ready (stale otherwise)."""
     frames = getattr(reactor, "frames", None)
@@ -60,7 +68,7 @@ def effective_state(reactor: Any) -> dict[str, Any] | None:
 
 def session_rows(reactor: Any) -> list[tuple[str, str]]:
     """What ``%reactor status`` shows: status, model, session, error, frames, model state, stats."""
-    from .magic_connect import served_model
+    from .magic.connect import served_model
 
     status = status_name(reactor)
     rows = [("status", status)]
@@ -77,7 +85,7 @@ def session_rows(reactor: Any) -> list[tuple[str, str]]:
     if err is not None:
         when = clock(getattr(err, "timestamp", None))
         rows.append(("error", f"{getattr(err, 'code', '')} {getattr(err, 'message', err)} (at {when})"))
-    from .magic_replies import status_line  # the model's latest refusal, kept apart from client errors
+    from .magic.replies import status_line  # the model's latest refusal, kept apart from client errors
 
     rejected = status_line(reactor)
     if rejected:
@@ -89,7 +97,7 @@ def session_rows(reactor: Any) -> list[tuple[str, str]]:
         rows.append(("frames", f"{frames.seq + 1} received, {len(frames)} held{fps_txt}"))
     st = effective_state(reactor)
     if st:
-        text = ", ".join(f"{k}={st.get(k)!r}" for k in STATE_SHOWN if k in st)
+        text = ", ".join(f"{k}={v!r}" for k, v in _profile(reactor).shown_state(st).items())
         rows.append(("model state", text + ("" if status == "ready" else " (last report; not connected)")))
     if hasattr(reactor, "get_stats") and status == "ready":
         try:
@@ -136,7 +144,7 @@ def buffer_rows(buf: Any) -> list[tuple[str, str]]:
     if fps:
         rows.append(("rate", f"~{fps:.1f} fps"))
     if buf.state:
-        rows.append(("model state", ", ".join(f"{k}={buf.state[k]!r}" for k in STATE_SHOWN if k in buf.state)))
+        rows.append(("model state", ", ".join(f"{k}={v!r}" for k, v in buf.profile.shown_state(buf.state).items())))
     return rows
 
 
@@ -177,12 +185,12 @@ def meta_fields(meta: Any) -> list[tuple[str, Any]]:
         ("track", f"{meta.track} {meta.width}x{meta.height}"),
     ]
     for label, attr, key in (
-        ("frame", "frame_index", "current_frame"),
-        ("chunk", "chunk", "current_chunk"),
-        ("prompt", "prompt", "current_prompt"),
+        ("frame", "frame_index", HELIOS.frame_key),
+        ("chunk", "chunk", HELIOS.chunk_key),
+        ("prompt", "prompt", HELIOS.prompt_key),
     ):
         value = getattr(meta, attr, None)
-        if value is None:
+        if value is None and key is not None:
             value = st.get(key)
         if value is not None:
             out.append((label, value))
@@ -200,7 +208,7 @@ def meta_text(meta: Any) -> str:
 
 def meta_html(meta: Any) -> str:
     rows = [(k, str(v)) for k, v in meta_fields(meta)]
-    extra = {k: v for k, v in (meta.state or {}).items() if k not in STATE_SHOWN}
+    extra = {k: v for k, v in (meta.state or {}).items() if k not in HELIOS.status_keys}
     if extra:
         rows.append(("state", ", ".join(f"{k}={short(v, 30)}" for k, v in extra.items())))
     return rows_html("FrameMeta", rows)

@@ -2,6 +2,7 @@
 // module draws, acknowledges and forwards user actions. The messages and the model's traits are
 // typed in messages.js (JSDoc) and reactor_notebook/widget/messages.py.
 
+import { createDirect } from "./direct.js";
 import { createForms } from "./forms.js";
 import { createStats } from "./stats.js";
 import { createStatus } from "./status.js";
@@ -50,7 +51,8 @@ function render({ model, el }) {
 
   const status = createStatus(model, root, send);
   const view = createView(model, root, debug);
-  const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown());
+  let direct = null; // the direct WebRTC view (direct.js), created once the view id exists
+  const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown(), () => (direct ? direct.stats() : {}));
   const webcam = createWebcam(model, root, send, debug);
   const timeline = createTimeline(model, root, send);
   const forms = createForms(model, root, send);
@@ -77,8 +79,8 @@ function render({ model, el }) {
    */
   const onMsg = (msg, buffers) => {
     switch (msg && msg.type) {
-      case "frame":
-        return view.onFrame(msg, buffers);
+      case "frame": // while direct frames are shown, kernel frames still in flight are only acked
+        return view.onFrame(msg, direct && direct.active ? null : buffers);
       case "command_result":
         if (!timeline.onResult(msg)) forms.onResult(msg);
         return;
@@ -125,6 +127,8 @@ function render({ model, el }) {
   // Tell the kernel when this view can be seen, so it encodes nothing for hidden tabs or cleared outputs.
   const viewId = Math.random().toString(36).slice(2, 10);
   send({ type: "ready", view: viewId });
+  direct = createDirect(model, view, send, viewId);
+  entry.direct = direct.state;
   let visible = true;
   const io =
     typeof IntersectionObserver === "function"
@@ -133,6 +137,7 @@ function render({ model, el }) {
           if (now !== visible) {
             visible = now;
             view.setVisible(visible);
+            direct.setVisible(visible);
             send({ type: "visibility", view: viewId, visible });
           }
         })
@@ -147,6 +152,7 @@ function render({ model, el }) {
       // the widget itself is closing: nobody to tell
     }
     for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.off(ev, fn);
+    direct.close();
     view.close();
     stats.close();
     webcam.close();

@@ -65,6 +65,8 @@
  * @property {number} webcam_fps
  * @property {MediaTrackConstraints} webcam_constraints
  * @property {boolean} kernel_subshells
+ * @property {boolean} direct          the page may join a keyless local runtime itself
+ * @property {string|null} direct_url  that runtime's base URL (null: JPEG frames from the kernel)
  */
 
 /**
@@ -85,7 +87,7 @@
 
 // --- browser → kernel ------------------------------------------------------------------------
 
-/** @typedef {{type: "ready"|"view_closed", view: string} | {type: "visibility", view: string, visible: boolean}} ViewMessage */
+/** @typedef {{type: "ready"|"view_closed", view: string} | {type: "visibility", view: string, visible: boolean} | {type: "view_path", view: string, path: "direct"|"jpeg"}} ViewMessage */
 /** @typedef {{type: "ack", id: number, n?: number}} AckMessage */
 /** @typedef {{buffer: number, name: string, mime_type: string|null}} UploadField */
 /** @typedef {{type: "command", id: string, name: string, args: Object<string, *>, uploads?: Object<string, UploadField>}} CommandMessage */

@@ -17,8 +17,9 @@ function num(v, digits, unit) {
  * @param {HTMLElement} viewWrap
  * @param {object} debug
  * @param {() => number} fpsShown
+ * @param {() => Object<string, *>} [live]  figures of the direct view (direct.js), if any
  */
-export function createStats(model, viewWrap, debug, fpsShown) {
+export function createStats(model, viewWrap, debug, fpsShown, live = () => ({})) {
   const box = document.createElement("div");
   box.className = "rn-stats";
   viewWrap.append(box);
@@ -27,7 +28,7 @@ export function createStats(model, viewWrap, debug, fpsShown) {
     const on = !!model.get("show_stats");
     box.style.display = on ? "" : "none";
     if (!on) return;
-    const k = model.get("stats") || {};
+    const k = { ...(model.get("stats") || {}), ...live() }; // live: the direct view's own WebRTC numbers
     const lat = debug.latencies.slice(-120);
     const p50 = pct(lat, 50);
     const p95 = pct(lat, 95);
@@ -42,7 +43,8 @@ export function createStats(model, viewWrap, debug, fpsShown) {
       ["ack rtt p50", k.ack_ms_p50 != null ? `${k.ack_ms_p50} ms` : "–"],
       ["dropped", k.dropped != null ? `${k.dropped} (${k.lost ?? 0} lost)` : "–"],
       ["kB/s", k.bytes_per_s != null ? (k.bytes_per_s / 1024).toFixed(0) : "–"],
-      ["jpeg", k.quality != null ? `q${k.quality}${k.scale < 1 ? ` ×${k.scale}` : ""} ${k.encoder || ""}` : "–"],
+      ["path", k.view_path === "direct" ? "direct WebRTC" : "kernel JPEG"],
+      ["jpeg", k.view_path === "direct" ? "off" : k.quality != null ? `q${k.quality}${k.scale < 1 ? ` ×${k.scale}` : ""} ${k.encoder || ""}` : "–"],
     ];
     box.replaceChildren(
       ...rows.map(([a, b]) => {

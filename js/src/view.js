@@ -1,4 +1,5 @@
-// Live view: draws kernel frames (JPEG/PNG in binary buffers) on a canvas and acknowledges them.
+// Live view: draws kernel frames (JPEG/PNG in binary buffers) on a canvas and acknowledges them;
+// direct.js paints natively decoded WebRTC frames on the same canvas through drawDirect.
 // Latest wins in the browser too: while one frame decodes, only the newest arrival waits;
 // superseded frames are freed by the ack of the newer frame, so the kernel's window never stalls.
 
@@ -29,6 +30,8 @@ export function createView(model, root, debug) {
   let closed = false;
   let visible = true;
   let held = null; // newest frame that arrived while this view was out of sight
+  let lastCode = false; // whether the kernel's last frame carried the frame-index code
+  let directSeq = 0;
   const drawTimes = [];
 
   function applySize() {
@@ -84,6 +87,22 @@ export function createView(model, root, debug) {
     }
   }
 
+  function paint(img, msg, decodeMs, received) {
+    const resized = canvas.width !== msg.width || canvas.height !== msg.height;
+    if (canvas.width !== msg.width) canvas.width = msg.width;
+    if (canvas.height !== msg.height) canvas.height = msg.height;
+    ctx.drawImage(img, 0, 0, msg.width, msg.height);
+    const ms = decodeMs();
+    placeholder.style.display = "none";
+    const now = Date.now();
+    drawTimes.push(performance.now());
+    while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
+    debug.onDrawn(msg, now, ms, received);
+    if (debug.hook) debug.hook(canvas, msg, now); // benchmarks read the frame index code here
+    codeCover.onDrawn(msg, resized);
+    return ms;
+  }
+
   async function pumpLoop() {
     decoding = true;
     while (pending && !closed) {
@@ -95,20 +114,10 @@ export function createView(model, root, debug) {
         const t0 = performance.now();
         const img = await decode(msg, buffer);
         if (closed) break;
-        const resized = canvas.width !== msg.width || canvas.height !== msg.height;
-        if (canvas.width !== msg.width) canvas.width = msg.width;
-        if (canvas.height !== msg.height) canvas.height = msg.height;
-        ctx.drawImage(img, 0, 0, msg.width, msg.height);
+        lastCode = !!msg.code;
+        decodeMs = paint(img, msg, () => performance.now() - t0, received);
         if (img.close) img.close();
-        decodeMs = performance.now() - t0;
         drawn = true;
-        placeholder.style.display = "none";
-        const now = Date.now();
-        drawTimes.push(performance.now());
-        while (drawTimes.length && drawTimes[0] < performance.now() - 2000) drawTimes.shift();
-        debug.onDrawn(msg, now, decodeMs, received);
-        if (debug.hook) debug.hook(canvas, msg, now); // benchmarks read the frame index code here
-        codeCover.onDrawn(msg, resized);
       } catch (err) {
         debug.decodeErrors += 1;
         debug.lastDecodeError = String(err);
@@ -145,6 +154,12 @@ export function createView(model, root, debug) {
       const now = performance.now();
       const recent = drawTimes.filter((t) => t >= now - 2000);
       return recent.length / 2;
+    },
+    // a frame the browser decoded itself (direct.js): drawn like a kernel frame, nothing to ack
+    drawDirect(source, width, height) {
+      if (closed || !visible || !width || !height) return;
+      directSeq += 1;
+      paint(source, { direct: true, seq: directSeq, width, height, code: lastCode }, () => null, Date.now());
     },
     setVisible(on) {
       visible = on;

@@ -14,6 +14,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..schema import CommandSpec
+from .direct import ViewPaths, direct_url
 from .forms import form_spec, model_error
 from .session_view import not_running, served_name, shared_count
 
@@ -62,9 +63,10 @@ def _first(d: dict[str, Any], *keys: str) -> Any:
 class SessionBridge:
     """Keeps a widget's traits in step with its session (subscribe, refresh, unsubscribe)."""
 
-    def __init__(self, widget: ReactorWidget, reactor: Reactor) -> None:
+    def __init__(self, widget: ReactorWidget, reactor: Reactor, paths: ViewPaths) -> None:
         self.widget = widget
         self.reactor = reactor
+        self.paths = paths  # which views show frames directly (for stats)
         self.lock = threading.RLock()  # the SDK loop, the command worker and the shell all log
         self._specs: list[CommandSpec] = []
         self._sdk_stats: dict[str, Any] = {}
@@ -107,6 +109,7 @@ class SessionBridge:
         w.session_id = r.get_session_id()
         w.last_error = error_dict(r.get_last_error())
         w.shared_clients = shared_count(r)
+        self.refresh_direct()
         self.set_capabilities(r.get_capabilities())
         state = getattr(r, "model_state", None)
         if isinstance(state, dict):
@@ -121,6 +124,7 @@ class SessionBridge:
             w.session_id = self.reactor.get_session_id()
             w.model_name = served_name(self.reactor)
             w.shared_clients = shared_count(self.reactor)
+            self.refresh_direct()
             if not w.commands:
                 self.set_capabilities(self.reactor.get_capabilities())
         else:
@@ -128,6 +132,10 @@ class SessionBridge:
         if w.status in ("connecting", "disconnected"):
             w.last_error = error_dict(self.reactor.get_last_error())  # None after a user disconnect
         self.log("status", w.status)
+
+    def refresh_direct(self) -> None:
+        """Offer the page a direct connection to the runtime when allowed (widget/direct.py), else None."""
+        self.widget.direct_url = direct_url(self.reactor) if self.widget.direct else None
 
     def _on_session_id(self, sid: Any, *_: Any) -> None:
         self.widget.session_id = sid if isinstance(sid, str) else None
@@ -232,4 +240,6 @@ class SessionBridge:
         out["frame_age_ms"] = _first(sdk, "frame_age_ms")
         out["latency_ms"] = pump.get("ack_ms_p50")
         out["frames_evicted"] = getattr(self.reactor.frames, "evicted", None)
+        out["views_direct"] = self.paths.counts()["direct"]
+        out["kernel_time"] = round(time.time(), 1)  # a heartbeat: a direct view leaves when the kernel is gone
         return out

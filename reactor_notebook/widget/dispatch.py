@@ -14,9 +14,10 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Any
 
-from ..magic_replies import REPLY_WAIT_S
+from ..magic.replies import REPLY_WAIT_S
 from ..schema import CommandValidationError
 from .bridge import SessionBridge, status_str
+from .direct import ViewPaths, pump_paused
 from .forms import handle_command
 from .messages import CommandResult, RetryResult
 from .pump import FramePump
@@ -36,7 +37,13 @@ class MessageDispatcher:
     """Routes the browser's messages for one widget; ``reply`` sends an answer back to the browser."""
 
     def __init__(
-        self, widget: ReactorWidget, bridge: SessionBridge, pump: FramePump, webcam: WebcamInput, reply: Reply
+        self,
+        widget: ReactorWidget,
+        bridge: SessionBridge,
+        pump: FramePump,
+        webcam: WebcamInput,
+        reply: Reply,
+        paths: ViewPaths,
     ) -> None:
         self.widget = widget
         self.reactor: Reactor = bridge.reactor
@@ -45,6 +52,7 @@ class MessageDispatcher:
         self.webcam = webcam
         self._reply = reply
         self._views: dict[str, bool] = {}  # view id -> visible, as reported by the front end
+        self.paths = paths  # view id -> "direct" | "jpeg": direct views need no JPEG frames
         self._views_lock = threading.Lock()
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reactor-widget-cmd")
 
@@ -62,6 +70,8 @@ class MessageDispatcher:
             self._set_view(content.get("view"), bool(content.get("visible")))
         elif kind == "view_closed":
             self._set_view(content.get("view"), None)
+        elif kind == "view_path" and self.paths.report(view := content.get("view"), content.get("path")):
+            self._set_view(view, self._views.get(str(view), True))
         elif kind == "command":
             self.executor.submit(self.run_command, content, list(buffers or []))
         elif kind == "retry":
@@ -81,15 +91,16 @@ class MessageDispatcher:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
     def _set_view(self, view: Any, visible: bool | None) -> None:
-        """Track each view's visibility (None: closed); pause the pump while none can be seen."""
+        """Track each view's visibility (None: closed); pause the pump while no visible view needs JPEG."""
         if not isinstance(view, str):
             return
         with self._views_lock:
             if visible is None:
                 self._views.pop(view, None)
+                self.paths.forget(view)
             else:
                 self._views[view] = visible
-            paused = not any(self._views.values())
+            paused = pump_paused(self._views, self.paths)
         self.pump.set_paused(paused)
 
     # --- commands (worker thread) ---------------------------------------------------------------

@@ -15,10 +15,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from ..profiles.helios import TRANSPORT_COMMANDS  # Helios's transport buttons (start, pause, ...)
 from ..schema import CommandSpec, CommandValidationError, ParamSpec, validate_command
-
-# Parameter-less commands that drive Helios generation; the UI groups them as transport buttons.
-TRANSPORT_COMMANDS = ("start", "pause", "resume", "reset")
 
 
 def widget_kind(p: ParamSpec) -> str:

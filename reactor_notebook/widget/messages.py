@@ -7,6 +7,7 @@ browser → kernel
   ``ready``        a view rendered (resend the current frame)
   ``visibility``   a view scrolled/tabbed in or out of sight
   ``view_closed``  a view was removed (no visible view left: the pump pauses)
+  ``view_path``    the view shows ``direct`` WebRTC frames (no JPEG needed) or ``jpeg``
   ``ack``          frame ``id`` and older ones handled (``n`` frames, coalesced)
   ``command``      a form submission (+ ``uploads`` with file buffers) → ``command_result``
   ``retry``        reconnect after a recoverable error → ``retry_result``
@@ -34,6 +35,14 @@ class ViewMsg(TypedDict):
     type: Literal["ready", "visibility", "view_closed"]
     view: str
     visible: NotRequired[bool]
+
+
+class ViewPathMsg(TypedDict):
+    """Which path a view shows frames through (``direct``: the page's own WebRTC connection)."""
+
+    type: Literal["view_path"]
+    view: str
+    path: Literal["direct", "jpeg"]
 
 
 class AckMsg(TypedDict):

@@ -26,6 +26,7 @@ import traitlets as t
 from ..frames import FrameBuffer
 from ..schema import validate_command
 from .bridge import SessionBridge
+from .direct import ViewPaths
 from .dispatch import MessageDispatcher
 from .messages import FrameMsg
 from .pump import FramePump, PumpConfig
@@ -79,6 +80,9 @@ class ReactorWidget(anywidget.AnyWidget):
     webcam_constraints = t.Dict({"width": {"ideal": 1280}, "height": {"ideal": 720}}).tag(sync=True)
     # kernel
     kernel_subshells = t.Bool(False).tag(sync=True)
+    # direct view (widget/direct.py): the page joins a keyless local runtime itself; False forces JPEG
+    direct = t.Bool(True).tag(sync=True)
+    direct_url = t.Unicode(None, allow_none=True).tag(sync=True)
 
     def __init__(
         self,
@@ -98,6 +102,7 @@ class ReactorWidget(anywidget.AnyWidget):
         webcam_fps: float = 15.0,
         owns_reactor: bool = False,
         subshell: bool = True,
+        direct: bool = True,
         layout: Any = None,
     ) -> None:
         if reactor is None or not hasattr(reactor, "frames"):
@@ -105,7 +110,7 @@ class ReactorWidget(anywidget.AnyWidget):
                 f"ReactorWidget needs a reactor_notebook.sdk.Reactor (with .frames), got {type(reactor).__name__}"
             )
         view = dict(track=track, fit=fit, width=width, height=height, show_stats=show_stats,
-                    show_forms=show_forms, show_index_code=show_index_code, webcam_fps=webcam_fps)
+                    show_forms=show_forms, show_index_code=show_index_code, webcam_fps=webcam_fps, direct=direct)
         super().__init__(**view, **({"layout": layout} if layout is not None else {}))
         self.reactor = reactor
         self._owns_reactor = owns_reactor
@@ -115,11 +120,13 @@ class ReactorWidget(anywidget.AnyWidget):
             window=window, ack_timeout=ack_timeout, adaptive=adaptive, max_fps=max_fps, track=track or None
         )
         self.pump = FramePump(reactor.frames, self._send_frame, config, on_stats=self._on_pump_stats)
-        self._bridge = SessionBridge(self, reactor)
+        paths = ViewPaths()  # view id -> "direct" | "jpeg"
+        self._bridge = SessionBridge(self, reactor, paths)
         self._webcam = WebcamInput(reactor, self._reply, self._on_webcam_active)
-        self._dispatch = MessageDispatcher(self, self._bridge, self.pump, self._webcam, self._reply)
+        self._dispatch = MessageDispatcher(self, self._bridge, self.pump, self._webcam, self._reply, paths)
         self.on_msg(self._on_custom)
         self.observe(self._on_track_change, names=["track"])
+        self.observe(lambda _: self._bridge.refresh_direct(), names=["direct"])
         self._bridge.subscribe()
         self._bridge.refresh_all()
         self._start_pump(subshell)

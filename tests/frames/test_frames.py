@@ -343,3 +343,24 @@ def test_save_gif_of_an_array(tmp_path) -> None:
     arr = np.stack([numbered(i) for i in range(4)])
     assert indices(read_video(save_gif(arr, tmp_path / "g.gif", fps=5))) == [0, 1, 2, 3]
     assert frames_mod.DEFAULT_FPS == 24.0
+
+
+def test_the_model_profile_names_the_state_columns_and_the_frame_counters() -> None:
+    """Helios (the default) fills frame/chunk/prompt from its state keys; another model gets no state columns."""
+    helios = FrameBuffer()
+    helios.set_state({"current_frame": 7, "current_chunk": 1, "current_prompt": "fox", "running": True})
+    meta = helios.push(np.zeros((2, 2, 3), np.uint8))
+    assert (meta.frame, meta.chunk, meta.prompt) == (7, 1, "fox")
+    assert list(helios.to_dataframe().columns)[-6:-1] == ["current_frame", "current_chunk", "current_prompt", "running", "paused"]
+
+    generic = FrameBuffer(profile="testpattern")
+    assert generic.profile.name == "testpattern"
+    generic.set_state({"current_frame": 7, "tick": 3})
+    meta = generic.push(np.zeros((2, 2, 3), np.uint8))
+    assert (meta.frame, meta.chunk, meta.prompt) == (None, None, None)
+    df = generic.to_dataframe()
+    assert "current_frame" not in df.columns and df["seq"].tolist() == [0]
+    with pytest.raises(TimeoutError, match=r"'tick': 3"):
+        generic.wait_state(lambda s: False, timeout=0.01)
+    assert "tick=3" in generic._repr_html_() and "running=True" in helios._repr_html_()  # generic: the whole state
+    assert generic.configure(profile="helios").profile.name == "helios"

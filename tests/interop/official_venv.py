@@ -75,17 +75,21 @@ class OfficialVenv:
 
 
     def base_python(self) -> str:
-        """The interpreter that creates the venv: ours, or ``pythonX.Y`` on PATH or under pyenv."""
+        """The interpreter that creates the venv: ours, or a working ``pythonX.Y`` under pyenv or on PATH.
+
+        pyenv's shim for ``pythonX.Y`` is on PATH even when that version is not selected, and then
+        exits 127; so the real interpreter under ``$PYENV_ROOT/versions`` comes first, and every
+        candidate must run.
+        """
         if not self.python:
             return sys.executable
         name = f"python{self.python}"
-        found = shutil.which(name) or next(
-            iter(sorted(glob.glob(str(Path.home() / ".pyenv" / "versions" / f"{self.python}.*" / "bin" / name)))),
-            None,
-        )
-        if not found:
-            raise RuntimeError(f"{self.requirement} needs Python {self.python}; no {name} on PATH or under pyenv")
-        return found
+        root = Path(os.environ.get("PYENV_ROOT") or Path.home() / ".pyenv")
+        candidates = [*sorted(glob.glob(str(root / "versions" / f"{self.python}.*" / "bin" / name))), shutil.which(name)]
+        for found in filter(None, candidates):
+            if subprocess.run([found, "-c", "pass"], capture_output=True, timeout=60).returncode == 0:
+                return found
+        raise RuntimeError(f"{self.requirement} needs Python {self.python}; no working {name} under pyenv or on PATH")
 
 
 def venv_python(venv: Path) -> Path:

@@ -286,3 +286,20 @@ def test_tab_completion_of_verbs_commands_and_fields(connected: FakeReactor, ip:
     assert _complete(ip, "%%reactor\nset_color r=1 ") == ["b=", "g="]
     assert set(_complete(ip, "%%reactor\n@ch")) <= {"@chunk", "chunk"} and _complete(ip, "%%reactor\n@ch")
     assert "reactor_matcher" not in str(_complete(ip, "import o"))  # other completions untouched
+
+
+# --- model profiles -------------------------------------------------------------------------------
+def test_a_model_without_a_profile_gets_the_generic_verbs(
+    ip: InteractiveShell, unused_url: str, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Helios shortcuts and @chunk waits belong to the Helios profile; other models send COMMAND lines."""
+    line(ip, f"connect --local --url {unused_url} --model testpattern")
+    r = ip.user_ns["reactor"]
+    with pytest.raises(UsageError, match=r"unknown command 'prompt'.*magic verbs: commands, connect"):
+        line(ip, "prompt a red fox")
+    line(ip, "set_prompt prompt='a red fox'")
+    line(ip, "start")  # a model command of that name still goes out, as a plain command line
+    assert r.sent == [("set_prompt", {"prompt": "a red fox"}), ("start", {})]
+    with pytest.raises(UsageError, match="the testpattern model reports no chunk counter"):
+        line(ip, "@chunk 1")
+    assert "prompt" not in _complete(ip, "%reactor pro") and "prompt" in magic.ReactorMagics(ip).verbs()

@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 from magic_support import HELIOS_COMMANDS
 
-from reactor_notebook.magic_parse import (
+from reactor_notebook.magic.complete import complete
+from reactor_notebook.magic.parse import (
     MagicSyntaxError,
-    complete,
     parse_amount,
     parse_directive,
     parse_kwargs,

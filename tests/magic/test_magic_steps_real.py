@@ -10,8 +10,8 @@ from IPython.core.error import UsageError
 from IPython.core.interactiveshell import InteractiveShell
 
 from reactor_notebook import magic
-from reactor_notebook.magic_parse import MagicSyntaxError
-from reactor_notebook.magic_steps import parse_step_cell, parse_step_line
+from reactor_notebook.magic.parse import MagicSyntaxError
+from reactor_notebook.magic.steps import parse_step_cell, parse_step_line
 from reactor_notebook.runtime import LocalRuntime
 
 

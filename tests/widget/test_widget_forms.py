@@ -218,3 +218,24 @@ def test_one_of_groups_are_alternatives_not_required() -> None:
     assert spec["one_of"] == [["image_b64", "image"]]
     assert (b64["required"], b64["alternatives"]) == (False, ["image"])
     assert (up["required"], up["alternatives"], up["kind"]) == (False, ["image_b64"], "upload")
+
+
+def test_transport_buttons_and_their_labels_come_from_the_helios_profile() -> None:
+    """The forms mark the profile's transport commands, and js/src/timeline.js draws the profile's labels."""
+    import json
+    import re
+    from pathlib import Path
+
+    from reactor_notebook.profiles import GENERIC, profile_for
+
+    helios = profile_for("helios")
+    marked = [c["name"] for c in form_spec(helios_like_commands()) if c["transport"]]
+    assert marked == ["start", "pause"] and set(marked) <= set(helios.transport_commands)
+    js = (Path(__file__).parents[2] / "js" / "src" / "timeline.js").read_text(encoding="utf-8")
+    found = re.search(r"b\.textContent = (\{[^}]*\})\[name\]", js)
+    assert found is not None, "timeline.js no longer holds the transport labels where this test reads them"
+    labels = json.loads(re.sub(r"(\w+):", r'"\1":', found.group(1)))
+    assert labels == dict(helios.timeline["buttons"])
+    for key in helios.timeline["state_line"]:
+        assert f"st.{key}" in js, key
+    assert profile_for("testpattern").transport_commands == () and GENERIC.timeline == {}

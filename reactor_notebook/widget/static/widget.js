@@ -1,4 +1,309 @@
-/* reactor_notebook widget | source-sha256: a9589df783c817109071b2eb2f4c72c38a9d7d2573c9e719a106a0558ffe4a35 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: e41f9265090a3f27595bf8f3b17de874be77ac47bd87db41fb9b3d0bb265035f | built from js/src by js/build.mjs; do not edit */
+
+// src/direct.js
+var PING_MS = 5e3;
+var GATHER_MS = 5e3;
+var ANSWER_WAIT_MS = 1e4;
+var STALL_MS = 3e3;
+var KERNEL_SILENT_MS = 15e3;
+var HIDDEN_MS = 3e3;
+var RETRY_MS = [5e3, 2e4];
+var PING = JSON.stringify({ scope: "runtime", data: { type: "ping", data: {} } });
+var HEADERS = {
+  "Content-Type": "application/json",
+  Authorization: "Bearer local",
+  // the literal of local mode (no secret): a keyed runtime is never offered
+  "Reactor-WebRTC-Version": "1.0"
+};
+var sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+async function call(method, url, body, signal) {
+  const init = { method, headers: HEADERS, signal };
+  if (body !== void 0) init.body = JSON.stringify(body);
+  const res = await fetch(url, init);
+  const text = await res.text();
+  let json = null;
+  try {
+    json = text ? JSON.parse(text) : null;
+  } catch (e) {
+    json = null;
+  }
+  return { status: res.status, json, text };
+}
+function iceServers(json) {
+  return (json && json.ice_servers || []).map((s) => ({
+    urls: (s.uris || []).filter((u) => /^turns?:/.test(u)),
+    ...s.credentials ? { username: s.credentials.username, credential: s.credentials.password } : {}
+  })).filter((s) => s.urls.length);
+}
+function preferH264(tx) {
+  const caps = typeof RTCRtpReceiver !== "undefined" && RTCRtpReceiver.getCapabilities ? RTCRtpReceiver.getCapabilities("video") : null;
+  if (!caps || !tx.setCodecPreferences) return;
+  const is = (c, m) => c.mimeType.toLowerCase() === m;
+  const h264 = caps.codecs.filter((c) => is(c, "video/h264"));
+  const vp8 = caps.codecs.filter((c) => is(c, "video/vp8"));
+  const rest = caps.codecs.filter((c) => !h264.includes(c) && !vp8.includes(c));
+  try {
+    tx.setCodecPreferences([...h264, ...vp8, ...rest]);
+  } catch (e) {
+  }
+}
+function gathered(pc) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState !== "complete") return;
+      pc.removeEventListener("icegatheringstatechange", done);
+      resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, GATHER_MS);
+  });
+}
+async function join(url, sid, track, signal, onState) {
+  const base = `${url}/sessions/${encodeURIComponent(sid)}/transport/webrtc`;
+  const ice = await call("GET", `${base}/ice_servers`, void 0, signal);
+  if (ice.status !== 200) throw new Error(`ice_servers: HTTP ${ice.status}`);
+  const pc = new RTCPeerConnection({ iceServers: iceServers(ice.json), bundlePolicy: "max-bundle" });
+  try {
+    const tx = pc.addTransceiver("video", { direction: "recvonly" });
+    preferH264(tx);
+    const data = pc.createDataChannel("data");
+    let ping = null;
+    data.onopen = () => {
+      data.send(PING);
+      ping = setInterval(() => data.readyState === "open" && data.send(PING), PING_MS);
+    };
+    data.onclose = () => ping && clearInterval(ping);
+    pc.onconnectionstatechange = () => onState(pc.connectionState);
+    const trackP = new Promise((resolve) => {
+      pc.ontrack = (ev) => resolve(ev.track);
+    });
+    await pc.setLocalDescription(await pc.createOffer());
+    await gathered(pc);
+    const reg = await call("POST", `${base}/connections`, void 0, signal);
+    if (reg.status !== 201 || !reg.json) throw new Error(`connections: HTTP ${reg.status}`);
+    const sdpUrl = `${base}/connections/${reg.json.connection_id}/sdp_params`;
+    const offer = await call("POST", sdpUrl, {
+      sdp_offer: pc.localDescription.sdp,
+      client_info: { sdk_version: "reactor-notebook-direct-view", sdk_type: "js" },
+      track_mapping: [{ mid: String(tx.mid), name: track, kind: "video", direction: "recvonly" }]
+    }, signal);
+    if (offer.status !== 202 && offer.status !== 200) throw new Error(`sdp_params: HTTP ${offer.status} ${offer.text}`);
+    const deadline = performance.now() + ANSWER_WAIT_MS;
+    let answer = null;
+    for (let delay = 50; !answer; delay = Math.min(500, delay * 2)) {
+      const got = await call("GET", sdpUrl, void 0, signal);
+      if (got.status === 200 && got.json && got.json.sdp_answer) answer = got.json.sdp_answer;
+      else if (got.status !== 202) throw new Error(`sdp answer: HTTP ${got.status} ${got.text}`);
+      else if (performance.now() > deadline) throw new Error("no sdp answer in time");
+      else await sleep(delay);
+    }
+    await pc.setRemoteDescription({ type: "answer", sdp: answer });
+    const video = document.createElement("video");
+    video.muted = true;
+    video.playsInline = true;
+    video.autoplay = true;
+    video.srcObject = new MediaStream([await trackP]);
+    return { pc, video, close: () => ping && clearInterval(ping) };
+  } catch (err) {
+    pc.close();
+    throw err;
+  }
+}
+function pickStats(report, prev, now) {
+  let inbound = null, pair = null;
+  report.forEach((s) => {
+    if (s.type === "inbound-rtp" && s.kind === "video") inbound = s;
+    if (s.type === "candidate-pair" && s.state === "succeeded" && (s.nominated || !pair)) pair = s;
+  });
+  if (!inbound) return { out: {}, snap: prev };
+  const snap = {
+    t: now,
+    decoded: inbound.framesDecoded || 0,
+    lost: inbound.packetsLost || 0,
+    recv: inbound.packetsReceived || 0,
+    jbDelay: inbound.jitterBufferDelay || 0,
+    jbCount: inbound.jitterBufferEmittedCount || 0,
+    decodeTime: inbound.totalDecodeTime || 0
+  };
+  const out = {
+    rtt_ms: pair && pair.currentRoundTripTime != null ? pair.currentRoundTripTime * 1e3 : null,
+    jitter_ms: inbound.jitter != null ? inbound.jitter * 1e3 : null,
+    codec_fps: inbound.framesPerSecond ?? null
+  };
+  if (prev) {
+    const dt = (now - prev.t) / 1e3;
+    const dDec = snap.decoded - prev.decoded;
+    const dLost = snap.lost - prev.lost, dRecv = snap.recv - prev.recv;
+    const dJb = snap.jbCount - prev.jbCount;
+    out.fps_received = dt > 0 ? dDec / dt : null;
+    out.packet_loss_ratio = dLost + dRecv > 0 ? Math.max(0, dLost) / (dLost + dRecv) : null;
+    out.frame_age_ms = dJb > 0 && dDec > 0 ? 1e3 * (snap.jbDelay - prev.jbDelay) / dJb + 1e3 * (snap.decodeTime - prev.decodeTime) / dDec : null;
+  }
+  return { out, snap };
+}
+function createDirect(model, view, send, viewId) {
+  let conn = null;
+  let key = null;
+  let path = "jpeg";
+  let attempts = 0;
+  let retryTimer = null;
+  let abort = null;
+  let closed = false;
+  let lastFrame = 0;
+  let statsSnap = null;
+  let lastDecoded = { n: -1, t: 0 };
+  let live = {};
+  let visible = true;
+  let hiddenSince = null;
+  let kernelSeen = performance.now();
+  let arm = 0;
+  const state = { path: "jpeg", error: null, frames: 0, attempts: 0 };
+  function setPath(p) {
+    if (p === path) return;
+    path = state.path = p;
+    try {
+      send({ type: "view_path", view: viewId, path: p });
+    } catch (e) {
+    }
+  }
+  function wanted() {
+    const url = model.get("direct_url");
+    const sid = model.get("session_id");
+    const track = model.get("track") || "main_video";
+    if (!url || !sid || model.get("status") !== "ready" || typeof RTCPeerConnection !== "function") return null;
+    if (performance.now() - kernelSeen > KERNEL_SILENT_MS) return null;
+    if (hiddenSince !== null && performance.now() - hiddenSince > HIDDEN_MS) return null;
+    const tracks = (model.get("capabilities") || {}).tracks || [];
+    const ok = tracks.some((t) => t.name === track && t.direction === "recvonly" && (t.kind || "video") === "video");
+    return ok ? `${url}|${sid}|${track}` : null;
+  }
+  function teardown() {
+    if (abort) abort.abort();
+    abort = null;
+    if (conn) {
+      conn.close();
+      conn.pc.close();
+      conn.video.srcObject = null;
+      conn.video.remove();
+    }
+    conn = null;
+    live = {};
+    statsSnap = null;
+    setPath("jpeg");
+  }
+  function fail(err) {
+    state.error = String(err && err.message ? err.message : err);
+    teardown();
+    if (closed || attempts > RETRY_MS.length) return;
+    const k = key;
+    retryTimer = setTimeout(() => {
+      retryTimer = null;
+      if (k === key) start(k);
+    }, RETRY_MS[attempts - 1]);
+  }
+  function watch(c) {
+    const gen = ++arm;
+    c.video.requestVideoFrameCallback((now, meta) => onVideoFrame(gen, meta));
+  }
+  function onVideoFrame(gen, meta) {
+    if (!conn || closed || gen !== arm) return;
+    const video = conn.video;
+    lastFrame = performance.now();
+    state.frames += 1;
+    view.drawDirect(video, meta.width || video.videoWidth, meta.height || video.videoHeight);
+    if (path !== "direct") setPath("direct");
+    video.requestVideoFrameCallback((now, m) => onVideoFrame(gen, m));
+  }
+  async function start(k) {
+    attempts += 1;
+    state.attempts = attempts;
+    const [url, sid, track] = k.split("|");
+    const ctl = abort = new AbortController();
+    try {
+      const c = await join(url, sid, track, ctl.signal, (s) => {
+        if ((s === "failed" || s === "closed") && conn && conn.pc.connectionState === s) fail(`peer ${s}`);
+      });
+      if (ctl.signal.aborted || closed || k !== key) {
+        c.close();
+        c.pc.close();
+        return;
+      }
+      conn = c;
+      lastFrame = performance.now();
+      lastDecoded = { n: -1, t: performance.now() };
+      c.video.style.cssText = "position:absolute;left:0;top:0;width:2px;height:2px;opacity:0;pointer-events:none";
+      view.canvas.parentElement.append(c.video);
+      if (typeof c.video.requestVideoFrameCallback !== "function") throw new Error("no requestVideoFrameCallback");
+      watch(c);
+      await c.video.play();
+    } catch (err) {
+      if (!ctl.signal.aborted && k === key) fail(err);
+    }
+  }
+  function update() {
+    const k = closed ? null : wanted();
+    if (k === key) return;
+    if (retryTimer) clearTimeout(retryTimer);
+    retryTimer = null;
+    teardown();
+    key = k;
+    attempts = 0;
+    state.error = null;
+    if (k) start(k);
+  }
+  const timer = setInterval(async () => {
+    update();
+    if (!conn) return;
+    const now = performance.now();
+    try {
+      const { out, snap } = pickStats(await conn.pc.getStats(), statsSnap, now);
+      statsSnap = snap;
+      live = out;
+      if (snap && snap.decoded !== lastDecoded.n) lastDecoded = { n: snap.decoded, t: now };
+    } catch (e) {
+    }
+    if (!conn || !visible) return;
+    const unpainted = now - lastFrame;
+    if (now - lastDecoded.t > STALL_MS || unpainted > 2 * STALL_MS) {
+      fail(path === "direct" ? "direct frames stalled" : "no direct frames");
+    } else if (unpainted > 1e3) {
+      conn.video.play().catch(() => {
+      });
+      watch(conn);
+    }
+  }, 1e3);
+  const events = "change:direct_url change:session_id change:status change:track change:capabilities";
+  for (const ev of events.split(" ")) model.on(ev, update);
+  const onStats = () => {
+    kernelSeen = performance.now();
+  };
+  model.on("change:stats", onStats);
+  update();
+  return {
+    state,
+    setVisible(on) {
+      visible = on;
+      hiddenSince = on ? null : performance.now();
+      lastFrame = lastDecoded.t = performance.now();
+      update();
+    },
+    get active() {
+      return path === "direct";
+    },
+    // overlay values while direct (fps/rtt/jitter/loss/frame age from RTCPeerConnection.getStats())
+    stats: () => path === "direct" ? { ...live, view_path: "direct" } : {},
+    close() {
+      closed = true;
+      clearInterval(timer);
+      for (const ev of events.split(" ")) model.off(ev, update);
+      model.off("change:stats", onStats);
+      if (retryTimer) clearTimeout(retryTimer);
+      key = null;
+      teardown();
+    }
+  };
+}
 
 // src/chunk.js
 var WINDOW = 32;
@@ -537,7 +842,7 @@ function pct(values, q) {
 function num(v, digits, unit) {
   return typeof v === "number" && Number.isFinite(v) ? `${v.toFixed(digits)}${unit}` : "\u2013";
 }
-function createStats(model, viewWrap, debug, fpsShown) {
+function createStats(model, viewWrap, debug, fpsShown, live = () => ({})) {
   const box = document.createElement("div");
   box.className = "rn-stats";
   viewWrap.append(box);
@@ -545,7 +850,7 @@ function createStats(model, viewWrap, debug, fpsShown) {
     const on = !!model.get("show_stats");
     box.style.display = on ? "" : "none";
     if (!on) return;
-    const k = model.get("stats") || {};
+    const k = { ...model.get("stats") || {}, ...live() };
     const lat = debug.latencies.slice(-120);
     const p50 = pct(lat, 50);
     const p95 = pct(lat, 95);
@@ -560,7 +865,8 @@ function createStats(model, viewWrap, debug, fpsShown) {
       ["ack rtt p50", k.ack_ms_p50 != null ? `${k.ack_ms_p50} ms` : "\u2013"],
       ["dropped", k.dropped != null ? `${k.dropped} (${k.lost ?? 0} lost)` : "\u2013"],
       ["kB/s", k.bytes_per_s != null ? (k.bytes_per_s / 1024).toFixed(0) : "\u2013"],
-      ["jpeg", k.quality != null ? `q${k.quality}${k.scale < 1 ? ` \xD7${k.scale}` : ""} ${k.encoder || ""}` : "\u2013"]
+      ["path", k.view_path === "direct" ? "direct WebRTC" : "kernel JPEG"],
+      ["jpeg", k.view_path === "direct" ? "off" : k.quality != null ? `q${k.quality}${k.scale < 1 ? ` \xD7${k.scale}` : ""} ${k.encoder || ""}` : "\u2013"]
     ];
     box.replaceChildren(
       ...rows.map(([a, b]) => {
@@ -872,6 +1178,8 @@ function createView(model, root, debug) {
   let closed = false;
   let visible = true;
   let held = null;
+  let lastCode = false;
+  let directSeq = 0;
   const drawTimes = [];
   function applySize() {
     const w = model.get("width"), h = model.get("height");
@@ -917,6 +1225,21 @@ function createView(model, root, debug) {
       URL.revokeObjectURL(url);
     }
   }
+  function paint(img, msg, decodeMs, received) {
+    const resized = canvas.width !== msg.width || canvas.height !== msg.height;
+    if (canvas.width !== msg.width) canvas.width = msg.width;
+    if (canvas.height !== msg.height) canvas.height = msg.height;
+    ctx.drawImage(img, 0, 0, msg.width, msg.height);
+    const ms = decodeMs();
+    placeholder.style.display = "none";
+    const now = Date.now();
+    drawTimes.push(performance.now());
+    while (drawTimes.length && drawTimes[0] < performance.now() - 2e3) drawTimes.shift();
+    debug.onDrawn(msg, now, ms, received);
+    if (debug.hook) debug.hook(canvas, msg, now);
+    codeCover.onDrawn(msg, resized);
+    return ms;
+  }
   async function pumpLoop() {
     decoding = true;
     while (pending && !closed) {
@@ -928,20 +1251,10 @@ function createView(model, root, debug) {
         const t0 = performance.now();
         const img = await decode(msg, buffer);
         if (closed) break;
-        const resized = canvas.width !== msg.width || canvas.height !== msg.height;
-        if (canvas.width !== msg.width) canvas.width = msg.width;
-        if (canvas.height !== msg.height) canvas.height = msg.height;
-        ctx.drawImage(img, 0, 0, msg.width, msg.height);
+        lastCode = !!msg.code;
+        decodeMs = paint(img, msg, () => performance.now() - t0, received);
         if (img.close) img.close();
-        decodeMs = performance.now() - t0;
         drawn = true;
-        placeholder.style.display = "none";
-        const now = Date.now();
-        drawTimes.push(performance.now());
-        while (drawTimes.length && drawTimes[0] < performance.now() - 2e3) drawTimes.shift();
-        debug.onDrawn(msg, now, decodeMs, received);
-        if (debug.hook) debug.hook(canvas, msg, now);
-        codeCover.onDrawn(msg, resized);
       } catch (err) {
         debug.decodeErrors += 1;
         debug.lastDecodeError = String(err);
@@ -974,6 +1287,12 @@ function createView(model, root, debug) {
       const now = performance.now();
       const recent = drawTimes.filter((t) => t >= now - 2e3);
       return recent.length / 2;
+    },
+    // a frame the browser decoded itself (direct.js): drawn like a kernel frame, nothing to ack
+    drawDirect(source, width, height) {
+      if (closed || !visible || !width || !height) return;
+      directSeq += 1;
+      paint(source, { direct: true, seq: directSeq, width, height, code: lastCode }, () => null, Date.now());
     },
     setVisible(on) {
       visible = on;
@@ -1196,7 +1515,8 @@ function render({ model, el }) {
   const send = (content, buffers) => model.send(content, void 0, buffers);
   const status = createStatus(model, root, send);
   const view = createView(model, root, debug);
-  const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown());
+  let direct = null;
+  const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown(), () => direct ? direct.stats() : {});
   const webcam = createWebcam(model, root, send, debug);
   const timeline = createTimeline(model, root, send);
   const forms = createForms(model, root, send);
@@ -1217,7 +1537,7 @@ function render({ model, el }) {
   const onMsg = (msg, buffers) => {
     switch (msg && msg.type) {
       case "frame":
-        return view.onFrame(msg, buffers);
+        return view.onFrame(msg, direct && direct.active ? null : buffers);
       case "command_result":
         if (!timeline.onResult(msg)) forms.onResult(msg);
         return;
@@ -1261,12 +1581,15 @@ function render({ model, el }) {
   root.__reactor = entry;
   const viewId = Math.random().toString(36).slice(2, 10);
   send({ type: "ready", view: viewId });
+  direct = createDirect(model, view, send, viewId);
+  entry.direct = direct.state;
   let visible = true;
   const io = typeof IntersectionObserver === "function" ? new IntersectionObserver((entries) => {
     const now = entries[entries.length - 1].isIntersecting;
     if (now !== visible) {
       visible = now;
       view.setVisible(visible);
+      direct.setVisible(visible);
       send({ type: "visibility", view: viewId, visible });
     }
   }) : null;
@@ -1278,6 +1601,7 @@ function render({ model, el }) {
     } catch (e) {
     }
     for (const [evs, fn] of handlers) for (const ev of evs.split(" ")) model.off(ev, fn);
+    direct.close();
     view.close();
     stats.close();
     webcam.close();

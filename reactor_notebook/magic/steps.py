@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from .magic_parse import MagicSyntaxError, parse_kwargs, script_lines, split_raw
+from .parse import MagicSyntaxError, parse_kwargs, script_lines, split_raw
 
 DEFAULT_RESULT_NAME = "step_result"
 USAGE = (

@@ -37,7 +37,7 @@ def send_and_describe(
     if waiter is None or wait <= 0:
         reactor.send_command_sync(command, data)
         return None
-    from .sdk.errors import CommandRejectedError, CommandTimeoutError
+    from ..sdk.errors import CommandRejectedError, CommandTimeoutError
 
     try:
         result = waiter(command, data, timeout=wait)

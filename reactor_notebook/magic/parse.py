@@ -1,6 +1,6 @@
 """Pure parsing for the ``%reactor`` magic: tokens, ``key=value`` arguments, durations, script lines.
 
-Kept apart from the IPython glue in :mod:`reactor_notebook.magic` so every rule is unit-testable
+Kept apart from the IPython glue (``magics.py``) so every rule is unit-testable
 without a shell. Errors are :class:`MagicSyntaxError` with a message that says what was wrong.
 """
 
@@ -11,8 +11,6 @@ import json
 import re
 from dataclasses import dataclass
 from typing import Any
-
-from .schema import CommandSpec
 
 _OPEN = "[{("
 _CLOSE = "]})"
@@ -167,57 +165,3 @@ def parse_directive(text: str) -> tuple[str, float]:
     if value < 0 or (name == "timeout" and value == 0):
         raise MagicSyntaxError(f"@{name}: the value must be positive, got {tokens[1]!r}")
     return name, value
-
-
-# ---------------------------------------------------------------------------------------------
-# Completion (pure: given what precedes the cursor, what could come next)
-# ---------------------------------------------------------------------------------------------
-VERB_OPTIONS: dict[str, list[str]] = {
-    "connect": ["--local", "--api-key-env", "--model", "--url", "--name", "--start", "--exclusive", "--stepped"],
-    "status": [],
-    "disconnect": ["--recoverable"],
-    "reconnect": [],
-    "show": ["-o"],
-    "commands": [],
-    "record": ["-o", "--meta", "--timeout"],
-    "prompt": ["--chunk"],
-    "seed": [],
-    "image": ["--blend", "--clear"],
-    "start": [],
-    "pause": [],
-    "resume": [],
-    "reset": [],
-    "send": [],
-    "step": ["--do", "--media", "-o"],
-    "use": [],
-    "help": [],
-}
-
-
-def complete(before_cursor: str, commands: list[CommandSpec]) -> list[str]:
-    """Candidates for the word under the cursor in a ``%reactor`` line (without the ``%reactor``)."""
-    words = before_cursor.split()
-    partial = "" if (not before_cursor or before_cursor[-1].isspace()) else words[-1]
-    done = words[:-1] if partial else words
-    by_name = {c.name: c for c in commands}
-    if partial.startswith("@") or (not done and before_cursor.lstrip().startswith("@")):
-        return ["@" + d for d in DIRECTIVES if ("@" + d).startswith(partial)]
-    if not done:
-        names = sorted(set(VERB_OPTIONS) | set(by_name))
-        return [n for n in names if n.startswith(partial)]
-    verb = done[0]
-    if verb == "send":
-        if len(done) == 1:
-            return [n for n in sorted(by_name) if n.startswith(partial)]
-        verb, done = done[1], done[1:]
-    spec = by_name.get(verb)
-    if spec is not None and verb not in ("start", "pause", "resume", "reset"):
-        used = {w.split("=", 1)[0] for w in done[1:]}
-        return [
-            p.name + "=" for p in spec.params if p.name not in used and (p.name + "=").startswith(partial)
-        ]
-    if verb in VERB_OPTIONS:
-        if done[-1] == "--model" and verb == "connect":
-            return [m for m in ("helios", "testpattern") if m.startswith(partial)]
-        return [o for o in VERB_OPTIONS[verb] if o.startswith(partial) and o not in done]
-    return []
