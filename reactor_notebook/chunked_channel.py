@@ -59,7 +59,7 @@ class ChunkedChannel(AsyncIOEventEmitter):
     def send(self, data: str | bytes | bytearray | memoryview) -> None:
         """Send one message as frames (text is sent as its UTF-8 bytes: chunked frames are binary)."""
         if self.max_message_size is None:
-            self.inner.send(data)
+            self.inner.send(data if isinstance(data, (str, bytes)) else bytes(data))
             return
         payload = data.encode() if isinstance(data, str) else data
         if len(payload) > self.max_message_size:

@@ -1,25 +1,34 @@
 """Wire-protocol constants and message shapes shared by the SDK and the runtime.
 
-Everything that both halves put on the wire lives here once (see ``shared/protocol.md``):
-header names and versions, timing budgets and session ids; the channel codecs live in
-:mod:`.v0` (JSON envelopes) and :mod:`.v1` (protobuf ``reactor_wire.v1``).
+Everything that both halves put on the wire lives here once (described in ``docs/protocol.md``):
+header names and versions, timing budgets and session ids here; routes, message types, control
+methods, scopes, session states and codec names in :mod:`.names` (re-exported); the channel
+codecs in :mod:`.v0` (JSON envelopes) and :mod:`.v1` (protobuf ``reactor_wire.v1``); the SDP
+section splitter in :mod:`.sdp`.
 """
 
 from __future__ import annotations
 
+from typing import Literal
+
 from . import v0
+from .names import *  # noqa: F403 - the wire vocabulary, read as ``protocol.ROUTE_SESSIONS`` etc.
+from .names import TRANSPORT_WEBRTC
 
 # The JSON envelopes (wire v0), re-exported: existing code reads them from this package.
 Envelope = v0.Envelope
 EnvelopeError = v0.EnvelopeError
 Scope = v0.Scope
+ControlMessage = v0.ControlMessage
 control_notification = v0.control_notification
 control_request = v0.control_request
 control_response = v0.control_response
+decode_control = v0.decode_control
 decode_envelope = v0.decode_envelope
 encode_envelope = v0.encode_envelope
+encode_message = v0.encode_message
 
-# --- HTTP headers and versions (protocol.md §2.1) ---------------------------------------
+# --- HTTP headers and versions (docs/protocol.md "HTTP API") ---------------------------------------
 API_VERSION = 1
 WEBRTC_VERSION = "1.0"
 HEADER_API_KEY = "Reactor-API-Key"
@@ -31,7 +40,7 @@ DEFAULT_API_URL = "https://api.reactor.inc"
 DEFAULT_LOCAL_URL = "http://localhost:8080"
 LOCAL_URL_ENV = "REACTOR_LOCAL_URL"
 
-# --- Sessions and connections (§2.4, §2.5) -------------------------------------------------
+# --- Sessions and connections (docs/protocol.md "Sessions") -------------------------------------------------
 LOCAL_SESSION_ID = "local"
 # Our runtime's local session descriptor reports how many clients are attached (others ignore it),
 # so a second notebook learns it shares the session instead of silently driving the first one's model.
@@ -42,10 +51,9 @@ MIN_CONNECTION_ID = 1001
 MAX_CONNECTION_ID = 9999
 GENERATIONS = ("streamed", "stepped")  # how a session generates (``generation`` in its creating body)
 WIRE_VERSIONS = ("v0", "v1")  # data-channel wires a runtime serves, picked per connection
-TRANSPORTS = ({"protocol": "webrtc", "version": WEBRTC_VERSION},)
-SESSION_STATES = ("CREATED", "PENDING", "SUSPENDED", "WAITING", "ACTIVE", "INACTIVE", "CLOSED")
+TRANSPORTS = ({"protocol": TRANSPORT_WEBRTC, "version": WEBRTC_VERSION},)
 
-# --- Timing budgets (§2.6, §4.2) -----------------------------------------------------------
+# --- Timing budgets (docs/protocol.md "Timing") -----------------------------------------------------------
 PING_INTERVAL_S = 5.0
 KEEPALIVE_CHECK_S = 2.0
 KEEPALIVE_TIMEOUT_S = 20.0
@@ -59,10 +67,10 @@ MAX_MESSAGE_SIZE = 262144
 TOKEN_LIFETIME_S = 3600
 
 # --- Data channel labels ---------------------------------------------------------------
-CHANNEL_CONTROL = "control"
-CHANNEL_DATA = "data"
+CHANNEL_CONTROL: Literal["control"] = "control"
+CHANNEL_DATA: Literal["data"] = "data"
 
-# Error reasons a runtime reports for rejected commands (§6.5).
+# Error reasons a runtime reports for rejected commands (docs/protocol.md "Commands").
 ERROR_REASONS = (
     "unknown_command",
     "missing_field",

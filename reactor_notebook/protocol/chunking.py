@@ -14,6 +14,7 @@ directions, messages of a few bytes to 24 MB), and interoperable with both (docs
 from __future__ import annotations
 
 import re
+from typing import NoReturn
 
 __all__ = [
     "ATTRIBUTE",
@@ -121,7 +122,7 @@ class Reassembler:
         self._parts, self._size = [], 0
         return message
 
-    def _fail(self, why: str) -> None:
+    def _fail(self, why: str) -> NoReturn:
         dropped = self._size
         self._parts, self._size = [], 0
         self.errors += 1

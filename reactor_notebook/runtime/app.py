@@ -1,4 +1,4 @@
-"""HTTP API of the runtime (protocol.md §2): local, cloud-like coordinator and transport routes.
+"""HTTP API of the runtime (``docs/protocol.md`` "HTTP API"): local, cloud-like coordinator and transport routes.
 
 Middlewares add CORS to every answer (OPTIONS preflights get 204 + Private-Network), check
 version headers (426/501 only for real version mismatches) and turn every error into a
@@ -20,15 +20,14 @@ from .auth import Authenticator, AuthError
 from .channels import Dispatcher
 from .clip_routes import add_clip_routes
 from .config import MAX_UPLOAD_BYTES
+from .errors import RequestRefused
 from .session import SessionError, SessionManager
-from .uploads import UploadError
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MANAGER = web.AppKey("manager", SessionManager)
 AUTH = web.AppKey("auth", Authenticator)
-TRANSPORT = "/sessions/{sid}/transport/webrtc"
 MAX_TOKEN_LIFETIME_S = bodies.MAX_TOKEN_LIFETIME_S
 
 
@@ -72,7 +71,7 @@ async def cors_middleware(request: web.Request, handler: Handler) -> web.StreamR
             detail = exc.reason or exc.text or "error"
         headers = {k: v for k, v in exc.headers.items() if k.lower() in ("allow", "retry-after")}
         response = _detail(exc.status, detail, headers)
-    except (SessionError, UploadError) as exc:
+    except RequestRefused as exc:
         response = _detail(exc.status, exc.detail)
     except AuthError as exc:
         response = _detail(401, str(exc))
@@ -127,7 +126,7 @@ def _auth_cloud(request: web.Request, sid: str | None = None) -> None:
     """Cloud routes need a live bearer token; session ``local`` never checks auth."""
     if sid == protocol.LOCAL_SESSION_ID:
         return
-    request.app[AUTH].check_bearer(request.headers.get("Authorization"), sid)
+    request.app[AUTH].check_bearer(request.headers.get(protocol.HEADER_AUTHORIZATION), sid)
 
 
 def _cid(request: web.Request) -> int:
@@ -258,7 +257,7 @@ async def delete_session(request: web.Request) -> web.Response:
     s, _ = _session_or_closed(request)
     if s is not None:
         await _manager(request).close_session(s, "DELETE /sessions")
-    return web.json_response({"session_id": request.match_info["sid"], "state": "CLOSED"})
+    return web.json_response({"session_id": request.match_info["sid"], "state": protocol.STATE_CLOSED})
 
 
 # --- uploads --------------------------------------------------------------------------------------------
@@ -338,7 +337,7 @@ async def ice_candidates(request: web.Request) -> web.Response:
 
 
 def build_app(manager: SessionManager, auth: Authenticator) -> web.Application:
-    """The aiohttp application with every route of protocol.md §2."""
+    """The aiohttp application with every route of ``docs/protocol.md`` "HTTP API"."""
     app = web.Application(
         middlewares=[cors_middleware, version_middleware], client_max_size=MAX_UPLOAD_BYTES + (1 << 20)
     )
@@ -346,25 +345,25 @@ def build_app(manager: SessionManager, auth: Authenticator) -> web.Application:
     app[AUTH] = auth
     Dispatcher(manager)
     r = app.router
-    r.add_post("/start_session", start_session)
-    r.add_post("/stop_session", stop_session)
-    r.add_get("/session", get_session)
-    r.add_get("/schema", get_schema)
-    r.add_get("/health", health)
-    r.add_post("/tokens", tokens)
-    r.add_post("/sessions", create_session)
-    r.add_get("/sessions/{sid}", get_cloud_session)
-    r.add_put("/sessions/{sid}", put_session)
-    r.add_delete("/sessions/{sid}", delete_session)
-    r.add_get("/sessions/{sid}/info", session_info)
-    r.add_post("/sessions/{sid}/uploads", create_upload)
-    r.add_put("/uploads/{uid}", put_upload)
-    r.add_get(TRANSPORT + "/ice_servers", ice_servers)
-    r.add_post(TRANSPORT + "/connections", create_connection)
-    for path in (TRANSPORT + "/connections/{cid}/sdp_params", TRANSPORT + "/sdp_params"):
+    r.add_post(protocol.ROUTE_START_SESSION, start_session)
+    r.add_post(protocol.ROUTE_STOP_SESSION, stop_session)
+    r.add_get(protocol.ROUTE_LOCAL_SESSION, get_session)
+    r.add_get(protocol.ROUTE_SCHEMA, get_schema)
+    r.add_get(protocol.ROUTE_HEALTH, health)
+    r.add_post(protocol.ROUTE_TOKENS, tokens)
+    r.add_post(protocol.ROUTE_SESSIONS, create_session)
+    r.add_get(protocol.ROUTE_SESSION, get_cloud_session)
+    r.add_put(protocol.ROUTE_SESSION, put_session)
+    r.add_delete(protocol.ROUTE_SESSION, delete_session)
+    r.add_get(protocol.ROUTE_SESSION_INFO, session_info)
+    r.add_post(protocol.ROUTE_SESSION_UPLOADS, create_upload)
+    r.add_put(protocol.ROUTE_UPLOAD, put_upload)
+    r.add_get(protocol.ROUTE_ICE_SERVERS, ice_servers)
+    r.add_post(protocol.ROUTE_CONNECTIONS, create_connection)
+    for path in (protocol.ROUTE_CONNECTION_SDP, protocol.ROUTE_FLAT_SDP):
         r.add_post(path, post_offer)
         r.add_put(path, post_offer)
         r.add_get(path, get_answer)
-    r.add_post(TRANSPORT + "/connections/{cid}/ice_candidates", ice_candidates)
+    r.add_post(protocol.ROUTE_ICE_CANDIDATES, ice_candidates)
     add_clip_routes(r, manager)
     return app

@@ -1,4 +1,4 @@
-"""API-key checks and the cloud-like coordinator's bearer tokens (protocol.md §2.1).
+"""API-key checks and the cloud-like coordinator's bearer tokens (``docs/protocol.md`` "HTTP API").
 
 Tokens are JWT-shaped (``header.payload.signature``) and signed with a per-process random
 secret, so a forged or tampered token fails the HMAC check and an expired one fails the

@@ -1,4 +1,4 @@
-"""Type and shape checks of the runtime's JSON request bodies (protocol.md §2), one function per route.
+"""Type and shape checks of the runtime's JSON request bodies (``docs/protocol.md`` "HTTP API"), one function per route.
 
 Every route that reads a body checks its JSON type first (an object where an object is meant, or
 nothing), then the types of the fields it uses, and refuses anything else with an error that names

@@ -1,7 +1,7 @@
 """Data-channel dispatch: ``data`` (commands + runtime messages) and ``control`` (track slots).
 
 Commands are validated here on the event loop, then queued to the model thread in arrival
-order; rejections go back as the model's error messages (protocol.md §4, §6.5).
+order; rejections go back as the model's error messages (``docs/protocol.md`` "Data channel, wire v0" and "Commands").
 """
 
 from __future__ import annotations
@@ -76,9 +76,9 @@ class Dispatcher:
         except protocol.EnvelopeError as exc:
             log.warning("connection %s: dropping data message: %s", peer.connection_id, exc)
             return
-        if env.scope == "application":
+        if env.scope == protocol.SCOPE_APPLICATION:
             self.on_command(s, env.type or "", env.data, env.uploads)
-        elif env.scope == "runtime":
+        elif env.scope == protocol.SCOPE_RUNTIME:
             self.on_runtime(s, peer, env.type or "", env.data)
         else:
             log.warning("connection %s: dropping message without envelope", peer.connection_id)
@@ -133,13 +133,13 @@ class Dispatcher:
     def on_runtime(self, s: Session, peer: Peer, type_: str, data: Any) -> None:
         channel = peer.channels.get(protocol.CHANNEL_DATA)
         info = self.manager.info
-        if type_ == "ping":
+        if type_ == protocol.MSG_PING:
             return
-        if type_ == "requestCapabilities":
-            reply: dict[str, Any] = {"type": "modelCapabilities", "data": info.capabilities}
-        elif type_ == "requestSchema":
-            reply = {"type": "modelSchema", "data": info.schema}
-        elif type_ == "fileUploaded":
+        if type_ == protocol.MSG_REQUEST_CAPABILITIES:
+            reply: dict[str, Any] = {"type": protocol.MSG_MODEL_CAPABILITIES, "data": info.capabilities}
+        elif type_ == protocol.MSG_REQUEST_SCHEMA:
+            reply = {"type": protocol.MSG_MODEL_SCHEMA, "data": info.schema}
+        elif type_ == protocol.MSG_FILE_UPLOADED:
             uid = data.get("upload_id") if isinstance(data, dict) else None
             if not self.manager.uploads.announce(uid, s.id):
                 log.info("fileUploaded for unknown upload %r", uid)
@@ -150,7 +150,7 @@ class Dispatcher:
         else:
             log.info("dropping unknown runtime message %r", type_)
             return
-        send_text(channel, self.manager.encode("runtime", reply))
+        send_text(channel, self.manager.encode(protocol.SCOPE_RUNTIME, reply))
 
     # --- control ----------------------------------------------------------------------------------
     def on_control(self, s: Session, peer: Peer, raw: str | bytes) -> None:
@@ -158,31 +158,25 @@ class Dispatcher:
         if latch_wire(self.manager, peer, raw) == "v1":
             self.v1.on_control(s, peer, raw)
             return
-        try:
-            msg = json.loads(raw)
-        except (ValueError, UnicodeDecodeError, RecursionError):
+        msg = protocol.decode_control(raw)
+        if msg is None:
             log.warning("connection %s: dropping malformed control message", peer.connection_id)
             return
-        if not isinstance(msg, dict):
-            return
-        kind = msg.get("type")
-        raw_data = msg.get("data")
-        name = raw_data.get("name") if isinstance(raw_data, dict) else None
-        if kind == "request":
-            method = str(msg.get("method"))
-            rid = str(msg.get("request_id"))
+        name = msg.name
+        if msg.kind == protocol.KIND_REQUEST:
+            method = str(msg.method)
             error = self._control_request(s, peer, method, name)
             send_text(
                 peer.channels.get(protocol.CHANNEL_CONTROL),
-                protocol.control_response(method, rid, {} if error is None else None, error),
+                protocol.control_response(method, str(msg.request_id), {} if error is None else None, error),
             )
-        elif kind == "notification":
-            event = msg.get("event")
-            if event == "pause_track" and isinstance(name, str):
+        elif msg.kind == protocol.KIND_NOTIFICATION:
+            event = msg.method
+            if event == protocol.METHOD_PAUSE_TRACK and isinstance(name, str):
                 peer.pause_output(name)
-            elif event == "resume_track" and isinstance(name, str):
+            elif event == protocol.METHOD_RESUME_TRACK and isinstance(name, str):
                 peer.resume_output(name)
-            elif event == "unpublish_track" and isinstance(name, str):
+            elif event == protocol.METHOD_UNPUBLISH_TRACK and isinstance(name, str):
                 self.manager.release_input(s, peer, name)
             else:
                 log.info("dropping control notification %r", event)
@@ -190,19 +184,19 @@ class Dispatcher:
     def _control_request(self, s: Session, peer: Peer, method: str, name: Any) -> dict[str, str] | None:
         inputs = {t.name for t in self.manager.info.tracks if t.direction == "in"}
         outputs = {t.name for t in self.manager.info.tracks if t.direction == "out"}
-        if method in ("publish_track", "unpublish_track"):
+        if method in (protocol.METHOD_PUBLISH_TRACK, protocol.METHOD_UNPUBLISH_TRACK):
             if not isinstance(name, str) or name not in inputs:
                 return {"code": "UNKNOWN_TRACK", "message": f"{name!r} is not an input track (inputs: {sorted(inputs)})"}
-            if method == "unpublish_track":
+            if method == protocol.METHOD_UNPUBLISH_TRACK:
                 self.manager.release_input(s, peer, name)
                 return None
             if not self.manager.claim_input(s, peer, name):
                 return {"code": "PUBLISHER_SLOT_TAKEN", "message": f"another connection already publishes {name!r}"}
             return None
-        if method in ("pause_track", "resume_track"):
+        if method in protocol.OUTPUT_METHODS:
             if not isinstance(name, str) or name not in outputs:
                 return {"code": "UNKNOWN_TRACK", "message": f"{name!r} is not an output track (outputs: {sorted(outputs)})"}
-            (peer.pause_output if method == "pause_track" else peer.resume_output)(name)
+            (peer.pause_output if method == protocol.METHOD_PAUSE_TRACK else peer.resume_output)(name)
             return None
         return {"code": "UNKNOWN_METHOD", "message": f"unknown control method {method!r}"}
 

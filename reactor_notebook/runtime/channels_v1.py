@@ -52,11 +52,11 @@ def answer_step(dispatcher: Dispatcher, s: Session, peer: Peer, request_id: str,
 
 
 def send_data(peer: Peer, frame: bytes) -> None:
-    send_text(peer.channels.get(protocol.CHANNEL_DATA), frame)  # type: ignore[arg-type]
+    send_text(peer.channels.get(protocol.CHANNEL_DATA), frame)
 
 
 def send_control(peer: Peer, frame: bytes) -> None:
-    send_text(peer.channels.get(protocol.CHANNEL_CONTROL), frame)  # type: ignore[arg-type]
+    send_text(peer.channels.get(protocol.CHANNEL_CONTROL), frame)
 
 
 def integer_properties(dispatcher: Dispatcher, command: str) -> dict[str, Any]:
@@ -156,16 +156,16 @@ class V1Channels:
         rid = str(msg.get("request_id") or "") or None
         field, body = v1.payload_of(msg)
         body = body if isinstance(body, dict) else {}
-        if field in ("ping", "client_stats"):
+        if field in (protocol.MSG_PING, protocol.V1_CLIENT_STATS):
             return  # liveness (channels.py touched the peer) and statistics we do not keep
-        if field == "request_schema":
+        if field == protocol.V1_REQUEST_SCHEMA:
             send_control(peer, out.model_schema(rid, self.manager.info.schema))
-        elif field == "file_uploaded":
+        elif field == protocol.V1_FILE_UPLOADED:
             if not self.manager.uploads.announce(body.get("upload_id"), s.id):
                 log.info("file_uploaded for unknown upload %r", body.get("upload_id"))
         elif field in CLIP_REQUESTS:
             send_control(peer, out.control_reply(rid, answer_clip(self.manager, s, field, body)))
-        elif field in ("publish_track", "unpublish_track", "pause_track", "resume_track"):
+        elif field in protocol.TRACK_METHODS:
             self._track(s, peer, rid, field, body.get("name"))
         else:
             why = describe_payload("ControlClientMessage", field, _as_bytes(raw), CONTROL_PAYLOADS)
@@ -174,9 +174,9 @@ class V1Channels:
 
     def _track(self, s: Session, peer: Peer, rid: str | None, verb: str, name: Any) -> None:
         error = self.dispatcher._control_request(s, peer, verb, name)
-        if verb == "publish_track":
+        if verb == protocol.METHOD_PUBLISH_TRACK:
             if error is None:
-                send_control(peer, out.control_reply(rid, {"publish_track": {"name": str(name)}}))
+                send_control(peer, out.control_reply(rid, {protocol.METHOD_PUBLISH_TRACK: {"name": str(name)}}))
             else:
                 send_control(peer, out.control_error(rid, out.PUBLISH_REFUSED, f"publish_track: {error['message']}"))
         elif error is not None:

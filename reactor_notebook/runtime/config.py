@@ -22,7 +22,7 @@ class ConfigError(ValueError):
 
 @dataclass(frozen=True)
 class RuntimeConfig:
-    """Everything tunable about one runtime process (defaults follow protocol.md)."""
+    """Everything tunable about one runtime process (defaults follow docs/protocol.md "Timing")."""
 
     host: str = "127.0.0.1"
     port: int = 8080

@@ -21,9 +21,11 @@ from aiortc.codecs.h264 import H264Encoder
 from aiortc.codecs.vpx import Vp8Encoder
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 
+from .. import protocol
+
 log = logging.getLogger(__name__)
 
-CODECS = ("auto", "h264", "vp8")
+CODECS = protocol.CODECS
 X264_PRESETS = (
     "ultrafast",
     "superfast",
@@ -52,7 +54,7 @@ class EncoderSettingsError(ValueError):
 class EncoderSettings:
     """Codec preference and rate window for every outgoing video track of a runtime."""
 
-    codec: str = "auto"  # "auto" keeps the offer's order (protocol.md §3), else preferred codec first
+    codec: str = "auto"  # "auto" keeps the offer's order (docs/protocol.md "Signalling"), else preferred codec first
     preset: str = "veryfast"
     tune: str = "zerolatency"
     bitrate: int = DEFAULT_BITRATE
@@ -260,9 +262,9 @@ class TunedVp8Encoder(Vp8Encoder):
 def make_encoder(codec: RTCRtpCodecParameters, settings: EncoderSettings) -> Any | None:
     """A tuned encoder for a negotiated video codec, or None to keep aiortc's default."""
     mime = codec.mimeType.lower()
-    if mime == "video/h264":
+    if mime == protocol.MIME_H264:
         return TunedH264Encoder(settings)
-    if mime == "video/vp8":
+    if mime == protocol.MIME_VP8:
         return TunedVp8Encoder(settings)
     return None
 
@@ -289,6 +291,6 @@ def prefer_codec(codecs: list[RTCRtpCodecParameters], preferred: str) -> list[RT
     if not first:
         return codecs
     pts = {c.payloadType for c in first}
-    rtx = [c for c in codecs if c.mimeType.lower() == "video/rtx" and c.parameters.get("apt") in pts]
+    rtx = [c for c in codecs if c.mimeType.lower() == protocol.MIME_RTX and c.parameters.get("apt") in pts]
     rest = [c for c in codecs if c not in first and c not in rtx]
     return first + rtx + rest

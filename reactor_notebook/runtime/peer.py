@@ -3,7 +3,7 @@
 The client offers; :class:`Peer` flips each mapped transceiver's direction (client ``recvonly``
 → the model sends, ``sendonly`` → the model receives), attaches a per-connection
 :class:`~.media.OutputTrack` to outputs with a tuned encoder, reads inputs, and hands data
-channels to its host by label. It never opens a channel itself (protocol.md §3).
+channels to its host by label. It never opens a channel itself (``docs/protocol.md`` "Signalling").
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from aiortc import (
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
-from ..chunked_channel import wrap
+from ..chunked_channel import ChunkedChannel, wrap
 from ..protocol.chunking import add_to_sdp, declared_limit
 from .encoding import EncoderSettings, install_encoder, prefer_codec
 from .media import OutputTrack
@@ -43,7 +43,7 @@ class PeerHost(Protocol):
     def output_detached(self, peer: Peer, track: OutputTrack) -> None: ...
     def peer_connected(self, peer: Peer) -> None: ...
     def peer_gone(self, peer: Peer) -> None: ...
-    def channel_opened(self, peer: Peer, channel: RTCDataChannel) -> None: ...
+    def channel_opened(self, peer: Peer, channel: RTCDataChannel | ChunkedChannel) -> None: ...
     def input_frame(self, peer: Peer, track: str, frame: VideoFrame) -> None: ...
     def input_ended(self, peer: Peer, track: str) -> None: ...
 
@@ -91,7 +91,7 @@ class Peer:
         self.mapping: dict[str, TrackSpec] = {}
         self.outputs: dict[str, OutputTrack] = {}
         self.senders: dict[str, Any] = {}
-        self.channels: dict[str, RTCDataChannel] = {}
+        self.channels: dict[str, RTCDataChannel | ChunkedChannel] = {}
         self.chunk_limit: int | None = None  # set when the offer negotiated data-channel chunking
         self.published: set[str] = set()  # inputs this peer holds the publisher slot for
         self.wire: str | None = None  # "v0" | "v1", latched by the first inbound data-channel frame
@@ -142,10 +142,10 @@ class Peer:
 
     # --- events -----------------------------------------------------------------------------
     def _on_datachannel(self, channel: RTCDataChannel) -> None:
-        channel = wrap(channel, self.chunk_limit)  # framed when chunking was negotiated
-        self.channels[channel.label] = channel
+        wrapped = wrap(channel, self.chunk_limit)  # framed when chunking was negotiated
+        self.channels[wrapped.label] = wrapped
         self.touch()
-        self.host.channel_opened(self, channel)
+        self.host.channel_opened(self, wrapped)
 
     def _on_track(self, track: MediaStreamTrack) -> None:
         tr = next((t for t in self.pc.getTransceivers() if t.receiver.track is track), None)
@@ -202,7 +202,7 @@ class Peer:
             track.resume()
             sender = self.senders.get(name)
             if sender is not None and hasattr(sender, "_send_keyframe"):
-                sender._send_keyframe()  # restart with a keyframe (protocol.md §3)
+                sender._send_keyframe()  # restart with a keyframe (docs/protocol.md "Signalling")
         return True
 
     # --- teardown ---------------------------------------------------------------------------------

@@ -1,10 +1,14 @@
-"""SDP helpers: m-section parsing, bundle candidate completion, and ``track_mapping`` checks (§3)."""
+"""SDP helpers: m-section parsing, bundle candidate completion, and ``track_mapping`` checks.
+
+See ``docs/protocol.md`` "Signalling".
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
 
+from ..protocol.sdp import split_sections
 from .models.base import TrackSpec
 
 
@@ -24,17 +28,7 @@ class MediaSection:
 
 
 def _split(sdp: str) -> tuple[list[str], list[list[str]]]:
-    lines = [ln for ln in sdp.replace("\r\n", "\n").split("\n") if ln]
-    head: list[str] = []
-    sections: list[list[str]] = []
-    for ln in lines:
-        if ln.startswith("m="):
-            sections.append([ln])
-        elif sections:
-            sections[-1].append(ln)
-        else:
-            head.append(ln)
-    return head, sections
+    return split_sections([ln for ln in sdp.replace("\r\n", "\n").split("\n") if ln])
 
 
 def _join(head: list[str], sections: list[list[str]]) -> str:

@@ -1,6 +1,6 @@
-"""Sessions: the state machine, connections and their offers, broadcasting, and the watchdog.
+"""Sessions: the state machine, broadcasting, and the watchdog (offers live in :mod:`.offers`).
 
-One model instance serves one session at a time (protocol.md §2.5). A session walks
+One model instance serves one session at a time (``docs/protocol.md`` "Sessions"). A session walks
 PENDING → WAITING → STREAMING ⇄ ORPHANED → CLOSING → CLOSED; the :class:`SessionManager`
 queues cloud sessions behind the holder, runs the keepalive/orphan watchdog and closes
 sessions cleanly (peers first, then the model thread with the *disconnected* hook).
@@ -9,135 +9,43 @@ sessions cleanly (peers first, then the model thread with the *disconnected* hoo
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import secrets
 import time
 from collections import OrderedDict, deque
-from dataclasses import dataclass, field
-from enum import Enum
 from typing import Any
 
 from aiortc import RTCDataChannel
 from av import VideoFrame
 
-from .. import protocol, schema
-from ..schema import CommandSpec
+from .. import protocol
+from ..chunked_channel import ChunkedChannel
+from ..protocol.steps import STEPPED
 from .config import CLUSTER, SERVER_VERSION, RuntimeConfig
 from .media import ModelWorker, OutputTrack
-from .models.base import Model, TrackSpec
-from .peer import Peer, fallback_mapping
-from .recording import Recorder, SessionRecording
-from .sdp import MappingError, validate_track_mapping
-from .trickle import CandidateError, Trickle
+from .models.base import Model
+from .offers import OffersMixin
+from .peer import Peer
+from .recording import Recorder
+from .session_state import PUBLIC_STATE, Connection, ModelInfo, Session, SessionError, State
 from .uploads import UploadStore
-from .wire_choice import Encoded, expects_v1, holds, requester_of, v1_descriptor_fields
+from .wire_choice import Encoded, holds, requester_of, v1_descriptor_fields
+
+__all__ = [
+    "PUBLIC_STATE",
+    "Connection",
+    "ModelInfo",
+    "Session",
+    "SessionError",
+    "SessionManager",
+    "State",
+    "send_text",
+]
 
 log = logging.getLogger(__name__)
 
 
-class State(str, Enum):
-    """Runtime session machine (names reported by ``/health``) plus PENDING / CLOSED."""
-
-    PENDING = "PENDING"
-    READY = "READY"
-    WAITING = "WAITING"
-    STREAMING = "STREAMING"
-    ORPHANED = "ORPHANED"
-    CLOSING = "CLOSING"
-    CLOSED = "CLOSED"
-
-
-PUBLIC_STATE = {
-    State.PENDING: "PENDING",
-    State.WAITING: "WAITING",
-    State.ORPHANED: "WAITING",
-    State.STREAMING: "ACTIVE",
-    State.CLOSING: "CLOSED",
-    State.CLOSED: "CLOSED",
-}
-
-
-class SessionError(Exception):
-    """A request refused with an HTTP status and a clear detail."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
-
-
-@dataclass
-class ModelInfo:
-    """A model's static declarations, read once at startup (then only the model thread calls it)."""
-
-    model: Model
-    tracks: list[TrackSpec]
-    commands: list[CommandSpec]
-    capabilities: dict[str, Any]
-    schema: dict[str, Any]
-
-    @classmethod
-    def of(cls, model: Model) -> ModelInfo:
-        tracks = list(model.tracks)
-        commands = list(model.commands())
-        caps_tracks = [t.capability() for t in tracks]
-        messages = [{"name": n, "schema": s.get("properties", {})} for n, s in model.message_schemas().items()]
-        caps = schema.legacy_capabilities(commands, caps_tracks, model.fps, messages)
-        doc = schema.openapi_schema(
-            model.name, f"v{model.version}", model.description, commands, caps_tracks, model.message_schemas()
-        )
-        return cls(model, tracks, commands, caps, doc)
-
-
-@dataclass
-class Connection:
-    """A registered connection id and the state of its latest offer."""
-
-    connection_id: int
-    peer: Peer | None = None
-    offer_state: str = "none"  # none | pending | ready | failed
-    answer: str | None = None
-    error: str | None = None
-    task: asyncio.Task[None] | None = None
-    lock: asyncio.Lock = field(default_factory=asyncio.Lock)  # one offer at a time per connection
-    trickle: Trickle = field(default_factory=Trickle)  # candidates waiting for the peer's offer
-
-
-@dataclass
-class Session:
-    """One session: its connections, peers, model worker and timers."""
-
-    id: str
-    local: bool
-    state: State = State.PENDING
-    created: float = field(default_factory=time.monotonic)
-    connections: dict[int, Connection] = field(default_factory=dict)
-    worker: ModelWorker | None = None
-    started_model: bool = False
-    idle_since: float = field(default_factory=time.monotonic)
-    activated_at: float | None = None
-    input_owner: dict[str, Peer] = field(default_factory=dict)
-    next_cid: int = protocol.FLAT_CONNECTION_ID + 1
-    extra: dict[str, Any] = field(default_factory=dict)
-    recording: SessionRecording | None = None
-    generation: str | None = None  # "streamed" | "stepped", from the session-creating body
-    stepper: Any = None  # runtime/stepping.Stepper of a stepped session (created on its first step)
-
-    @property
-    def peers(self) -> list[Peer]:
-        return [c.peer for c in self.connections.values() if c.peer is not None and not c.peer.closed]
-
-    @property
-    def live(self) -> bool:
-        return self.state not in (State.CLOSING, State.CLOSED)
-
-    @property
-    def ready(self) -> bool:
-        return self.state in (State.WAITING, State.STREAMING, State.ORPHANED)
-
-
-class SessionManager:
+class SessionManager(OffersMixin):
     """Owns the model, the sessions, the uploads and the watchdog of one runtime."""
 
     def __init__(self, model: Model, config: RuntimeConfig) -> None:
@@ -160,6 +68,7 @@ class SessionManager:
 
     # --- lifecycle ---------------------------------------------------------------------
     def start(self) -> None:
+        """Start the watchdog on the running loop."""
         self._loop = asyncio.get_running_loop()
         self._watchdog = self._loop.create_task(self._watch(), name="reactor-watchdog")
 
@@ -178,6 +87,7 @@ class SessionManager:
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        """The runtime's event loop (set by :meth:`start`)."""
         assert self._loop is not None, "SessionManager.start() not called"
         return self._loop
 
@@ -246,6 +156,7 @@ class SessionManager:
 
     # --- lookups ----------------------------------------------------------------------------------
     def get(self, sid: str) -> Session | None:
+        """A live session by id, or None."""
         s = self.sessions.get(sid)
         return s if s is not None and s.live else None
 
@@ -266,10 +177,10 @@ class SessionManager:
         return h.state.name
 
     def descriptor(self, s: Session, *, initial: bool = False) -> dict[str, Any]:
-        """The session descriptor (§2.5); the initial cloud create response has only five keys."""
+        """The session descriptor (``docs/protocol.md`` "Sessions"); the initial cloud create response has five keys."""
         d: dict[str, Any] = {
             "session_id": s.id,
-            "state": "CREATED" if initial else PUBLIC_STATE.get(s.state, "CLOSED"),
+            "state": protocol.STATE_CREATED if initial else PUBLIC_STATE.get(s.state, protocol.STATE_CLOSED),
             "cluster": CLUSTER,
             "model": {"name": self.model.name, "version": self.model.version},
             "server_info": {"server_version": SERVER_VERSION},
@@ -277,7 +188,7 @@ class SessionManager:
         if s.local:
             d[protocol.ATTACHED_CLIENTS_KEY] = sum(1 for p in s.peers if p.connected)
         if not initial and s.ready:
-            d["selected_transport"] = {"protocol": "webrtc", "version": protocol.WEBRTC_VERSION}
+            d["selected_transport"] = dict(protocol.TRANSPORTS[0])
             d["capabilities"] = self.info.capabilities
             d["schema"] = self.info.schema
             d.update(v1_descriptor_fields(s.generation))
@@ -290,104 +201,8 @@ class SessionManager:
 
     @staticmethod
     def descriptor_closed(closed: dict[str, Any] | None) -> dict[str, Any]:
+        """A copy of a closed descriptor (empty when unknown)."""
         return dict(closed or {})
-
-    # --- connections and offers -----------------------------------------------------------------
-    def register_connection(self, s: Session) -> int:
-        """Mint a fresh connection id in 1002-9999."""
-        for _ in range(protocol.MAX_CONNECTION_ID):
-            cid = s.next_cid
-            s.next_cid = cid + 1 if cid < protocol.MAX_CONNECTION_ID else protocol.FLAT_CONNECTION_ID + 1
-            if cid not in s.connections:
-                s.connections[cid] = Connection(cid)
-                return cid
-        raise SessionError(409, "No free connection ids left in this session")
-
-    def connection(self, s: Session, cid: int, *, create: bool) -> Connection:
-        conn = s.connections.get(cid)
-        if conn is not None:
-            return conn
-        if not create or not protocol.MIN_CONNECTION_ID <= cid <= protocol.MAX_CONNECTION_ID:
-            raise SessionError(404, f"Connection {cid} not found in session {s.id}")
-        conn = Connection(cid)
-        s.connections[cid] = conn
-        return conn
-
-    async def offer(self, s: Session, cid: int, body: Any) -> None:
-        """Accept an offer (POST and PUT alike): validate, replace the old peer, answer in background."""
-        if not isinstance(body, dict):
-            raise SessionError(400, "Body must be an object with 'sdp_offer' and 'track_mapping'")
-        sdp = body.get("sdp_offer")
-        if not isinstance(sdp, str) or "m=" not in sdp:
-            raise SessionError(400, "'sdp_offer' must be a non-empty SDP offer string")
-        raw_mapping = body.get("track_mapping")
-        try:
-            mapping = validate_track_mapping(raw_mapping, sdp, self.info.tracks)
-        except MappingError as exc:
-            raise SessionError(400, f"Bad track_mapping: {exc}") from None
-        if raw_mapping is None:
-            mapping = fallback_mapping(sdp, self.info.tracks)
-        conn = self.connection(s, cid, create=True)
-        async with conn.lock:
-            if conn.task is not None and not conn.task.done():
-                conn.task.cancel()
-                await asyncio.gather(conn.task, return_exceptions=True)
-            if conn.peer is not None:
-                old, conn.peer = conn.peer, None
-                await old.close()
-            if not s.live:
-                raise SessionError(404, f"Session not found: {s.id}")
-            if conn.peer is not None or conn.offer_state != "none":
-                conn.trickle.final = False  # a re-offer brings its own candidates
-            peer = Peer(self, cid, ice_servers=self.config.ice_servers, encoder=self.config.encoder)
-            peer.session = s
-            peer.wire_hint = "v1" if expects_v1(sdp) else None
-            conn.peer = peer
-            conn.offer_state, conn.answer, conn.error = "pending", None, None
-            s.idle_since = time.monotonic()
-            conn.task = self.loop.create_task(self._answer(s, conn, peer, sdp, mapping), name=f"answer-{cid}")
-
-    async def _answer(self, s: Session, conn: Connection, peer: Peer, sdp: str, mapping: dict[str, TrackSpec]) -> None:
-        try:
-            answer = await peer.answer(sdp, mapping, self.config.answer_timeout)
-        except asyncio.CancelledError:
-            raise
-        except asyncio.TimeoutError:
-            conn.offer_state, conn.error = "failed", f"ICE gathering took longer than {self.config.answer_timeout} s"
-        except Exception as exc:
-            conn.offer_state, conn.error = "failed", f"Could not apply the offer: {type(exc).__name__}: {exc}"
-        else:
-            if conn.peer is peer:
-                conn.offer_state, conn.answer = "ready", answer
-                await conn.trickle.apply(peer.pc)  # candidates that came before or during the offer
-            return
-        log.warning("connection %s: %s", conn.connection_id, conn.error)
-        if conn.peer is peer:
-            conn.peer = None
-        await peer.close()
-
-    def answer_status(self, s: Session, cid: int) -> tuple[int, Any]:
-        """``GET …/sdp_params``: 202 null while pending, 200 answer, 400 failure, 404 no offer."""
-        conn = s.connections.get(cid)
-        if conn is None or conn.offer_state == "none":
-            raise SessionError(404, f"No pending SDP offer for connection {cid}")
-        if conn.offer_state == "pending":
-            return 202, None
-        if conn.offer_state == "failed":
-            raise SessionError(400, conn.error or "Building the answer failed")
-        return 200, {"sdp_answer": conn.answer, "connection_id": cid}
-
-    async def add_candidates(self, s: Session, cid: int, body: Any) -> None:
-        """Trickled candidates: applied once the connection's peer has its offer, kept until then."""
-        conn = s.connections.get(cid)
-        if conn is None:
-            raise SessionError(404, f"Connection {cid} not found in session {s.id}")
-        try:
-            conn.trickle.add(body)
-        except CandidateError as exc:
-            raise SessionError(400, f"Bad ice_candidates: {exc}") from None
-        if conn.peer is not None and conn.offer_state == "ready":
-            await conn.trickle.apply(conn.peer.pc)
 
     # --- PeerHost callbacks -------------------------------------------------------------------------
     def _session_of(self, peer: Peer) -> Session | None:
@@ -395,16 +210,19 @@ class SessionManager:
         return s if isinstance(s, Session) else None
 
     def output_attached(self, peer: Peer, track: OutputTrack) -> None:
+        """A peer's output track joins the session's model worker."""
         s = self._session_of(peer)
         if s is not None and s.worker is not None:
             s.worker.subscribe(track)
 
     def output_detached(self, peer: Peer, track: OutputTrack) -> None:
+        """A peer's output track leaves the model worker."""
         s = self._session_of(peer)
         if s is not None and s.worker is not None:
             s.worker.unsubscribe(track)
 
     def peer_connected(self, peer: Peer) -> None:
+        """A peer connected: the session streams (the model hears of its first peer only)."""
         s = self._session_of(peer)
         if s is None or not s.live or s.worker is None:
             return
@@ -412,11 +230,12 @@ class SessionManager:
         if not s.started_model:
             s.started_model = True
             s.worker.submit(self.model.on_session_start)
-        if s.generation != "stepped":  # a stepped session renders only when a step asks
+        if s.generation != STEPPED:  # a stepped session renders only when a step asks
             s.worker.start()
         log.info("session %s: connection %s connected (STREAMING)", s.id, peer.connection_id)
 
     def peer_gone(self, peer: Peer) -> None:
+        """A peer left: free its inputs; without peers the session is ORPHANED."""
         s = self._session_of(peer)
         if s is None:
             return
@@ -430,11 +249,13 @@ class SessionManager:
             s.idle_since = time.monotonic()
             log.info("session %s: last peer gone (ORPHANED)", s.id)
 
-    def channel_opened(self, peer: Peer, channel: RTCDataChannel) -> None:
+    def channel_opened(self, peer: Peer, channel: RTCDataChannel | ChunkedChannel) -> None:
+        """Hand a new data channel to the message dispatcher."""
         if self.dispatcher is not None:
             self.dispatcher.attach(peer, channel)
 
     def input_frame(self, peer: Peer, track: str, frame: VideoFrame) -> None:
+        """A frame on an input track: to the model, if this peer holds the input."""
         s = self._session_of(peer)
         if s is None or s.worker is None or not s.live:
             return
@@ -443,6 +264,7 @@ class SessionManager:
         s.worker.offer_input(track, frame)
 
     def input_ended(self, peer: Peer, track: str) -> None:
+        """An input track ended: free its publisher slot."""
         s = self._session_of(peer)
         if s is not None and track in peer.published:
             self.release_input(s, peer, track)
@@ -460,6 +282,7 @@ class SessionManager:
         return True
 
     def release_input(self, s: Session, peer: Peer, track: str) -> None:
+        """Free the publisher slot of an input held by ``peer``."""
         peer.published.discard(track)
         if s.input_owner.get(track) is peer:
             del s.input_owner[track]
@@ -469,9 +292,10 @@ class SessionManager:
     # --- messages -----------------------------------------------------------------------------------
     def broadcast(self, s: Session, message: dict[str, Any], skip: Peer | None = None) -> None:
         """Send an application message to every open ``data`` channel of the session (but ``skip``)."""
-        self.broadcast_raw(s, "application", message, skip)
+        self.broadcast_raw(s, protocol.SCOPE_APPLICATION, message, skip)
 
     def broadcast_raw(self, s: Session, scope: str, message: dict[str, Any], skip: Peer | None = None) -> None:
+        """Send a message of ``scope`` to every open ``data`` channel, each in its wire."""
         encoded = Encoded(scope, message, self.encode)
         for peer in s.peers:
             if peer is skip:
@@ -484,13 +308,13 @@ class SessionManager:
             peer.held_messages.extend(messages)
             return
         for message in messages:
-            send_text(peer.channels.get(protocol.CHANNEL_DATA), Encoded("application", message, self.encode).for_peer(peer))
+            send_text(peer.channels.get(protocol.CHANNEL_DATA), Encoded(protocol.SCOPE_APPLICATION, message, self.encode).for_peer(peer))
 
     @staticmethod
     def encode(scope: str, message: dict[str, Any]) -> str:
         """Envelope a message; an oversized one becomes a runtime ``error`` message instead."""
         try:
-            text = json.dumps({"scope": scope, "data": message}, separators=(",", ":"), allow_nan=False)
+            text = protocol.encode_message(scope, message)
         except (TypeError, ValueError) as exc:
             log.error("cannot serialise %s message %r: %s", scope, message.get("type"), exc)
             return _runtime_error("MESSAGE_NOT_SERIALISABLE", f"message {message.get('type')!r}: {exc}")
@@ -534,7 +358,7 @@ class SessionManager:
         self.uploads.drop_session(s.id)
         if self.sessions.get(s.id) is s:
             del self.sessions[s.id]
-        self.closed[s.id] = {**self.descriptor(s, initial=True), "state": "CLOSED"}
+        self.closed[s.id] = {**self.descriptor(s, initial=True), "state": protocol.STATE_CLOSED}
         while len(self.closed) > 256:
             self.closed.popitem(last=False)
         self._closing.pop(s.id + str(id(s)), None)
@@ -564,7 +388,7 @@ class SessionManager:
                     self.loop.create_task(self.close_session(s, "maximum session duration reached"))
 
 
-def send_text(channel: RTCDataChannel | None, text: str | bytes | None) -> None:
+def send_text(channel: RTCDataChannel | ChunkedChannel | None, text: str | bytes | None) -> None:
     """Send a frame (text or binary) on a channel if it is open; never raises."""
     if channel is None or text is None or channel.readyState != "open":
         return
@@ -575,4 +399,4 @@ def send_text(channel: RTCDataChannel | None, text: str | bytes | None) -> None:
 
 
 def _runtime_error(code: str, message: str) -> str:
-    return json.dumps({"scope": "runtime", "data": {"type": "error", "data": {"code": code, "message": message}}})
+    return protocol.encode_envelope(protocol.SCOPE_RUNTIME, protocol.MSG_RUNTIME_ERROR, {"code": code, "message": message})

@@ -16,6 +16,7 @@ import logging
 from collections.abc import Callable
 from typing import Any
 
+from .. import protocol
 from ..protocol import steps as wire
 from . import stepping
 from .stepping import StepOutput, Stepper, StepRefused, StepRequest
@@ -130,7 +131,7 @@ def serve_step(dispatcher: Any, session: Any, peer: Any, request_id: str, body: 
         channel = peer.channels.get("data")
         if channel is None or channel.readyState != "open":
             return
-        frame = v1.encode_data_server({"request_id": request_id, "kind": "response", "step_result": result})
+        frame = v1.encode_data_server({"request_id": request_id, "kind": protocol.KIND_RESPONSE, "step_result": result})
         try:
             channel.send(frame)
         except Exception as exc:  # the peer went away meanwhile

@@ -1,4 +1,4 @@
-"""Presigned uploads (protocol.md §2.7): declare, PUT the bytes once, reference in commands."""
+"""Presigned uploads (``docs/protocol.md`` "Uploads"): declare, PUT the bytes once, reference in commands."""
 
 from __future__ import annotations
 
@@ -8,16 +8,10 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from .config import MAX_UPLOAD_BYTES, UPLOAD_TTL_S
+from .errors import RequestRefused
 from .models.base import Upload
 
-
-class UploadError(Exception):
-    """An upload request refused with an HTTP status and a clear detail."""
-
-    def __init__(self, status: int, detail: str) -> None:
-        super().__init__(detail)
-        self.status = status
-        self.detail = detail
+UploadError = RequestRefused  # the runtime's one refusal, under the name this module exports
 
 
 @dataclass

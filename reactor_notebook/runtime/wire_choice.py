@@ -69,7 +69,7 @@ class Encoded:
         return self._frames[wire]
 
     def _v1(self) -> bytes | None:
-        if self.scope != "application":
+        if self.scope != protocol.SCOPE_APPLICATION:
             return None
         try:
             return out.model_message(self.message)

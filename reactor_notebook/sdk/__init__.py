@@ -1,4 +1,4 @@
-"""Reactor client SDK on aiortc (reactor-docs.md "Python SDK"), notebook-grade.
+"""Reactor client SDK on aiortc (the official Python client's API), notebook-grade.
 
 ``Reactor`` runs all its asyncio work on its own loop thread, so it streams while cells
 block; every coroutine can be awaited from any loop and has a blocking ``*_sync`` twin::
@@ -34,6 +34,7 @@ from .errors import (
     VersionMismatchError,
 )
 from .joining import ModelMismatchError, SessionSharedError, SharedSessionWarning
+from .messages import ModelError, ModelState
 from .replies import CommandReply, Rejection
 from .session import Reactor
 from .steps import NotSteppedError, StepRefusedError, StepResult
@@ -75,7 +76,9 @@ __all__ = [
     "FileRef",
     "FrameCallback",
     "MessageSendError",
+    "ModelError",
     "ModelMismatchError",
+    "ModelState",
     "NotReadyError",
     "NotSteppedError",
     "Reactor",

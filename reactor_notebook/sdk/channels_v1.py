@@ -33,7 +33,8 @@ import logging
 from collections.abc import Callable
 from typing import Any, Literal
 
-from .errors import ReactorException
+from .. import protocol as P
+from .errors import ReactorException, V1RequestError, V1TimeoutError  # noqa: F401  (defined in errors, still importable here)
 
 logger = logging.getLogger(__name__)
 
@@ -42,21 +43,6 @@ REQUEST_TIMEOUT_S = 10.0
 Channel = Literal["data", "control"]
 
 
-class V1RequestError(ReactorException):
-    """A v1 request answered with ``error{code, message}`` (or failed by a disconnect)."""
-
-    def __init__(self, what: str, code: str, message: str) -> None:
-        super().__init__(code, f"{what} failed [{code}]: {message}", component="gpu")
-        self.what = what
-        self.error_code = code
-        self.error_message = message
-
-
-class V1TimeoutError(ReactorException):
-    """No reply to a v1 request within its timeout."""
-
-    def __init__(self, what: str, timeout: float) -> None:
-        super().__init__("TIMEOUT", f"{what}: no reply within {timeout:g} s", component="gpu")
 
 
 def choose_wire(descriptor: dict[str, Any] | None, preference: str = "auto") -> Wire:
@@ -131,10 +117,10 @@ class V1Channels:
 
     def notify_control(self, msg: dict[str, Any]) -> None:
         """Send a ``ControlClientMessage`` notification (ping, pause/resume/unpublish track, stats)."""
-        self._send("control", self._wire.encode_control_client({"kind": "notification", **msg}))
+        self._send(P.CHANNEL_CONTROL, self._wire.encode_control_client({"kind": P.KIND_NOTIFICATION, **msg}))
 
     def _what(self, msg: dict[str, Any]) -> str:
-        payload = next((k for k in msg if k not in ("request_id", "kind")), "request")
+        payload = next((k for k in msg if k not in ("request_id", "kind")), P.KIND_REQUEST)
         inner = msg.get(payload)
         name = inner.get("type") if isinstance(inner, dict) else None
         return f"{payload} {name!r}" if name else payload
@@ -147,7 +133,7 @@ class V1Channels:
         rid = f"r{next(self._ids)}"
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self._pending[rid] = (self._what(msg), fut)
-        body = {**msg, "request_id": rid, "kind": "request"}
+        body = {**msg, "request_id": rid, "kind": P.KIND_REQUEST}
         try:
             frame = (
                 self._wire.encode_data_client(body)

@@ -27,7 +27,12 @@ import numpy as np
 
 from .. import protocol as P
 from ..protocol import clips as PC
-from .errors import NotReadyError, ReactorException
+from .errors import (
+    ClipFailedError,
+    NotReadyError,
+    ReactorException,
+)
+from .sync import sync_twin
 
 if TYPE_CHECKING:
     from .loop import SdkLoop
@@ -54,14 +59,6 @@ class Clip:
         """Length of the requested range (the playlist holds whole segments around it)."""
         return self.end_marker - self.start_marker
 
-
-class ClipFailedError(ReactorException):
-    """The runtime refused a clip or recording (``clip_failed``); ``reason`` is its own words."""
-
-    def __init__(self, what: str, reason: str, code: str | None = None) -> None:
-        code = code or (PC.RECORDER_DISABLED if "recorder disabled" in reason.lower() else "CLIP_FAILED")
-        super().__init__(code, f"{what} failed: {reason}", component="gpu")
-        self.reason = reason
 
 
 def check_seconds(seconds: Any) -> float:
@@ -103,7 +100,7 @@ def decode_clip(data: bytes | str | Path) -> np.ndarray:
     """Every video frame of an fMP4 clip (bytes or a file) as an ``(N, H, W, 3)`` uint8 array."""
     source = io.BytesIO(data) if isinstance(data, bytes) else str(data)
     with av.open(source) as container:
-        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]
+        frames = [f.to_ndarray(format="rgb24") for f in container.decode(video=0)]  # type: ignore[union-attr]
     if not frames:
         raise ValueError("the clip holds no video frames")
     return np.stack(frames)
@@ -185,22 +182,9 @@ class ClipsMixin:
         data = await self._sdk.run(self._fetch(clip, timeout))
         return await asyncio.get_running_loop().run_in_executor(None, frames_or_file, data, path)
 
-    def request_clip_sync(
-        self, seconds: float, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None
-    ) -> Clip:
-        """Blocking :meth:`request_clip`."""
-        data = _with_track({"duration_seconds": check_seconds(seconds)}, track)
-        return self._sdk.run_sync(self._request_clip(PC.REQUEST_CLIP, data, timeout))
-
-    def request_recording_sync(self, timeout: float = CLIP_REQUEST_TIMEOUT_S, *, track: str | None = None) -> Clip:
-        """Blocking :meth:`request_recording`."""
-        return self._sdk.run_sync(self._request_clip(PC.REQUEST_RECORDING, _with_track({}, track), timeout))
-
-    def download_sync(
-        self, clip: Clip, path: str | Path | None = None, *, timeout: float | None = DOWNLOAD_TIMEOUT_S
-    ) -> np.ndarray | Path:
-        """Blocking :meth:`download`."""
-        return frames_or_file(self._sdk.run_sync(self._fetch(clip, timeout)), path)
+    request_clip_sync = sync_twin(request_clip)
+    request_recording_sync = sync_twin(request_recording)
+    download_sync = sync_twin(download)
 
     # --- on the SDK loop ------------------------------------------------------------------
     async def _request_clip(self, request: str, data: dict[str, Any], timeout: float) -> Clip:
@@ -237,7 +221,7 @@ class ClipsMixin:
         for name, fut in futs.items():
             self._runtime_waiters.setdefault(name, []).append(fut)
         try:
-            self._transport.send_raw(P.encode_envelope("runtime", request, data))
+            self._transport.send_raw(P.encode_envelope(P.SCOPE_RUNTIME, request, data))
             done, _ = await asyncio.wait(futs.values(), timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
             if not done:
                 raise ReactorException("TIMEOUT", f"no clipReady/clipFailed reply to {request} within {timeout:g} s")

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from .errors import CommandTimeoutError
 from .replies import REPLY_WAIT_S, CommandReply, Rejection, ReplyBook, await_reply
+from .sync import sync_twin
 
 if TYPE_CHECKING:
     from .loop import SdkLoop
@@ -60,11 +61,11 @@ class CommandRepliesMixin:
         """
         return await self._sdk.run(self._command_and_wait(command, data, validate, timeout))
 
-    def send_command_and_wait_sync(
-        self, command: str, data: Any = None, *, timeout: float = REPLY_WAIT_S, validate: bool = True
-    ) -> CommandReply:
-        """Blocking :meth:`send_command_and_wait` for plain cells and threads."""
-        return self._sdk.run_sync(self._command_and_wait(command, data, validate, timeout), timeout + 10.0)
+    send_command_and_wait_sync = sync_twin(
+        send_command_and_wait,
+        wait=lambda self, timeout: timeout + 10.0,
+        doc="Blocking :meth:`send_command_and_wait` for plain cells and threads.",
+    )
 
     @property
     def last_rejection(self) -> Rejection | None:

@@ -1,4 +1,4 @@
-"""SDK exceptions and error codes (protocol.md §2.1, §7).
+"""SDK exceptions and error codes (``docs/protocol.md`` "HTTP API" and "Client behaviour").
 
 Every message here is built by the SDK itself or scrubbed of secrets first, so an API key
 or JWT never reaches an exception text.
@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..protocol import clips as PC
 from .types import ErrorComponent, ReactorError
 
 # --- error codes (ReactorError.code) ---------------------------------------------------
@@ -148,3 +149,87 @@ def scrub(text: str, secrets: list[str] | tuple[str, ...]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "***")
     return text
+
+
+# --- errors of the SDK's parts (re-exported by the modules that raise them) ---------------------
+class TransportError(ReactorException):
+    """The WebRTC transport failed or closed before or while streaming."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(GPU_CONNECTION_ERROR, message, component="gpu")
+
+
+class ModelMismatchError(ReactorException):
+    """The runtime serves another model than the one asked for (both names are in the message)."""
+
+    def __init__(self, asked: str, served: str, where: str) -> None:
+        super().__init__(
+            CONNECTION_FAILED,
+            f"the runtime at {where} serves model {served!r}, not {asked!r}: connect with "
+            f"Reactor({served!r}, local=True), or start a {asked!r} runtime there "
+            f"(python -m reactor_notebook.runtime --model {asked} --port PORT)",
+        )
+        self.asked = asked
+        self.served = served
+
+
+class SessionSharedError(ConflictError):
+    """``exclusive=True`` and the local session already has other clients attached."""
+
+    def __init__(self, clients: int, where: str) -> None:
+        super().__init__(
+            f"the session at {where} already has {clients} other client{'s' if clients != 1 else ''} "
+            "attached (another notebook?); exclusive=True refuses to share it. Disconnect the other "
+            "client, or connect without exclusive=True to join it",
+            status=None,
+        )
+        self.clients = clients
+
+
+class SharedSessionWarning(UserWarning):
+    """Connected to a local session that other clients are attached to (their commands reach it too)."""
+
+
+class V1RequestError(ReactorException):
+    """A v1 request answered with ``error{code, message}`` (or failed by a disconnect)."""
+
+    def __init__(self, what: str, code: str, message: str) -> None:
+        super().__init__(code, f"{what} failed [{code}]: {message}", component="gpu")
+        self.what = what
+        self.error_code = code
+        self.error_message = message
+
+
+class V1TimeoutError(ReactorException):
+    """No reply to a v1 request within its timeout."""
+
+    def __init__(self, what: str, timeout: float) -> None:
+        super().__init__("TIMEOUT", f"{what}: no reply within {timeout:g} s", component="gpu")
+
+
+class NotSteppedError(ReactorException):
+    """``step()`` on a client or a session that does not step (nothing was sent)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__("NOT_STEPPED", message, component="api")
+
+
+class StepRefusedError(ReactorException):
+    """The runtime did not run the step: ``failure`` (REFUSED, NOT_READY, COMMAND_FAILED, ...), ``entry``, why."""
+
+    def __init__(self, failure: str, message: str, entry: str | None = None, code: str | None = None) -> None:
+        where = f" [{entry}]" if entry else ""
+        super().__init__(f"STEP_{failure}", f"step {failure.lower()}{where}: {message}", component="gpu")
+        self.failure = failure
+        self.reason = message
+        self.entry = entry
+        self.model_code = code
+
+
+class ClipFailedError(ReactorException):
+    """The runtime refused a clip or recording (``clip_failed``); ``reason`` is its own words."""
+
+    def __init__(self, what: str, reason: str, code: str | None = None) -> None:
+        code = code or (PC.RECORDER_DISABLED if "recorder disabled" in reason.lower() else "CLIP_FAILED")
+        super().__init__(code, f"{what} failed: {reason}", component="gpu")
+        self.reason = reason

@@ -20,7 +20,6 @@ from .loop import SdkLoop
 from .reader import CallbackDispatcher
 from .types import (
     REACTOR_EVENTS,
-    ErrorComponent,
     EventHandler,
     FrameCallback,
     ReactorError,
@@ -39,16 +38,7 @@ class EventsMixin:
 
     _sdk: SdkLoop
     _bg: set[asyncio.Future[Any]]
-
-    def _error(
-        self,
-        code: str,
-        message: str,
-        component: ErrorComponent = "api",
-        recoverable: bool = True,
-        retry_after: float | None = None,
-    ) -> ReactorError:  # pragma: no cover - provided by Reactor
-        raise NotImplementedError
+    _error: Callable[..., ReactorError]  # provided by the session core (records and reports an error)
 
     def _init_events(self) -> None:
         self._listeners: dict[str, list[EventHandler]] = {e: [] for e in REACTOR_EVENTS}

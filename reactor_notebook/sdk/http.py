@@ -1,151 +1,46 @@
-"""HTTP side of the SDK: tokens, sessions, polling and the WebRTC transport routes (protocol.md §2).
+"""HTTP side of the SDK: tokens, sessions, polling and uploads (``docs/protocol.md`` "HTTP API").
 
 One :class:`HttpApi` per connect attempt, living on the SDK loop. It knows the two modes
-(cloud coordinator vs local runtime), sends the version headers of §2.1, maps error statuses
-to SDK exceptions, polls with the backoff of §2.6 (retrying 429/503 within the attempt
-budget, honouring ``Retry-After``) and falls back to the flat ``sdp_params`` routes when a
-legacy runtime has no connection routes (§2.8). Secrets never reach a log line or an error.
+(cloud coordinator vs local runtime), sends the version headers, maps error statuses to SDK
+exceptions (:mod:`.http_support`), polls with backoff (retrying 429/503 within the attempt
+budget, honouring ``Retry-After``); the transport routes live in :mod:`.http_transport`.
+Secrets never reach a log line or an error.
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
-import re
-import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote, urlsplit, urlunsplit
+from urllib.parse import urlsplit, urlunsplit
 
 import aiohttp
 
 from .. import protocol as P
-from .errors import (
-    BAD_REQUEST,
-    NOT_FOUND,
-    RATE_LIMITED,
-    SERVER_ERROR,
-    TIMEOUT,
-    UNAUTHORIZED,
-    VERSION_ERROR_CODES,
-    ApiError,
-    ConflictError,
-    VersionMismatchError,
-    scrub,
+from .errors import SERVER_ERROR, TIMEOUT, UNAUTHORIZED, ApiError, ConflictError, scrub
+from .http_support import (
+    LEGACY_TRANSIENT_STATES,
+    ORPHAN_TIMEOUT_HINT,
+    RETRYABLE,
+    SDK_TYPE,
+    SDK_VERSION,
+    PollPolicy,
+    Secret,
+    detail,
+    error_for_status,
+    parse_retry_after,
+    refused_state,
 )
+from .http_transport import TransportRoutes
+
+__all__ = ["HttpApi", "PollPolicy", "Secret", "error_for_status", "parse_retry_after"]
 
 logger = logging.getLogger(__name__)
 
-SDK_TYPE = "python"
-try:  # the package version is the SDK version reported to servers
-    from importlib.metadata import version as _pkg_version
 
-    SDK_VERSION = _pkg_version("reactor-notebook")
-except Exception:  # pragma: no cover - not installed
-    SDK_VERSION = "0.1.0"
-
-RETRYABLE = (429, 503)
-# RT20 refuses /start_session with 400 "Cannot start session in state X"; in these states it is
-# loading its model or finishing a stop, so the call is retried like a 503 (§2.8).
-LEGACY_TRANSIENT_STATES = ("CREATED", "CLOSING")
-ORPHAN_TIMEOUT_HINT = "30 s on reactor_notebook's runtime and reactor-runtime 2.0, 60 s on reactor-runtime 3.x"
-_REFUSED_STATE = re.compile(r"cannot start session in state (\w+)", re.IGNORECASE)
-
-
-class Secret:
-    """A string that never shows itself in repr/str (API keys, JWTs)."""
-
-    __slots__ = ("_value",)
-
-    def __init__(self, value: str) -> None:
-        self._value = value
-
-    def reveal(self) -> str:
-        return self._value
-
-    def __repr__(self) -> str:
-        return "Secret('***')"
-
-    __str__ = __repr__
-
-    def __bool__(self) -> bool:
-        return bool(self._value)
-
-
-@dataclass(frozen=True)
-class PollPolicy:
-    """Exponential backoff: first sleep, cap, and the number of attempts (§2.6)."""
-
-    first_s: float
-    cap_s: float
-    attempts: int
-
-    @classmethod
-    def of(cls, triple: tuple[float, float, int]) -> PollPolicy:
-        return cls(*triple)
-
-
-def parse_retry_after(value: str | None) -> float | None:
-    """``Retry-After`` as seconds (delta-seconds or an HTTP date), or None."""
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, when.timestamp() - time.time())
-
-
-def _detail(text: str) -> str:
-    """A short human-readable reason from an error body (``{"detail": ...}`` or raw text)."""
-    reason = text.strip()
-    try:
-        obj = json.loads(text)
-        if isinstance(obj, dict) and "detail" in obj:
-            reason = obj["detail"] if isinstance(obj["detail"], str) else json.dumps(obj["detail"])
-    except ValueError:
-        pass
-    return reason[:300] + ("..." if len(reason) > 300 else "")
-
-
-def _refused_state(text: str) -> str | None:
-    """The state named by a legacy runtime's "Cannot start session in state X" refusal, upper-case, or None."""
-    match = _REFUSED_STATE.search(text)
-    return match.group(1).upper() if match else None
-
-
-def error_for_status(status: int, text: str, what: str, retry_after: float | None = None) -> ApiError:
-    """Map an HTTP error status to the SDK exception (as reactor-sdk 1.x does, §2.1)."""
-    reason = _detail(text)
-    msg = f"{what} failed: HTTP {status}" + (f": {reason}" if reason else "")
-    if status in VERSION_ERROR_CODES:
-        hint = (
-            "the server needs a newer client (upgrade reactor_notebook)"
-            if status == 426
-            else "the server is older than this client"
-        )
-        return VersionMismatchError(VERSION_ERROR_CODES[status], f"{msg} ({hint})", status=status)
-    if status in (401, 403):
-        return ApiError(UNAUTHORIZED, msg + " (check the API key)", status=status)
-    if status == 404:
-        return ApiError(NOT_FOUND, msg, status=status)
-    if status == 409:
-        return ConflictError(msg, status=status)
-    if status == 429:
-        return ApiError(RATE_LIMITED, msg, status=status, retry_after=retry_after)
-    if 400 <= status < 500:
-        return ApiError(BAD_REQUEST, msg, status=status)
-    return ApiError(SERVER_ERROR, msg, status=status, retry_after=retry_after)
-
-
-class HttpApi:
+class HttpApi(TransportRoutes):
     """Coordinator + transport HTTP client for one Reactor (cloud or local mode)."""
 
     def __init__(
@@ -171,7 +66,7 @@ class HttpApi:
         self.sdp_poll = sdp_poll or PollPolicy.of(P.SDP_POLL)
         self._timeout = aiohttp.ClientTimeout(total=request_timeout)
         self._http: aiohttp.ClientSession | None = None
-        self.flat_routes = False  # set when POST …/connections is not supported (§2.8)
+        self.flat_routes = False  # set when POST …/connections is not supported
         self.sdp_poll_attempts = 0
 
     def __repr__(self) -> str:
@@ -190,6 +85,7 @@ class HttpApi:
 
     @property
     def http(self) -> aiohttp.ClientSession:
+        """The aiohttp session, opened on first use (and again after close)."""
         if self._http is None or self._http.closed:
             self._http = aiohttp.ClientSession(timeout=self._timeout)
         return self._http
@@ -203,12 +99,12 @@ class HttpApi:
     def _coordinator_headers(self) -> dict[str, str]:
         headers = {P.HEADER_API_VERSION: str(P.API_VERSION), P.HEADER_API_ACCEPT_VERSION: str(P.API_VERSION)}
         if not self.local and self.jwt:
-            headers["Authorization"] = f"Bearer {self.jwt.reveal()}"
+            headers[P.HEADER_AUTHORIZATION] = P.bearer(self.jwt.reveal())
         return headers
 
     def _transport_headers(self) -> dict[str, str]:
         bearer = P.LOCAL_BEARER if self.local or not self.jwt else self.jwt.reveal()
-        return {"Authorization": f"Bearer {bearer}", P.HEADER_WEBRTC_VERSION: P.WEBRTC_VERSION}
+        return {P.HEADER_AUTHORIZATION: P.bearer(bearer), P.HEADER_WEBRTC_VERSION: P.WEBRTC_VERSION}
 
     async def _request(
         self, method: str, url: str, headers: dict[str, str], body: Any = None, *, has_body: bool = False
@@ -272,7 +168,7 @@ class HttpApi:
         if not self._api_key:
             raise ApiError(UNAUTHORIZED, "no API key: pass api_key=... to Reactor() (or use local=True)")
         status, text, headers = await self._request(
-            "POST", f"{self.base_url}/tokens", {P.HEADER_API_KEY: self._api_key.reveal()}
+            "POST", self.base_url + P.ROUTE_TOKENS, {P.HEADER_API_KEY: self._api_key.reveal()}
         )
         if not 200 <= status < 300:
             raise self._fail(status, text, "token exchange (POST /tokens)", headers)
@@ -290,14 +186,14 @@ class HttpApi:
         body: dict[str, Any] = {
             "model": {"name": self.model},
             "client_info": {"sdk_version": SDK_VERSION, "sdk_type": SDK_TYPE},
-            "supported_transports": [{"protocol": "webrtc", "version": P.WEBRTC_VERSION}],
+            "supported_transports": list(P.TRANSPORTS),
         }
         if self.generation != "streamed":  # where reactor-sdk 1.13 puts it in cloud mode
             extra_configs = {**(extra_configs or {}), "generation": self.generation}
         if extra_configs:
             body["extra_configs"] = extra_configs
         status, text, headers = await self._authed(
-            "POST", f"{self.base_url}/sessions", self._coordinator_headers, body, has_body=True
+            "POST", self.base_url + P.ROUTE_SESSIONS, self._coordinator_headers, body, has_body=True
         )
         if not 200 <= status < 300:
             raise self._fail(status, text, "create session (POST /sessions)", headers)
@@ -314,15 +210,15 @@ class HttpApi:
         delay = policy.first_s
         for attempt in range(1, policy.attempts + 1):
             status, text, headers = await self._request(
-                "POST", f"{self.base_url}/start_session", self._coordinator_headers(), body, has_body=True
+                "POST", self.base_url + P.ROUTE_START_SESSION, self._coordinator_headers(), body, has_body=True
             )
             if 200 <= status < 300:
                 data = self._json(text, "POST /start_session")
                 if not isinstance(data, dict) or not isinstance(data.get("session_id"), str):
                     raise ApiError(SERVER_ERROR, "POST /start_session: response has no 'session_id'")
                 return data
-            refused_in = _refused_state(text) if status == 400 else None
-            loading = refused_in in LEGACY_TRANSIENT_STATES  # RT20's 400 where RUNTIME answers 503
+            refused_in = refused_state(text) if status == 400 else None
+            loading = refused_in in LEGACY_TRANSIENT_STATES  # reactor-runtime 2.0's 400 where others answer 503
             if (status in RETRYABLE or loading) and attempt < policy.attempts:
                 await self._backoff_sleep(delay, headers)
                 delay = min(delay * 2, policy.cap_s)
@@ -337,7 +233,7 @@ class HttpApi:
             if status == 409 or (status == 400 and "cannot start session" in text.lower()):
                 raise ConflictError(
                     f"the local runtime at {self.base_url} already runs another session "
-                    f"(HTTP {status}: {_detail(self._scrub(text))}); a client that went away holds it "
+                    f"(HTTP {status}: {detail(self._scrub(text))}); a client that went away holds it "
                     f"until the runtime's orphan timeout ({ORPHAN_TIMEOUT_HINT}): wait and retry, "
                     "or end it with POST /stop_session",
                     status=status,
@@ -351,7 +247,7 @@ class HttpApi:
         """Poll ``GET /sessions/{id}`` until ``selected_transport`` and ``capabilities`` are present."""
         policy = self.session_poll
         delay = policy.first_s
-        url = f"{self.base_url}/sessions/{quote(session_id, safe='')}"
+        url = self.base_url + P.route(P.ROUTE_SESSION, sid=session_id)
         for attempt in range(1, policy.attempts + 1):
             status, text, headers = await self._authed("GET", url, self._coordinator_headers)
             if 200 <= status < 300:
@@ -359,8 +255,10 @@ class HttpApi:
                 if not isinstance(data, dict):
                     raise ApiError(SERVER_ERROR, "GET /sessions/{id}: response is not an object")
                 state = data.get("state")
-                if str(state).upper() in ("CLOSED", "INACTIVE"):  # reactor-runtime 3.x: lowercase
+                if str(state).upper() in P.ENDED_STATES:  # reactor-runtime 3.x: lowercase
                     raise ApiError(SERVER_ERROR, f"session {session_id} entered terminal state {state!r}")
+                if str(state).upper() not in P.SESSION_STATES:
+                    logger.debug("session %s reports an unknown state %r; polling on", session_id, state)
                 if data.get("selected_transport") and data.get("capabilities"):
                     return data
                 headers = {}
@@ -378,24 +276,24 @@ class HttpApi:
         """Cloud ``DELETE /sessions/{id}`` (2xx and 404 are success) or local ``POST /stop_session``."""
         if self.local:
             status, text, headers = await self._request(
-                "POST", f"{self.base_url}/stop_session", self._coordinator_headers()
+                "POST", self.base_url + P.ROUTE_STOP_SESSION, self._coordinator_headers()
             )
             if status == 409:  # reactor-runtime 3.x: nothing to stop (already ended or never started)
-                logger.debug("POST /stop_session: 409, no session to stop (%s)", _detail(text))
+                logger.debug("POST /stop_session: 409, no session to stop (%s)", detail(text))
                 return
             if not 200 <= status < 300:
                 raise self._fail(status, text, "stop local session (POST /stop_session)", headers)
             return
-        url = f"{self.base_url}/sessions/{quote(session_id, safe='')}"
+        url = self.base_url + P.route(P.ROUTE_SESSION, sid=session_id)
         status, text, headers = await self._authed("DELETE", url, self._coordinator_headers)
         if 200 <= status < 300 or status == 404:
             return
         raise self._fail(status, text, "delete session (DELETE /sessions/{id})", headers)
 
-    # --- uploads (§2.7) ----------------------------------------------------------------------
+    # --- uploads ----------------------------------------------------------------------
     async def create_upload(self, session_id: str, name: str, size: int, mime_type: str) -> dict[str, Any]:
         """``POST /sessions/{sid}/uploads`` → ``{"presigned_id", "presigned_url", "path"}``."""
-        url = f"{self.base_url}/sessions/{quote(session_id, safe='')}/uploads"
+        url = self.base_url + P.route(P.ROUTE_SESSION_UPLOADS, sid=session_id)
         body = {"name": name, "size": size, "mime_type": mime_type}
         status, text, headers = await self._authed(
             "POST", url, self._coordinator_headers, body, has_body=True
@@ -409,7 +307,7 @@ class HttpApi:
 
     async def put_upload(self, url: str, data: bytes, mime_type: str) -> None:
         """``PUT`` the bytes to the presigned URL (no credentials: the URL itself is the grant)."""
-        if self.local:  # like PY08: the runtime may have built the URL from another Host
+        if self.local:  # as reactor-sdk 0.8.0 does: the runtime may have built the URL from another Host
             parsed, base = urlsplit(url), urlsplit(self.base_url)
             url = urlunsplit((base.scheme, base.netloc, parsed.path, parsed.query, parsed.fragment))
         logger.debug("PUT upload (%d bytes)", len(data))
@@ -424,101 +322,3 @@ class HttpApi:
         if not 200 <= status < 300:
             raise self._fail(status, text, "upload (PUT presigned URL)", headers)
 
-    # --- transport ------------------------------------------------------------------------
-    def transport_base(self, session_id: str) -> str:
-        return f"{self.base_url}/sessions/{quote(session_id, safe='')}/transport/webrtc"
-
-    def _sdp_url(self, session_id: str, connection_id: int | None) -> str:
-        base = self.transport_base(session_id)
-        if self.flat_routes or connection_id is None:
-            return f"{base}/sdp_params"
-        return f"{base}/connections/{connection_id}/sdp_params"
-
-    async def get_ice_servers(self, session_id: str) -> list[dict[str, Any]]:
-        """``GET …/ice_servers`` → the raw ``ice_servers`` list (may be empty)."""
-        status, text, headers = await self._authed(
-            "GET", f"{self.transport_base(session_id)}/ice_servers", self._transport_headers
-        )
-        if status != 200:
-            raise self._fail(status, text, "get ICE servers", headers)
-        data = self._json(text, "GET ice_servers")
-        servers = data.get("ice_servers") if isinstance(data, dict) else None
-        return [s for s in servers or [] if isinstance(s, dict)]
-
-    async def register_connection(self, session_id: str) -> int | None:
-        """``POST …/connections`` → id; None (and flat mode) when the route is missing (404/405)."""
-        status, text, headers = await self._authed(
-            "POST", f"{self.transport_base(session_id)}/connections", self._transport_headers
-        )
-        if status in (404, 405) and "session not found" not in text.lower():
-            logger.info(
-                "runtime has no connection routes (HTTP %s); using the flat sdp_params routes", status
-            )
-            self.flat_routes = True
-            return None
-        if status != 201:
-            raise self._fail(status, text, "register connection (POST …/connections)", headers)
-        data = self._json(text, "POST connections")
-        cid = data.get("connection_id") if isinstance(data, dict) else None
-        if not isinstance(cid, int) or isinstance(cid, bool):
-            raise ApiError(SERVER_ERROR, f"POST …/connections: bad connection_id {cid!r}")
-        return cid
-
-    async def send_offer(
-        self,
-        session_id: str,
-        connection_id: int | None,
-        sdp_offer: str,
-        track_mapping: list[dict[str, str]],
-        *,
-        reconnect: bool = False,
-    ) -> None:
-        """``POST`` (or ``PUT`` on reconnect) the offer and track mapping; expects exactly 202."""
-        body = {
-            "sdp_offer": sdp_offer,
-            "client_info": {"sdk_version": SDK_VERSION, "sdk_type": SDK_TYPE},
-            "track_mapping": track_mapping,
-        }
-        method = "PUT" if reconnect else "POST"
-        status, text, headers = await self._authed(
-            method, self._sdp_url(session_id, connection_id), self._transport_headers, body, has_body=True
-        )
-        if status != 202:
-            raise self._fail(status, text, f"send SDP offer ({method} sdp_params)", headers)
-
-    async def send_ice_candidates(
-        self, session_id: str, connection_id: int, candidates: list[dict[str, Any]], is_final: bool
-    ) -> bool:
-        """``POST …/connections/{cid}/ice_candidates`` (trickle); False when the runtime lacks the route."""
-        url = f"{self.transport_base(session_id)}/connections/{connection_id}/ice_candidates"
-        body = {"candidates": candidates, "is_final": is_final}
-        status, text, headers = await self._authed("POST", url, self._transport_headers, body, has_body=True)
-        if status in (404, 405):
-            logger.debug("runtime has no ice_candidates route (HTTP %s); candidates not trickled", status)
-            return False
-        if not 200 <= status < 300:
-            raise self._fail(status, text, "trickle ICE candidates (POST …/ice_candidates)", headers)
-        return True
-
-    async def poll_answer(self, session_id: str, connection_id: int | None) -> str:
-        """Poll ``GET …/sdp_params`` until 200 ``sdp_answer`` (202 = pending; 429/503 retried)."""
-        policy = self.sdp_poll
-        delay = policy.first_s
-        url = self._sdp_url(session_id, connection_id)
-        if self.flat_routes and connection_id is not None:
-            url += f"?connection_id={connection_id}"
-        for attempt in range(1, policy.attempts + 1):
-            self.sdp_poll_attempts = attempt
-            status, text, headers = await self._authed("GET", url, self._transport_headers)
-            if status == 200:
-                data = self._json(text, "GET sdp_params")
-                answer = data.get("sdp_answer") if isinstance(data, dict) else None
-                if not isinstance(answer, str) or not answer:
-                    raise ApiError(SERVER_ERROR, "GET sdp_params: 200 without 'sdp_answer'")
-                return answer
-            if status != 202 and status not in RETRYABLE:
-                raise self._fail(status, text, "poll SDP answer (GET sdp_params)", headers)
-            if attempt < policy.attempts:
-                await self._backoff_sleep(delay, headers if status in RETRYABLE else None)
-                delay = min(delay * 2, policy.cap_s)
-        raise ApiError(TIMEOUT, f"no SDP answer after {policy.attempts} polls")

@@ -1,4 +1,4 @@
-"""Marker-bit early frame release for aiortc's video receiver (issue 9, item 1).
+"""Marker-bit early frame release for aiortc's video receiver.
 
 Stock aiortc (``aiortc.jitterbuffer.JitterBuffer``) hands a video frame to the decoder only
 when a packet of the *next* frame arrives, so every frame waits one frame interval (~42 ms
@@ -117,7 +117,7 @@ class MarkerJitterBuffer(JitterBuffer):
         return None
 
 
-class DecoderInputQueue(queue.Queue):  # type: ignore[type-arg]
+class DecoderInputQueue(queue.Queue):
     """The receiver's decoder input queue: forwards the jitter buffer's pending frames, timestamps releases.
 
     ``released_at(ts)`` gives when the encoded frame with (mapped) RTP timestamp ``ts`` was
@@ -218,6 +218,7 @@ def install_early_release(receiver: Any) -> bool:
                 aiortc.__version__,
             )
         return False
+    assert current is not None  # checked by ``ok`` above
     buffer = MarkerJitterBuffer(capacity=current.capacity)
     buffer.chained = True
     setattr(receiver, _RECEIVER_ATTR, buffer)

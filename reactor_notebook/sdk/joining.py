@@ -17,40 +17,19 @@ import logging
 from typing import Any
 
 from .. import protocol as P
-from .errors import CONNECTION_FAILED, ConflictError, ReactorException
+from .errors import (  # noqa: F401  (defined in errors, still importable here)
+    CONNECTION_FAILED,
+    ConflictError,
+    ModelMismatchError,
+    ReactorException,
+    SessionSharedError,
+    SharedSessionWarning,
+)
 
 logger = logging.getLogger("reactor_notebook.sdk")
 
 
-class ModelMismatchError(ReactorException):
-    """The runtime serves another model than the one asked for (both names are in the message)."""
 
-    def __init__(self, asked: str, served: str, where: str) -> None:
-        super().__init__(
-            CONNECTION_FAILED,
-            f"the runtime at {where} serves model {served!r}, not {asked!r}: connect with "
-            f"Reactor({served!r}, local=True), or start a {asked!r} runtime there "
-            f"(python -m reactor_notebook.runtime --model {asked} --port PORT)",
-        )
-        self.asked = asked
-        self.served = served
-
-
-class SessionSharedError(ConflictError):
-    """``exclusive=True`` and the local session already has other clients attached."""
-
-    def __init__(self, clients: int, where: str) -> None:
-        super().__init__(
-            f"the session at {where} already has {clients} other client{'s' if clients != 1 else ''} "
-            "attached (another notebook?); exclusive=True refuses to share it. Disconnect the other "
-            "client, or connect without exclusive=True to join it",
-            status=None,
-        )
-        self.clients = clients
-
-
-class SharedSessionWarning(UserWarning):
-    """Connected to a local session that other clients are attached to (their commands reach it too)."""
 
 
 def served_model(desc: dict[str, Any] | None) -> str | None:

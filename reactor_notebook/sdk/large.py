@@ -24,7 +24,7 @@ _MAGIC_TYPES = ((b"\x89PNG", "image/png", "png"), (b"\xff\xd8", "image/jpeg", "j
 def message_size(command: str, data: dict[str, Any]) -> int:
     """Bytes of the enveloped command on the wire (FileRefs count as their references)."""
     plain = {k: (v.to_wire() if hasattr(v, "to_wire") else v) for k, v in data.items()}
-    return len(P.encode_envelope("application", command, plain).encode("utf-8"))
+    return len(P.encode_envelope(P.SCOPE_APPLICATION, command, plain).encode("utf-8"))
 
 
 def upload_alternative(spec: CommandSpec | None, field: str) -> str | None:

@@ -42,6 +42,7 @@ class ReaderStats:
     avg_convert_ms: float | None = None
     last_age_ms: float | None = None  # decoder output → delivered to the consumer
     last_decode_ms: float | None = None  # handed to the decoder → decoded (incl. decoder queue wait)
+    last_arrival: float | None = None  # time.monotonic() of the latest delivered frame
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class Decoded(NamedTuple):
     error: Exception | None = None  # the conversion failed
 
 
-class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
+class StampedQueue(asyncio.Queue):
     """aiortc's decoded-frame queue: stamps when each frame left the decoder and converts it there.
 
     aiortc's decoder thread hands each decoded frame over with
@@ -92,7 +93,7 @@ class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
     def last_stamp(self) -> float | None:
         return None if self.last is None else self.last.stamp
 
-    def put(self, item: Any) -> Coroutine[Any, Any, None]:  # type: ignore[override]
+    def put(self, item: Any) -> Coroutine[Any, Any, None]:
         """Called on aiortc's decoder thread: stamp (and convert) now, queue on the loop."""
         record = Decoded(time.monotonic())
         if item is not None and self.convert is not None and self._converted - self._taken < self.MAX_AHEAD:
@@ -111,12 +112,12 @@ class StampedQueue(asyncio.Queue):  # type: ignore[type-arg]
         self.put_nowait(item)  # unbounded: never waits; _put takes the handoff synchronously
 
     def _put(self, item: Any) -> None:
-        super()._put(item)  # type: ignore[misc]
+        super()._put(item)
         record, self._handoff = self._handoff, None
         self._records.append(record if record is not None else Decoded(time.monotonic()))
 
     def _get(self) -> Any:
-        item = super()._get()  # type: ignore[misc]
+        item = super()._get()
         self.last = self._records.popleft() if self._records else None
         if self.last is not None and (self.last.rgb is not None or self.last.error is not None):
             self._taken += 1
@@ -312,6 +313,7 @@ class CallbackDispatcher:
                     return
                 frame, self._slot = self._slot, None
                 callbacks = list(self._callbacks)
+            assert frame is not None  # the wait above ends only with a frame or a new generation
             for cb in callbacks:
                 try:
                     cb(frame)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .errors import CommandRejectedError
+from .messages import is_refusal
 
 REPLY_WAIT_S = 5.0  # default bound of send_command_and_wait
 
@@ -65,11 +66,9 @@ class Rejection:
 
 def rejection_of(message: dict[str, Any]) -> Rejection | None:
     """The rejection carried by an application message (legacy ``event:error``, typed ``command_error``)."""
-    mtype, data = message.get("type"), message.get("data")
-    if not isinstance(data, dict):
+    if not is_refusal(message):
         return None
-    if not (mtype == "command_error" or (mtype == "event" and data.get("event") == "error")):
-        return None
+    data = message["data"]
     command = str(data.get("command") or "")
     code = str(data.get("reason") or data.get("code") or "rejected")
     text = str(data.get("message") or data.get("reason") or "rejected by the model")

@@ -1,6 +1,8 @@
-"""SDP answer patching (protocol.md §3): bundled candidates and ``a=rtcp-mux`` in every m-section."""
+"""SDP answer patching (``docs/protocol.md`` "Signalling"): bundled candidates and ``a=rtcp-mux`` in every m-section."""
 
 from __future__ import annotations
+
+from ..protocol.sdp import split_sections
 
 
 def _split_sections(sdp: str) -> tuple[str, list[list[str]], str]:
@@ -10,15 +12,7 @@ def _split_sections(sdp: str) -> tuple[str, list[list[str]], str]:
     if lines and lines[-1] == "":
         lines.pop()
         trailing = sep
-    session: list[str] = []
-    sections: list[list[str]] = []
-    for line in lines:
-        if line.startswith("m="):
-            sections.append([line])
-        elif sections:
-            sections[-1].append(line)
-        else:
-            session.append(line)
+    session, sections = split_sections(lines)
     return sep, [session, *sections], trailing
 
 

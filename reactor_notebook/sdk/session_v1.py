@@ -16,6 +16,8 @@ import re
 import time
 from typing import TYPE_CHECKING, Any
 
+from .. import protocol as P
+from ..protocol import clips as PC
 from ..schema import CommandSpec
 from .channels_v1 import REQUEST_TIMEOUT_S, V1Channels, V1RequestError
 from .replies import CommandReply, Rejection, coerce_integers, in_schema_order
@@ -27,11 +29,11 @@ logger = logging.getLogger(__name__)
 
 # ControlServerMessage payload → the v0 runtime-message type the session already handles.
 V0_NAMES = {
-    "model_schema": "modelSchema",
-    "clip_ready": "clipReady",
-    "clip_failed": "clipFailed",
-    "moderation": "moderation",
-    "session_ended": "sessionEnded",
+    P.V1_MODEL_SCHEMA: P.MSG_MODEL_SCHEMA,
+    PC.V1_CLIP_READY: PC.CLIP_READY,
+    PC.V1_CLIP_FAILED: PC.CLIP_FAILED,
+    P.V1_MODERATION: "moderation",
+    P.V1_SESSION_ENDED: "sessionEnded",
 }
 
 
@@ -114,19 +116,19 @@ class V1SessionMixin:
     async def _v1_fetch_schema(self, timeout: float) -> None:
         """``request_schema`` → ``model_schema``: fed to the same handler as v0's ``modelSchema``."""
         assert self.v1 is not None
-        reply = await self.v1.request_control({"request_schema": {}}, timeout)
-        schema = (reply.get("model_schema") or {}).get("openapi")
+        reply = await self.v1.request_control({P.V1_REQUEST_SCHEMA: {}}, timeout)
+        schema = (reply.get(P.V1_MODEL_SCHEMA) or {}).get("openapi")
         if isinstance(schema, dict):
             self._schema_doc = schema
-            self._on_runtime_message({"type": "modelSchema", "data": schema})
+            self._on_runtime_message({"type": P.MSG_MODEL_SCHEMA, "data": schema})
 
     async def _v1_runtime_request(self, request: str, timeout: float) -> Any:
         """v0's ``requestSchema`` on a v1 connection (``requestCapabilities`` has no v1 form)."""
-        if request == "requestSchema":
+        if request == P.MSG_REQUEST_SCHEMA:
             await self._v1_fetch_schema(timeout)
             return self._schema_doc
         caps = self._capabilities
-        if request == "requestCapabilities" and isinstance(caps, dict) and caps.get("commands"):
+        if request == P.MSG_REQUEST_CAPABILITIES and isinstance(caps, dict) and caps.get("commands"):
             return dict(caps)  # no v1 request: the session descriptor's capabilities are the answer
         from .errors import ReactorException
 
@@ -143,7 +145,7 @@ class V1SessionMixin:
         if uploads:
             body["uploads"] = uploads
         t0 = time.monotonic()
-        rid = self.v1.send_request("data", {"command": body})  # too big / channel closed: raises here
+        rid = self.v1.send_request(P.CHANNEL_DATA, {P.V1_COMMAND: body})  # too big / channel closed: raises here
         request = asyncio.ensure_future(self.v1.wait_reply(rid, REQUEST_TIMEOUT_S))
         result: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
 
@@ -156,7 +158,7 @@ class V1SessionMixin:
                 rejection = Rejection(command, exc.error_code, exc.error_message, field)
                 # Also as the typed ``command_error`` message v0 delivers, so message handlers, the
                 # timeline, last_rejection and the command_rejected event see it on either wire.
-                self._on_application_message({"type": "command_error", "data": {
+                self._on_application_message({"type": P.MSG_COMMAND_ERROR, "data": {
                     "command": command, "field": field, "reason": exc.error_code, "message": exc.error_message,
                 }})
                 outcome: BaseException | CommandReply = rejection.to_error()

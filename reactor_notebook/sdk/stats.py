@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
+from .reader import FrameTiming
 from .types import ConnectionStats, ConnectionTimings
 
 VIDEO_CLOCK_RATE = 90_000
@@ -50,6 +53,7 @@ class FpsMeter:
         self.value: float | None = None
 
     def update(self, frames_received: int) -> float | None:
+        """The rate since the previous call (kept when called again within 0.2 s)."""
         now = time.monotonic()
         if self._last is not None:
             dt = now - self._last[0]
@@ -61,8 +65,41 @@ class FpsMeter:
         return self.value
 
     def reset(self) -> None:
+        """Forget the previous sample (a new connection)."""
         self._last = None
         self.value = None
+
+
+@dataclass
+class FrameCounters:
+    """The one place the session counts received frames and keeps the latest frame timings."""
+
+    received: int = 0
+    dropped: int = 0  # by the readers (latest frame wins); never decreases within a session's life
+    decode_ms: float | None = None
+    frame_age_ms: float | None = None
+    convert_ms: float | None = None
+
+    def on_frame(self, timing: FrameTiming) -> None:
+        """Count one delivered frame and keep its timings (unknown ones keep the previous value)."""
+        self.received += 1
+        self.convert_ms = timing.convert_ms
+        if timing.decode_ms is not None:
+            self.decode_ms = timing.decode_ms
+        if timing.age_ms is not None:
+            self.frame_age_ms = timing.age_ms
+
+    def as_stats(self, reader_drops: Iterable[int], callback_dropped: int) -> dict[str, Any]:
+        """The frame part of ``get_stats()``; ``reader_drops`` are the live readers' drop counts."""
+        self.dropped = max(self.dropped, sum(reader_drops))
+        return {
+            "frames_received": self.received,
+            "frames_dropped": self.dropped,
+            "callback_frames_dropped": callback_dropped,
+            "decode_ms": self.decode_ms,
+            "frame_age_ms": self.frame_age_ms,
+            "convert_ms": self.convert_ms,
+        }
 
 
 def empty_stats() -> ConnectionStats:
@@ -88,6 +125,7 @@ def empty_stats() -> ConnectionStats:
 
 
 def timings_dict(timings: dict[str, float] | None) -> ConnectionTimings | None:
+    """Handshake timings for ``connection_timings`` (ms rounded to µs), or None before any."""
     if not timings:
         return None
     return ConnectionTimings(**{k: round(v, 3) if isinstance(v, float) else v for k, v in timings.items()})  # type: ignore[typeddict-item]

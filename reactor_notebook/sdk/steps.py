@@ -19,7 +19,8 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from ..protocol import steps as wire
-from .errors import ReactorException
+from .errors import NotSteppedError, ReactorException, StepRefusedError  # noqa: F401  (defined in errors, still importable here)
+from .sync import sync_twin
 
 if TYPE_CHECKING:
     from ..frames import FrameBuffer
@@ -31,23 +32,6 @@ GENERATIONS = ("streamed", "stepped")
 STEP_TIMEOUT_S = 60.0
 
 
-class NotSteppedError(ReactorException):
-    """``step()`` on a client or a session that does not step (nothing was sent)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__("NOT_STEPPED", message, component="api")
-
-
-class StepRefusedError(ReactorException):
-    """The runtime did not run the step: ``failure`` (REFUSED, NOT_READY, COMMAND_FAILED, ...), ``entry``, why."""
-
-    def __init__(self, failure: str, message: str, entry: str | None = None, code: str | None = None) -> None:
-        where = f" [{entry}]" if entry else ""
-        super().__init__(f"STEP_{failure}", f"step {failure.lower()}{where}: {message}", component="gpu")
-        self.failure = failure
-        self.reason = message
-        self.entry = entry
-        self.model_code = code
 
 
 @dataclass(frozen=True)
@@ -99,6 +83,8 @@ def check_media(media: Mapping[str, Any] | None) -> dict[str, list[np.ndarray]]:
 def check_commands(commands: Sequence[Any] | None) -> list[tuple[str, dict[str, Any]]]:
     """Commands as ``(name, data)``: ``"start"``, ``("set_color", {...})`` or ``{"command": ..., "data": ...}``."""
     out: list[tuple[str, dict[str, Any]]] = []
+    name: Any
+    data: dict[str, Any]
     for i, c in enumerate(commands or ()):
         if isinstance(c, str):
             name, data = c, {}
@@ -171,17 +157,11 @@ class StepsMixin:
         """Run one step: ``state`` (each key as ``set_<key>``), then ``commands``, then ``media``; return its frames."""
         return await self._sdk.run(self._step(state, commands, media, timeout))
 
-    def step_sync(
-        self,
-        state: Mapping[str, Any] | None = None,
-        commands: Sequence[Any] | None = None,
-        media: Mapping[str, Any] | None = None,
-        *,
-        timeout: float | None = None,
-    ) -> StepResult:
-        """Blocking :meth:`step` for plain cells and magics."""
-        limit = (timeout or self.step_timeout) + 5.0
-        return self._sdk.run_sync(self._step(state, commands, media, timeout), limit)
+    step_sync = sync_twin(
+        step,
+        wait=lambda self, timeout: (timeout or self.step_timeout) + 5.0,
+        doc="Blocking :meth:`step` for plain cells and magics.",
+    )
 
     async def _step(
         self,

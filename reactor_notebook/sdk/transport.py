@@ -1,11 +1,11 @@
-"""The aiortc side of a connection (protocol.md §3, §4): one RTCPeerConnection per connect/reconnect.
+"""The aiortc side of a connection (``docs/protocol.md`` "Signalling"): one RTCPeerConnection per connect.
 
 Creation order follows the official Python client: one transceiver per capability track
 (H264 then VP8 preferred, marker-bit early release on video receivers), then data channel
 ``control``, then ``data`` (media sections get mids "0", "1", …, the data section the next).
 ICE servers are always passed explicitly (aiortc would otherwise add a public STUN server), and
 STUN servers never enter the gathering (:mod:`.ice`): the offer carries host and TURN candidates
-at once, reflexive ones are trickled after it. The answer is patched (§3), and the connection is
+at once, reflexive ones are trickled after it. The answer is patched (:mod:`.sdp`), and the connection is
 READY once the peer is connected and both channels are open (``data`` only on the flat legacy
 routes). It pings every 5 s (v0: on ``data``; v1: on ``control``), runs ``control`` requests
 with a 10 s timeout, and publishes inputs through ``control`` before ``replaceTrack``. On a
@@ -20,16 +20,14 @@ checks (a killed runtime or a cut cable never sends a close).
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from aiortc import (
     RTCConfiguration,
     RTCDataChannel,
+    RTCIceServer,
     RTCPeerConnection,
     RTCRtpSender,
     RTCRtpTransceiver,
@@ -41,13 +39,11 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 from .. import protocol as P
 from ..chunked_channel import activate, offering
 from ..protocol.chunking import add_to_sdp
-from .channels_v1 import V1Channels, is_v1_frame
+from . import transport_probes as probes
+from .channels_v1 import V1Channels
 from .errors import (
-    GPU_CONNECTION_ERROR,
     ControlRequestError,
-    MessageSendError,
-    ReactorException,
-    TrackPublishError,
+    TransportError,
 )
 from .http import HttpApi
 from .ice import (
@@ -61,64 +57,26 @@ from .ice import (
 )
 from .jitter import decoder_queue, install_decode_timing, install_early_release
 from .linkwatch import LINK_TIMEOUT_S, LinkWatchdog, ice_connection
-from .reader import Frame, FrameReader, FrameTiming, install_stamps
+from .reader import FrameReader, install_stamps
 from .sdp import patch_answer
+from .transport_channels import ChannelMessaging, Entry
+from .transport_types import DataChannel, Timings, TransportCallbacks
 from .types import TrackCapability
 
 logger = logging.getLogger(__name__)
-
-
-
-class TransportError(ReactorException):
-    """The WebRTC transport failed or closed before or while streaming."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(GPU_CONNECTION_ERROR, message, component="gpu")
-
-
-@dataclass
-class TransportCallbacks:
-    """How the transport reports to its session (all called on the SDK loop)."""
-
-    on_ready: Callable[[], None]
-    on_lost: Callable[[bool], None]  # failed: True for ICE/DTLS failure, False for a clean close
-    on_message: Callable[[str], None]
-    on_track: Callable[[str, MediaStreamTrack], None]
-    on_frame: Callable[[Frame, str, FrameTiming], None]
-    on_link_lost: Callable[[str], None] | None = None  # no packet for link_timeout s (reason text)
-
-
-@dataclass
-class _Entry:
-    name: str
-    kind: str
-    direction: str
-    transceiver: RTCRtpTransceiver
-    early_release: bool = False
-
-
-@dataclass
-class Timings:
-    """Handshake timings in ms (``connection_timings`` in stats)."""
-
-    sdp_polling_ms: float = 0.0
-    sdp_polling_attempts: int = 0
-    ice_negotiation_ms: float = 0.0
-    data_channel_ms: float = 0.0
-    extra: dict[str, float] = field(default_factory=dict)
 
 
 def _prefer_h264_then_vp8(transceiver: RTCRtpTransceiver) -> None:
     caps = RTCRtpSender.getCapabilities("video")
     if caps is None:
         return
-    h264 = [c for c in caps.codecs if c.mimeType.lower() == "video/h264"]
-    vp8 = [c for c in caps.codecs if c.mimeType.lower() == "video/vp8"]
+    h264 = [c for c in caps.codecs if c.mimeType.lower() == P.MIME_H264]
+    vp8 = [c for c in caps.codecs if c.mimeType.lower() == P.MIME_VP8]
     rest = [c for c in caps.codecs if c not in h264 and c not in vp8]
     transceiver.setCodecPreferences(h264 + vp8 + rest)
 
 
-class WebRTCTransport:
+class WebRTCTransport(ChannelMessaging):
     """One peer connection to the runtime, its channels, tracks and frame readers."""
 
     def __init__(
@@ -144,10 +102,10 @@ class WebRTCTransport:
         self.control_timeout = control_timeout
         self.link_timeout = link_timeout
         self.pc: RTCPeerConnection | None = None
-        self.data: RTCDataChannel | None = None
-        self.control: RTCDataChannel | None = None
+        self.data: DataChannel | None = None
+        self.control: DataChannel | None = None
         self.connection_id: int | None = None
-        self.entries: dict[str, _Entry] = {}
+        self.entries: dict[str, Entry] = {}
         self.remote_tracks: dict[str, MediaStreamTrack] = {}
         self.readers: dict[str, FrameReader] = {}
         self.published: dict[str, MediaStreamTrack] = {}
@@ -174,51 +132,19 @@ class WebRTCTransport:
         return f"WebRTCTransport(session={self.session_id!r}, connection={self.connection_id}, pc={state})"
 
     @property
-    def flat(self) -> bool:
-        return self.api.flat_routes
-
-    @property
     def is_ready(self) -> bool:
+        """True once READY and until closing."""
         return self._ready_fired and not self._closing
 
     # --- negotiation -----------------------------------------------------------------------
     async def connect(self, ice_servers: list[dict[str, Any]], *, reconnect: bool = False) -> None:
         """Build the peer and offer, register a connection, exchange SDP and apply the answer."""
-        loop = asyncio.get_running_loop()
-        self._ready = loop.create_future()
+        self._ready = asyncio.get_running_loop().create_future()
         turn, stun = split_servers(ice_servers)
         if is_loopback_url(self.api.base_url):
             stun = []  # same machine: host candidates connect, a reflexive address adds nothing
-        config = RTCConfiguration(iceServers=turn, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
-        pc = self.pc = RTCPeerConnection(configuration=config)
-        pc.on("connectionstatechange", self._on_connection_state)
-        pc.on("track", self._on_track)
-        pc.on("datachannel", self._on_remote_channel)
-        self._add_transceivers(pc)
-
-        # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
-        # transport when a channel exists first, and that peer never connects (PY08 uses this order too).
-        self.control = offering(pc.createDataChannel(P.CHANNEL_CONTROL), self.chunking)
-        self.control.on("open", self._on_control_open)
-        self.control.on("message", self._on_control_message)
-        self.data = offering(pc.createDataChannel(P.CHANNEL_DATA), self.chunking)
-        self.data.on("open", self._on_data_open)
-        self.data.on("close", self._stop_ping)
-        self.data.on("message", self._on_data_message)
-
-        t_offer = time.monotonic()
-        offer = await pc.createOffer()
-        await pc.setLocalDescription(offer)  # host (+ TURN) candidates only: STUN is asked later
-        await self._wait_gathering()
-        self.timings.extra["offer_ms"] = (time.monotonic() - t_offer) * 1000
-        sdp = pc.localDescription.sdp
-        mapping = [
-            {"mid": str(e.transceiver.mid), "name": e.name, "kind": e.kind, "direction": e.direction}
-            for e in self.entries.values()
-        ]
-        if any(m["mid"] == "None" for m in mapping):
-            raise TransportError("could not build track_mapping: a transceiver has no mid")
-
+        pc = self._build_peer(turn)
+        sdp, mapping = await self._local_offer(pc)
         if not self.api.flat_routes:
             self.connection_id = await self.api.register_connection(self.session_id)
         if stun and self.flat:  # no trickle route: wait (bounded) and put them in the offer
@@ -241,12 +167,48 @@ class WebRTCTransport:
         activate((self.control, self.data), answer)
         self._check_ready()
 
+    def _build_peer(self, turn: list[RTCIceServer]) -> RTCPeerConnection:
+        """The peer with its transceivers, then the ``control`` and ``data`` channels."""
+        config = RTCConfiguration(iceServers=turn, bundlePolicy=RTCBundlePolicy.MAX_BUNDLE)
+        pc = self.pc = RTCPeerConnection(configuration=config)
+        pc.on("connectionstatechange", self._on_connection_state)
+        pc.on("track", self._on_track)
+        pc.on("datachannel", self._on_remote_channel)
+        self._add_transceivers(pc)
+
+        # Channels after the transceivers: with max-bundle, aiortc 1.16 bundles the media on the SCTP
+        # transport when a channel exists first, and that peer never connects (reactor-sdk 0.8.0 uses this order too).
+        self.control = control = offering(pc.createDataChannel(P.CHANNEL_CONTROL), self.chunking)
+        control.on("open", self._on_control_open)
+        control.on("message", self._on_control_message)
+        self.data = data = offering(pc.createDataChannel(P.CHANNEL_DATA), self.chunking)
+        data.on("open", self._on_data_open)
+        data.on("close", self._stop_ping)
+        data.on("message", self._on_data_message)
+        return pc
+
+    async def _local_offer(self, pc: RTCPeerConnection) -> tuple[str, list[dict[str, str]]]:
+        """Create the offer (host and TURN candidates gathered) and the ``track_mapping`` that goes with it."""
+        t_offer = time.monotonic()
+        offer = await pc.createOffer()
+        await pc.setLocalDescription(offer)  # host (+ TURN) candidates only: STUN is asked later
+        await self._wait_gathering()
+        self.timings.extra["offer_ms"] = (time.monotonic() - t_offer) * 1000
+        sdp = pc.localDescription.sdp
+        mapping = [
+            {"mid": str(e.transceiver.mid), "name": e.name, "kind": e.kind, "direction": e.direction}
+            for e in self.entries.values()
+        ]
+        if any(m["mid"] == "None" for m in mapping):
+            raise TransportError("could not build track_mapping: a transceiver has no mid")
+        return sdp, mapping
+
     def _add_transceivers(self, pc: RTCPeerConnection) -> None:
         """One transceiver per capability track, in order (H264 then VP8; early release on video outputs)."""
         for t in self.tracks:
             direction = "recvonly" if t["direction"] == "recvonly" else "sendonly"
             tx = pc.addTransceiver(t["kind"], direction=direction)
-            entry = _Entry(t["name"], t["kind"], direction, tx)
+            entry = Entry(t["name"], t["kind"], direction, tx)
             if t["kind"] == "video":
                 _prefer_h264_then_vp8(tx)
                 if direction == "recvonly":
@@ -357,7 +319,7 @@ class WebRTCTransport:
         self.cb.on_track(name, track)
 
     def _on_remote_channel(self, channel: RTCDataChannel) -> None:
-        # protocol.md §3: a runtime must not open channels; note it and ignore it.
+        # docs/protocol.md "Signalling": a runtime must not open channels; note it and ignore it.
         logger.warning("runtime opened data channel %r; ignored (clients own the channels)", channel.label)
 
     def _on_data_open(self) -> None:
@@ -371,83 +333,10 @@ class WebRTCTransport:
         self._control_open = True
         self._check_ready()
 
-    def _on_data_message(self, message: str | bytes) -> None:
-        if self.v1 is not None and is_v1_frame(message):
-            self.v1.on_frame("data", bytes(message))  # type: ignore[arg-type]
-            return
-        if isinstance(message, bytes):
-            message = message.decode("utf-8", "replace")
-        self.cb.on_message(message)
-
-    def _on_control_message(self, message: str | bytes) -> None:
-        if self.v1 is not None and is_v1_frame(message):
-            self.v1.on_frame("control", bytes(message))  # type: ignore[arg-type]
-            return
-        try:
-            obj = json.loads(message)
-        except (ValueError, TypeError):
-            logger.debug("control channel: not JSON, dropped")
-            return
-        if not isinstance(obj, dict):
-            return
-        if obj.get("type") == "response":
-            fut = self._pending.pop(str(obj.get("request_id")), None)
-            if fut is None or fut.done():
-                return
-            err = obj.get("error")
-            if err:
-                code = str(err.get("code", "UNKNOWN")) if isinstance(err, dict) else "UNKNOWN"
-                text = str(err.get("message", "")) if isinstance(err, dict) else str(err)
-                fut.set_exception(ControlRequestError(str(obj.get("method", "request")), code, text))
-            else:
-                data = obj.get("data")
-                fut.set_result(data if isinstance(data, dict) else {})
-        else:
-            logger.debug("control channel message ignored: %s", obj.get("type"))
-
-    # --- ping -----------------------------------------------------------------------------------
-    def _start_ping(self) -> None:
-        self._stop_ping()
-        self._ping_task = asyncio.get_running_loop().create_task(self._ping_loop(), name="reactor-ping")
-
-    def _stop_ping(self) -> None:
-        task, self._ping_task = self._ping_task, None
-        if task is not None and not task.done() and task is not asyncio.current_task():
-            task.cancel()
-
-    async def _ping_loop(self) -> None:
-        msg = P.encode_envelope("runtime", "ping", {})
-        while True:
-            await asyncio.sleep(self.ping_interval)
-            if self.v1 is not None:  # v1: a ping notification on control
-                try:
-                    self.v1.notify_control({"ping": {}})
-                except Exception as exc:
-                    logger.debug("ping failed: %s", exc)
-            elif self.data is not None and self.data.readyState == "open":
-                try:
-                    self.data.send(msg)
-                except Exception as exc:  # channel closing under us
-                    logger.debug("ping failed: %s", exc)
-
-    # --- link watchdog -----------------------------------------------------------------------------
+    # --- link watchdog and probes -----------------------------------------------------------------
     def rx_packets(self) -> int | None:
         """Packets received so far on this peer's DTLS transport(s); None if aiortc hides the count."""
-        pc = self.pc
-        if pc is None:
-            return None
-        transports = [pc.sctp.transport] if pc.sctp is not None else []
-        transports += [tr.receiver.transport for tr in pc.getTransceivers()]
-        seen: set[int] = set()
-        total: int | None = None
-        for dtls in transports:
-            if dtls is None or id(dtls) in seen:
-                continue
-            seen.add(id(dtls))
-            count = getattr(dtls, "_RTCDtlsTransport__rx_packets", None)  # aiortc private counter
-            if isinstance(count, int):
-                total = (total or 0) + count
-        return total
+        return probes.rx_packets(self.pc)
 
     async def _watch_link(self) -> None:
         """Report the link lost after ``link_timeout`` s with no packet and unanswered consent probes."""
@@ -457,91 +346,6 @@ class WebRTCTransport:
             self.cb.on_link_lost, lambda: self._closing,
         )
         await self.link_watch.run()
-
-    # --- messaging --------------------------------------------------------------------------------
-    def send_raw(self, text: str) -> None:
-        """Send one enveloped message on ``data`` (256 KiB limit, §3)."""
-        size = len(text.encode("utf-8"))
-        if size > P.MAX_MESSAGE_SIZE:
-            raise MessageSendError(
-                f"message is {size} bytes, over the {P.MAX_MESSAGE_SIZE}-byte data-channel limit "
-                "(send large images as uploads)"
-            )
-        if self.data is None or self.data.readyState != "open":
-            state = self.data.readyState if self.data else "missing"
-            raise MessageSendError(f"data channel is {state}")
-        self.data.send(text)
-
-    def send_frame(self, channel: str, frame: bytes) -> None:
-        """Send one binary (wire v1) frame on ``data`` or ``control`` (256 KiB limit)."""
-        ch = self.data if channel == P.CHANNEL_DATA else self.control
-        limit = getattr(ch, "max_message_size", None) or P.MAX_MESSAGE_SIZE  # chunked: the negotiated limit
-        if len(frame) > limit:
-            raise MessageSendError(
-                f"message is {len(frame)} bytes, over the {limit}-byte data-channel limit "
-                "(send large images as uploads)"
-            )
-        if ch is None or ch.readyState != "open":
-            raise MessageSendError(f"{channel} channel is {ch.readyState if ch else 'missing'}")
-        ch.send(frame)
-
-    def notify(self, event: str, name: str) -> None:
-        """Fire-and-forget control notification (``pause_track``, ``resume_track``, ``unpublish_track``)."""
-        if self.control is None or self.control.readyState != "open":
-            logger.debug("control channel not open; %s(%s) not sent", event, name)
-            return
-        if self.v1 is not None:
-            self.v1.notify_control({event: {"name": name}})
-            return
-        self.control.send(P.control_notification(event, name))
-
-    async def control_request(
-        self, method: str, data: dict[str, Any], timeout: float | None = None
-    ) -> dict[str, Any]:
-        """Send a control request and wait for its response (10 s default)."""
-        if self.control is None or self.control.readyState != "open":
-            raise ControlRequestError(method, "CONTROL_CHANNEL_CLOSED", "control channel is not open")
-        self._request_counter += 1
-        rid = f"ctrl_{self._request_counter}"
-        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
-        self._pending[rid] = fut
-        self.control.send(P.control_request(method, rid, data))
-        limit = self.control_timeout if timeout is None else timeout
-        try:
-            return await asyncio.wait_for(fut, limit)
-        except asyncio.TimeoutError:
-            raise ControlRequestError(method, "TIMEOUT", f"no response within {limit} s") from None
-        finally:
-            self._pending.pop(rid, None)
-
-    # --- publishing ---------------------------------------------------------------------------
-    def input_names(self) -> list[str]:
-        return [n for n, e in self.entries.items() if e.direction == "sendonly"]
-
-    async def publish_track(self, name: str, track: MediaStreamTrack) -> None:
-        """Claim the input via ``control`` (skipped on flat routes), then attach the track."""
-        entry = self.entries.get(name)
-        if entry is None or entry.direction != "sendonly":
-            inputs = ", ".join(self.input_names()) or "none"
-            what = "an output track" if entry is not None else "not a track of this model"
-            raise TrackPublishError(f"cannot publish {name!r}: {what}; input tracks: {inputs}")
-        if track.kind != entry.kind:
-            raise TrackPublishError(f"cannot publish a {track.kind} track on {entry.kind} input {name!r}")
-        if self.v1 is not None:
-            await self.v1.request_control({"publish_track": {"name": name}}, self.control_timeout)
-        elif not self.flat:
-            await self.control_request("publish_track", {"name": name})
-        entry.transceiver.sender.replaceTrack(track)
-        self.published[name] = track
-
-    async def unpublish_track(self, name: str) -> None:
-        """Detach the input and tell the runtime (no-op if not published)."""
-        entry = self.entries.get(name)
-        if entry is None or name not in self.published:
-            return
-        self.published.pop(name, None)
-        entry.transceiver.sender.replaceTrack(None)
-        self.notify("unpublish_track", name)
 
     # --- teardown -------------------------------------------------------------------------------------
     async def close(self) -> None:
@@ -558,7 +362,7 @@ class WebRTCTransport:
         for fut in self._pending.values():
             if not fut.done():
                 fut.set_exception(
-                    ControlRequestError("request", "DISCONNECTED", "disconnected while waiting")
+                    ControlRequestError(P.KIND_REQUEST, "DISCONNECTED", "disconnected while waiting")
                 )
         self._pending.clear()
         if self.v1 is not None:
@@ -588,33 +392,12 @@ class WebRTCTransport:
     # --- stats ----------------------------------------------------------------------------------------
     def candidate_type(self) -> str | None:
         """Local candidate type of the nominated ICE pair (host/srflx/relay), if known."""
-        try:
-            assert self.pc is not None
-            sctp = self.pc.sctp
-            dtls = sctp.transport if sctp is not None else self.pc.getTransceivers()[0].receiver.transport
-            conn = dtls.transport._connection
-            pair = next(iter(conn._nominated.values()))
-            return str(pair.local_candidate.type)
-        except Exception:
-            return None
+        return probes.candidate_type(self.pc)
 
     def sctp_rtt_ms(self) -> float | None:
         """Smoothed RTT of the SCTP association (the data channels), in ms."""
-        try:
-            assert self.pc is not None and self.pc.sctp is not None
-            srtt = self.pc.sctp._srtt
-            return None if srtt is None else float(srtt) * 1000.0
-        except Exception:
-            return None
+        return probes.sctp_rtt_ms(self.pc)
 
     def outgoing_bitrate(self) -> float | None:
         """Encoder target bitrate of the first published input (bits/s), if any."""
-        for name in self.published:
-            try:
-                enc = self.entries[name].transceiver.sender._RTCRtpSender__encoder  # type: ignore[attr-defined]
-                rate = getattr(enc, "target_bitrate", None)
-                if rate:
-                    return float(rate)
-            except Exception:
-                continue
-        return None
+        return probes.outgoing_bitrate(self.entries[n].transceiver.sender for n in self.published)

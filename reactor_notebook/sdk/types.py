@@ -1,4 +1,4 @@
-"""Public SDK types: statuses, state, errors, events, capabilities and callbacks (reactor-docs.md)."""
+"""Public SDK types: statuses, state, errors, events, capabilities and callbacks (as the official clients name them)."""
 
 from __future__ import annotations
 
@@ -73,6 +73,8 @@ ReactorEvent = Literal[
     "capabilities_received",
     "stats_update",
     "command_rejected",  # the model refused a command (a Rejection: command, code, field, message)
+    "state",  # the model's state message, as a messages.ModelState
+    "model_error",  # a refusal message from the model, as a messages.ModelError
 ]
 
 REACTOR_EVENTS: tuple[str, ...] = ReactorEvent.__args__  # type: ignore[attr-defined]
@@ -119,7 +121,7 @@ class FileRef:
     size: int
 
     def to_wire(self) -> dict[str, Any]:
-        """The ``uploads`` entry / ``fileUploaded`` body of protocol.md §2.7 and §4.1."""
+        """The ``uploads`` entry / ``fileUploaded`` body (``docs/protocol.md`` "Uploads")."""
         return {
             "upload_id": self.upload_id,
             "name": self.name,

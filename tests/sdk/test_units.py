@@ -264,3 +264,10 @@ def test_failing_frame_callback_reports_are_throttled() -> None:
     r._on_callback_error(ValueError("bad pixel"), cb)
     get_sdk_loop().run_sync(flush(), timeout=5)
     assert len(errors) == 2 and "49 more times" in errors[1].message
+
+
+def test_the_frame_ring_takes_the_models_client_profile() -> None:
+    """Helios frames get Helios' state columns; a model without a profile gets the generic table."""
+    assert Reactor("helios", local=True).frames.profile.name == "helios"
+    generic = Reactor("testpattern", local=True).frames.profile
+    assert generic.name == "testpattern" and generic.state_columns == ()
