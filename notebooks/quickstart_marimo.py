@@ -64,11 +64,11 @@ def _(mo):
 
 @app.cell
 def _(reactor, widget):
-    widget.send("reset")
-    widget.send("set_seed", seed=7)
-    widget.send("schedule_prompt", prompt="A foggy harbour at dawn", chunk=0)
-    widget.send("schedule_prompt", prompt="Boats leave the harbour, gulls circling", chunk=2)
-    widget.send("start")
+    widget.send_command("reset")
+    widget.send_command("set_seed", seed=7)
+    widget.send_command("schedule_prompt", prompt="A foggy harbour at dawn", chunk=0)
+    widget.send_command("schedule_prompt", prompt="Boats leave the harbour, gulls circling", chunk=2)
+    widget.send_command("start")
     state = reactor.frames.wait_state(lambda s: s["current_chunk"] >= 2, timeout=30)
     print("now at chunk", state["current_chunk"], "showing", repr(state["current_prompt"]))
     return

@@ -7,6 +7,8 @@ Use with the SDK: ``await reactor.publish_track("webcam", ArrayTrack(gen(), fps=
 * :class:`VideoFileTrack` — a video file decoded with PyAV, at its own rate or ``fps``.
 * :class:`FramesTrack` — relays another session's :class:`~reactor_notebook.frames.FrameBuffer`
   (latest frame wins, repeated when the source is slower than ``fps``).
+* :class:`PushedFrameTrack` — frames handed over from any thread with :meth:`~PushedFrameTrack.push`
+  (the widget's browser webcam uses it): latest frame wins, repeated at ``fps``, black before the first.
 
 Pulling the next frame (a generator step, a decode) runs on a worker thread, so a slow source never
 blocks the SDK's event loop; frames are paced to ``fps`` on the 90 kHz video clock (:class:`~reactor_notebook.media.paced.PacedVideoTrack`).
@@ -15,6 +17,7 @@ blocks the SDK's event loop; frames are paced to ``fps`` on the 90 kHz video clo
 from __future__ import annotations
 
 import os
+import threading
 from collections.abc import AsyncIterable, AsyncIterator, Iterable, Iterator
 from typing import Any
 
@@ -22,6 +25,7 @@ import av
 import numpy as np
 
 from .frames import FrameBuffer
+from .media import is_rgb_frame
 from .media.paced import PacedVideoTrack, to_video_frame
 
 # PacedVideoTrack and to_video_frame live in media.paced; re-exported here, where tracks were always found.
@@ -144,3 +148,32 @@ class FramesTrack(PacedVideoTrack):
             self._seq = item[1].seq
             self._last = item[0]
         return self._last
+
+
+class PushedFrameTrack(PacedVideoTrack):
+    """Frames pushed from any thread (newest wins), repeated at ``fps``; black until the first push.
+
+    A stalled producer (e.g. a browser tab in the background) never stalls the WebRTC sender:
+    the track keeps sending its newest frame at its own pace.
+    """
+
+    def __init__(self, fps: float = 15.0, width: int = 640, height: int = 480) -> None:
+        super().__init__(fps)
+        self._lock = threading.Lock()
+        self._frame: np.ndarray = np.zeros((height, width, 3), np.uint8)
+        self.received = 0
+
+    def push(self, frame: np.ndarray) -> None:
+        """Replace the current frame with an (H, W, 3) uint8 RGB array (any thread)."""
+        if not is_rgb_frame(frame):
+            raise ValueError(f"expected an (H, W, 3) uint8 frame, got {frame.shape} {frame.dtype}")
+        h, w = frame.shape[:2]
+        if h % 2 or w % 2:  # yuv420p needs even dimensions
+            frame = np.ascontiguousarray(frame[: h - h % 2, : w - w % 2])
+        with self._lock:
+            self._frame = frame
+            self.received += 1
+
+    async def next_frame(self) -> Any:
+        with self._lock:
+            return self._frame

@@ -4,18 +4,32 @@
 
 export const WINDOW = 32; // chunks the slider spans (about 44 s of Helios video at 24 fps)
 
+/**
+ * @param {Object<string, *>|null} st  the model_state trait
+ * @returns {number}
+ */
 export function firstOpenChunk(st) {
   // The model's rule: while running the current chunk is already rendering, so the next is open.
   if (!st || !Number.isFinite(st.current_chunk)) return 0;
   return st.running ? st.current_chunk + 1 : st.current_chunk;
 }
 
+/**
+ * @param {Object<string, *>|null} st  the model_state trait
+ * @param {import("./messages.js").FieldSpec} p
+ * @returns {{open: number, lo: number, hi: number}}
+ */
 export function chunkWindow(st, p) {
   const open = Math.max(p.minimum ?? 0, firstOpenChunk(st));
   const hi = Math.min(p.maximum ?? Number.MAX_SAFE_INTEGER, open + WINDOW);
   return { open, lo: open, hi };
 }
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {{p: import("./messages.js").FieldSpec, row: HTMLElement}} field
+ * @returns {{update: () => void, release: () => void}|null}
+ */
 export function attachChunkField(model, field) {
   const p = field.p;
   if (p.name !== "chunk" || p.type !== "integer" || p.kind !== "slider") return null;

@@ -10,6 +10,11 @@ const SOURCE_ROW = CODE_H + 3; // a row clear of the code's JPEG ringing
 export const CODE_EXPLAINED =
   "The black-and-white blocks at the top left encode the frame number (16 bits, reactor_notebook.framecode.read_index) so order, loss and latency can be measured from pixels; set show_index_code=False to cover them.";
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} wrap
+ * @param {HTMLCanvasElement} canvas
+ */
 export function createCodeCover(model, wrap, canvas) {
   const cover = document.createElement("canvas");
   cover.className = "rn-code-cover";

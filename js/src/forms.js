@@ -6,7 +6,7 @@
 import { attachChunkField } from "./chunk.js";
 import { parseInput, validateArgs } from "./validate.js";
 
-const MAX_IMAGE_BYTES = 140 * 1024; // data-channel messages cap near 190 KB of binary (protocol.md §4.1)
+const MAX_IMAGE_BYTES = 140 * 1024; // a data-channel message caps near 190 KB of binary (base64 grows it by 4/3)
 const MAX_IMAGE_SIDE = 1024;
 
 let nextId = 1;
@@ -219,6 +219,11 @@ function fieldInput(p, form) {
   };
 }
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} root
+ * @param {import("./messages.js").Send} send
+ */
 export function createForms(model, root, send) {
   const box = document.createElement("div");
   box.className = "rn-forms";
@@ -307,6 +312,12 @@ export function createForms(model, root, send) {
 
   // Upload fields travel as binary buffers next to the command; the kernel uploads them through
   // the SDK and puts the resulting file references in their place.
+  /**
+   * @param {string} id
+   * @param {string} name
+   * @param {Object<string, *>} args
+   * @param {Array<[string, {file: File, name: string, type: string}]>} files
+   */
   async function sendCommand(id, name, args, files) {
     if (!files.length) return send({ type: "command", id, name, args });
     const rest = { ...args };
@@ -341,6 +352,10 @@ export function createForms(model, root, send) {
     }
   }
 
+  /**
+   * @param {import("./messages.js").CommandResult} msg
+   * @returns {boolean} whether one of these forms sent it
+   */
   function onResult(msg) {
     const ctl = pending.get(msg.id);
     pending.delete(msg.id);

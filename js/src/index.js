@@ -1,6 +1,6 @@
 // ReactorWidget front end (anywidget ESM). The kernel decides what to send and when; this
-// module draws, acknowledges and forwards user actions. See reactor_notebook/widget/widget.py
-// for the message protocol.
+// module draws, acknowledges and forwards user actions. The messages and the model's traits are
+// typed in messages.js (JSDoc) and reactor_notebook/widget/messages.py.
 
 import { createDirect } from "./direct.js";
 import { createForms } from "./forms.js";
@@ -39,6 +39,9 @@ function newDebug() {
   };
 }
 
+/**
+ * @param {{model: import("./messages.js").ReactorModel, el: HTMLElement}} props
+ */
 function render({ model, el }) {
   const root = document.createElement("div");
   root.className = "rn-root";
@@ -70,6 +73,10 @@ function render({ model, el }) {
   }
   applyFormsVisibility();
 
+  /**
+   * @param {import("./messages.js").KernelMessage} msg
+   * @param {DataView[]} buffers
+   */
   const onMsg = (msg, buffers) => {
     switch (msg && msg.type) {
       case "frame": // while direct frames are shown, kernel frames still in flight are only acked

@@ -12,6 +12,13 @@ function num(v, digits, unit) {
   return typeof v === "number" && Number.isFinite(v) ? `${v.toFixed(digits)}${unit}` : "–";
 }
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} viewWrap
+ * @param {object} debug
+ * @param {() => number} fpsShown
+ * @param {() => Object<string, *>} [live]  figures of the direct view (direct.js), if any
+ */
 export function createStats(model, viewWrap, debug, fpsShown, live = () => ({})) {
   const box = document.createElement("div");
   box.className = "rn-stats";

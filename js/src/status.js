@@ -1,5 +1,10 @@
 // Status badge, error panel with Retry, and the subshell notice.
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} root
+ * @param {import("./messages.js").Send} send
+ */
 export function createStatus(model, root, send) {
   const bar = document.createElement("div");
   bar.className = "rn-statusbar";

@@ -29,7 +29,12 @@ function sameEnumValue(value, member) {
   return typeof value === typeof member && value === member;
 }
 
-/** Return null when valid, else {reason, message} (message without the "command: field" prefix). */
+/**
+ * Return null when valid, else {reason, message} (message without the "command: field" prefix).
+ * @param {import("./messages.js").FieldSpec} p
+ * @param {*} value
+ * @returns {{reason: string, message: string}|null}
+ */
 export function validateParam(p, value) {
   if (value === null && p.nullable) return null;
   if (Array.isArray(p.enum)) {
@@ -79,6 +84,8 @@ export function validateParam(p, value) {
 /**
  * Validate a whole command's arguments (values already parsed from the inputs; undefined = left empty).
  * Returns {args, errors}: errors maps field name (or "" for the form) to {reason, message}.
+ * @param {import("./messages.js").CommandSpec} cmd
+ * @param {Object<string, *>} values
  */
 export function validateArgs(cmd, values) {
   const args = {};
@@ -114,7 +121,11 @@ export function validateArgs(cmd, values) {
   return { args, errors };
 }
 
-/** Parse an input's raw text into the parameter's JSON value (undefined when empty). */
+/**
+ * Parse an input's raw text into the parameter's JSON value (undefined when empty).
+ * @param {import("./messages.js").FieldSpec} p
+ * @param {*} raw
+ */
 export function parseInput(p, raw) {
   if (p.kind === "checkbox") return raw;
   if (raw === undefined || raw === null || raw === "") return undefined;

@@ -5,6 +5,11 @@
 
 import { createCodeCover } from "./codecover.js";
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} root
+ * @param {object} debug
+ */
 export function createView(model, root, debug) {
   const wrap = document.createElement("div");
   wrap.className = "rn-view";

@@ -7,6 +7,12 @@
 const WINDOW = 2;
 const ACK_TIMEOUT_MS = 1000;
 
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} root
+ * @param {import("./messages.js").Send} send
+ * @param {object} debug
+ */
 export function createWebcam(model, root, send, debug) {
   const box = document.createElement("div");
   box.className = "rn-webcam";

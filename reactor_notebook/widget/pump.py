@@ -6,9 +6,8 @@ window has room, then takes the *newest* frame from the FrameBuffer (latest wins
 queue), encodes it and sends it. Frames that arrive while the window is full are skipped
 before encoding. Acks may arrive on any thread (main shell, a subshell), so all state sits
 behind one lock. A frame not acked within an RTT-adaptive deadline (at most ``ack_timeout``)
-counts as lost and frees its slot, which keeps frames flowing when acks stall (e.g. a cell blocks the shell without
-subshells). :class:`FlowWindow` and :class:`AdaptiveQuality` are pure state machines with
-the clock passed in, so tests step them without sleeping.
+counts as lost and frees its slot, which keeps frames flowing when acks stall (e.g. a cell blocks
+the shell without subshells). The window and the quality ladder live in ``flow.py``.
 """
 
 from __future__ import annotations
@@ -16,9 +15,8 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -26,198 +24,14 @@ import numpy as np
 from ..framecode import has_index_code
 from ..frames import FrameBuffer, FrameMeta
 from .encode import Encoded, JpegEncoder, downscale, encode_png
+from .flow import DEFAULT_LEVEL, LEVELS, AdaptiveQuality, FlowWindow, PumpConfig, percentile
+from .messages import FrameMsg
 
 log = logging.getLogger(__name__)
 
-SendFn = Callable[[dict[str, Any], list[bytes]], None]
+SendFn = Callable[[FrameMsg, list[bytes]], None]
 
-# (JPEG quality, scale) from best to cheapest; the controller walks this ladder.
-LEVELS: tuple[tuple[int, float], ...] = (
-    (90, 1.0),
-    (80, 1.0),
-    (70, 1.0),
-    (60, 1.0),
-    (60, 0.75),
-    (55, 0.5),
-)
-DEFAULT_LEVEL = 1
-
-
-@dataclass
-class PumpConfig:
-    """Tunables of the pump; the defaults suit 640x384..1280x720 at 24-30 fps on loopback."""
-
-    window: int = 4  # max frames in flight (sent, not yet acked)
-    ack_timeout: float = 1.0  # upper bound (s) before an unacked frame counts as lost
-    min_ack_timeout: float = 0.25  # lower bound of the RTT-adaptive deadline
-    adaptive: bool = True
-    level: int = DEFAULT_LEVEL  # start index into LEVELS
-    max_fps: float | None = None  # cap on frames sent per second (None: source rate)
-    skip_unchanged: bool = True  # don't resend a frame identical to the last one sent
-    still_after: float | None = 0.5  # idle seconds before sending a lossless PNG still
-    track: str | None = None  # only show this track (None: any)
-    period: float = 1.0  # adaptation/stats period (s)
-    stall_after: float | None = 5.0  # no ack for this long with a full window sent: probe only
-    probe_interval: float = 2.0  # one frame per this many seconds while stalled
-
-    def __post_init__(self) -> None:
-        if int(self.window) < 1:
-            raise ValueError(f"window must be >= 1, got {self.window}")
-        if not self.ack_timeout > 0:
-            raise ValueError(f"ack_timeout must be > 0, got {self.ack_timeout}")
-        if not 0 <= self.level < len(LEVELS):
-            raise ValueError(f"level must be 0..{len(LEVELS) - 1}, got {self.level}")
-        if self.max_fps is not None and not self.max_fps > 0:
-            raise ValueError(f"max_fps must be > 0 or None, got {self.max_fps}")
-
-
-class FlowWindow:
-    """Frames in flight keyed by id; a slot frees on ack, or when the frame is overdue (counted as lost).
-
-    "Overdue" adapts to the measured round trip: 3x the recent p90, clamped to
-    ``[min_timeout, timeout]``, so a stall (e.g. a cell blocking the shell) costs a few
-    hundred ms per window instead of a full second, while a slow browser, whose acks
-    come back late, pushes the deadline up again (late acks still feed the estimate).
-    """
-
-    def __init__(self, size: int = 4, timeout: float = 1.0, min_timeout: float = 0.25) -> None:
-        self.size = size
-        self.max_timeout = timeout
-        self.min_timeout = min(min_timeout, timeout)
-        self.in_flight: dict[int, float] = {}
-        self.next_id = 1
-        self.lost = 0
-        self.acked = 0
-        self.late_acks = 0
-        self.duplicate_acks = 0
-        self._expired: OrderedDict[int, float] = OrderedDict()
-        self._rtts: deque[float] = deque(maxlen=32)
-
-    @property
-    def timeout(self) -> float:
-        """Current overdue threshold in seconds."""
-        if len(self._rtts) < 4:
-            return self.max_timeout
-        ordered = sorted(self._rtts)
-        p90 = ordered[min(len(ordered) - 1, int(0.9 * len(ordered)))]
-        return min(self.max_timeout, max(self.min_timeout, 3.0 * p90))
-
-    def expire(self, now: float) -> int:
-        """Free the slots of overdue frames; return how many were declared lost."""
-        timeout = self.timeout
-        old = [i for i, t in self.in_flight.items() if now - t >= timeout]
-        for i in old:
-            self._expired[i] = self.in_flight.pop(i)
-        while len(self._expired) > 256:
-            self._expired.popitem(last=False)
-        self.lost += len(old)
-        return len(old)
-
-    def has_room(self, now: float) -> bool:
-        self.expire(now)
-        return len(self.in_flight) < self.size
-
-    def time_to_room(self, now: float) -> float:
-        """Seconds until the oldest frame is overdue (0 if there is room already)."""
-        if len(self.in_flight) < self.size:
-            return 0.0
-        oldest = min(self.in_flight.values())
-        return max(0.0, oldest + self.timeout - now)
-
-    def sent(self, now: float) -> int:
-        """Register a sent frame; return its id."""
-        fid = self.next_id
-        self.next_id += 1
-        self.in_flight[fid] = now
-        return fid
-
-    def ack(self, fid: int, now: float) -> float | None:
-        """Acknowledge ``fid``; return its round trip in seconds, or None if unknown or a duplicate."""
-        sent = self.in_flight.pop(fid, None)
-        if sent is None:
-            late = self._expired.pop(fid, None)
-            if late is None:
-                self.duplicate_acks += 1
-                return None
-            self.late_acks += 1  # drawn after all, just slower than the deadline
-            self._rtts.append(now - late)
-            return now - late
-        self.acked += 1
-        self._rtts.append(now - sent)
-        # Frames sent before an acked one were delivered or dropped by the browser: free them too.
-        for older in [i for i in self.in_flight if i < fid]:
-            del self.in_flight[older]
-        return now - sent
-
-    def reset(self) -> None:
-        """Forget everything in flight (a view (re)connected)."""
-        self.in_flight.clear()
-        self._expired.clear()
-
-
-class AdaptiveQuality:
-    """Walks :data:`LEVELS` down when the browser falls behind and back up when it keeps up."""
-
-    def __init__(
-        self,
-        level: int = DEFAULT_LEVEL,
-        *,
-        levels: tuple[tuple[int, float], ...] = LEVELS,
-        rtt_high_ms: float = 250.0,
-        rtt_low_ms: float = 120.0,
-        full_high: float = 0.5,
-        full_low: float = 0.15,
-        up_after: int = 3,
-    ) -> None:
-        self.levels = levels
-        self.level = level
-        self.rtt_high_ms = rtt_high_ms
-        self.rtt_low_ms = rtt_low_ms
-        self.full_high = full_high
-        self.full_low = full_low
-        self.up_after = up_after
-        self._good = 0
-        self.changes = 0
-
-    @property
-    def quality(self) -> int:
-        return self.levels[self.level][0]
-
-    @property
-    def scale(self) -> float:
-        return self.levels[self.level][1]
-
-    def evaluate(self, *, full_fraction: float, rtt_ms: float | None, acked: int, lost: int) -> int:
-        """One period's verdict: returns -1 (better), +1 (cheaper) or 0; updates ``level``."""
-        if acked == 0:
-            # No acks at all: the view is hidden or the shell is blocked; that says nothing about speed.
-            self._good = 0
-            return 0
-        behind = (
-            full_fraction > self.full_high or (rtt_ms is not None and rtt_ms > self.rtt_high_ms) or lost > 0
-        )
-        if behind:
-            self._good = 0
-            if self.level < len(self.levels) - 1:
-                self.level += 1
-                self.changes += 1
-                return 1
-            return 0
-        keeping_up = full_fraction < self.full_low and (rtt_ms is None or rtt_ms < self.rtt_low_ms)
-        if not keeping_up:
-            self._good = 0
-            return 0
-        self._good += 1
-        if self._good >= self.up_after and self.level > 0:
-            self._good = 0
-            self.level -= 1
-            self.changes += 1
-            return -1
-        return 0
-
-
-def _percentile(values: list[float], q: float) -> float | None:
-    return float(np.percentile(values, q)) if values else None
+__all__ = ["DEFAULT_LEVEL", "LEVELS", "AdaptiveQuality", "FlowWindow", "FramePump", "PumpConfig", "SendFn"]
 
 
 class FramePump:
@@ -363,38 +177,11 @@ class FramePump:
     # --- one iteration (the thread calls this; tests call it directly) --------------------------
     def step(self, timeout: float = 0.25) -> bool:
         """Send at most one frame; return True if one was sent."""
-        cfg = self.config
-        with self._lock:
-            now = self.clock()
-            stats = self._maybe_end_period(now)
-        if stats is not None and self.on_stats is not None:
-            try:
-                self.on_stats(stats)
-            except Exception:
-                log.exception("widget stats callback failed")
-        with self._lock:
-            now = self.clock()
-            if self._paused:
-                self._lock.wait(timeout)
-                return False
-            if self.stalled and not self._force:
-                wait = self.config.probe_interval - (now - self._last_send_time)
-                if wait > 1e-6:
-                    self._lock.wait(min(timeout, wait))
-                    return False
-            if not self.window.has_room(now):
-                wait = min(timeout, max(0.001, self.window.time_to_room(now)))
-                t0 = self.clock()
-                self._lock.wait(wait)
-                self._full_time += max(0.0, self.clock() - t0)
-                return False
-            if cfg.max_fps and self._last_send_time and not self._force:
-                gap = 1.0 / cfg.max_fps - (now - self._last_send_time)
-                if gap > 1e-6:
-                    self._lock.wait(min(gap, timeout))
-                    return False
-            force = self._force
-            after = self._last_seq
+        self._publish_period_stats()
+        slot = self._wait_for_slot(timeout)
+        if slot is None:
+            return False
+        force, after = slot
         item: tuple[Any, FrameMeta] | None = None
         if force:  # a view appeared or came back: show the newest frame now, changed or not
             item = self.frames.latest_ref() or self._last_sent
@@ -403,6 +190,56 @@ class FramePump:
         if item is None:
             return self._maybe_send_still()
         frame, meta = item
+        taken = self._take(frame, meta, force)
+        if taken is None:
+            return False
+        quality, scale, unchanged = taken
+        if unchanged:  # a static picture (idle card, pause): upgrade it to a lossless still once
+            return self._maybe_send_still()
+        t0 = time.perf_counter()
+        enc = self.encoder.encode(downscale(frame, scale), quality)
+        encode_ms = (time.perf_counter() - t0) * 1000.0
+        self._emit(enc, frame, meta, encode_ms, quality, scale, still=False)
+        return True
+
+    def _publish_period_stats(self) -> None:
+        with self._lock:
+            stats = self._maybe_end_period(self.clock())
+        if stats is not None and self.on_stats is not None:
+            try:
+                self.on_stats(stats)
+            except Exception:
+                log.exception("widget stats callback failed")
+
+    def _wait_for_slot(self, timeout: float) -> tuple[bool, int] | None:
+        """``(force, last seq)`` when a frame may go out now; else wait (at most ``timeout``) and return None."""
+        cfg = self.config
+        with self._lock:
+            now = self.clock()
+            if self._paused:
+                self._lock.wait(timeout)
+                return None
+            if self.stalled and not self._force:
+                wait = cfg.probe_interval - (now - self._last_send_time)
+                if wait > 1e-6:
+                    self._lock.wait(min(timeout, wait))
+                    return None
+            if not self.window.has_room(now):
+                wait = min(timeout, max(0.001, self.window.time_to_room(now)))
+                t0 = self.clock()
+                self._lock.wait(wait)
+                self._full_time += max(0.0, self.clock() - t0)
+                return None
+            if cfg.max_fps and self._last_send_time and not self._force:
+                gap = 1.0 / cfg.max_fps - (now - self._last_send_time)
+                if gap > 1e-6:
+                    self._lock.wait(min(gap, timeout))
+                    return None
+            return self._force, self._last_seq
+
+    def _take(self, frame: Any, meta: FrameMeta, force: bool) -> tuple[int, float, bool] | None:
+        """Count the source frame; return ``(quality, scale, unchanged)`` to send it at, or None (other track)."""
+        cfg = self.config
         with self._lock:
             self._force = False
             if meta.seq > self._last_seq:
@@ -411,7 +248,7 @@ class FramePump:
                 self._last_seq = meta.seq
                 self._src_log.append((self.clock(), meta.seq))
             if cfg.track and meta.track != cfg.track:
-                return False
+                return None
             if (
                 not force
                 and cfg.skip_unchanged
@@ -420,17 +257,8 @@ class FramePump:
                 and np.array_equal(self._last_sent[0], frame)
             ):
                 self.unchanged += 1
-                unchanged = True
-            else:
-                unchanged = False
-            quality, scale = self.adapt.quality, self.adapt.scale
-        if unchanged:  # a static picture (idle card, pause): upgrade it to a lossless still once
-            return self._maybe_send_still()
-        t0 = time.perf_counter()
-        enc = self.encoder.encode(downscale(frame, scale), quality)
-        encode_ms = (time.perf_counter() - t0) * 1000.0
-        self._emit(enc, frame, meta, encode_ms, quality, scale, still=False)
-        return True
+                return self.adapt.quality, self.adapt.scale, True
+            return self.adapt.quality, self.adapt.scale, False
 
     def _maybe_send_still(self) -> bool:
         """After a quiet spell, replace the last lossy frame with a lossless PNG of it."""
@@ -467,7 +295,7 @@ class FramePump:
             self._last_sent = (frame, meta)
             self._last_sent_png = still
             self._last_send_time = now
-        content = {
+        content: FrameMsg = {
             "type": "frame",
             "id": fid,
             "seq": meta.seq,
@@ -498,7 +326,7 @@ class FramePump:
         span = now - self._period_start
         late = self.window.late_acks - self._period_late0
         lost = max(0, self.window.lost - self._period_lost0 - late)  # late acks were not really lost
-        rtt_ms = _percentile(self._period_rtts, 50)
+        rtt_ms = percentile(self._period_rtts, 50)
         if self.config.adaptive:
             self.adapt.evaluate(
                 full_fraction=min(1.0, self._full_time / span),
@@ -529,9 +357,9 @@ class FramePump:
         if len(src_recent) >= 2 and src_recent[-1][0] > src_recent[0][0]:
             fps_source = (src_recent[-1][1] - src_recent[0][1]) / (src_recent[-1][0] - src_recent[0][0])
         rtts = list(self._rtts)
-        p50 = _percentile(rtts, 50)
-        p95 = _percentile(rtts, 95)
-        enc50 = _percentile(list(self._encode_ms), 50)
+        p50 = percentile(rtts, 50)
+        p95 = percentile(rtts, 95)
+        enc50 = percentile(list(self._encode_ms), 50)
         return {
             "sent": self.sent,
             "acked": self.window.acked,

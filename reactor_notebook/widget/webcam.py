@@ -1,69 +1,89 @@
-"""Browser webcam → model: an aiortc video track fed with frames the browser sends as JPEG.
+"""Browser webcam → model: the browser's JPEG frames become the session's published input track.
 
 The browser captures ``getUserMedia`` frames to a canvas, encodes JPEG and sends them as
 binary custom messages at a capped rate under its own ack window. The kernel decodes each
-one and hands it to :class:`BrowserVideoTrack`, which the SDK publishes as the model's input
-track. The track keeps only the newest frame (latest wins) and repeats it at its own pace,
-so a stalled browser never stalls the WebRTC sender.
+one and pushes it into a :class:`~reactor_notebook.sources.PushedFrameTrack` (latest frame
+wins, repeated at its own pace, so a stalled browser never stalls the WebRTC sender), which
+the SDK publishes as the model's input track. The widget builds no media track itself.
 """
 
 from __future__ import annotations
 
-import asyncio
-import threading
-import time
+import logging
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from aiortc.mediastreams import MediaStreamError, VideoStreamTrack
-from av import VideoFrame
+from ..sources import PushedFrameTrack
+from .encode import decode_image
+from .messages import WebcamAck, WebcamState
 
-from ..media import VIDEO_CLOCK_RATE as CLOCK_RATE
-from ..media import VIDEO_TIME_BASE as TIME_BASE
-from .encode import Frame
+if TYPE_CHECKING:
+    from ..sdk import Reactor
+
+log = logging.getLogger(__name__)
+
+Reply = Callable[[Mapping[str, Any]], None]  # sends one message to the front end
 
 
-class BrowserVideoTrack(VideoStreamTrack):
-    """A video track whose frames are pushed from any thread (newest wins), paced at ``fps``."""
+def _state(active: bool, error: str | None = None, track: str | None = None) -> WebcamState:
+    msg: WebcamState = {"type": "webcam_state", "active": active, "error": error}
+    if active:
+        msg["track"] = track
+    return msg
 
-    def __init__(self, fps: float = 15.0, width: int = 640, height: int = 480) -> None:
-        super().__init__()
-        self.fps = float(fps)
-        self._lock = threading.Lock()
-        self._frame: Frame = np.zeros((height, width, 3), np.uint8)
-        self.received = 0
-        self.delivered = 0
-        self._t0: float | None = None
-        self._n = 0
 
-    def push(self, frame: Frame) -> None:
-        """Replace the current frame (called by the widget's comm handler, any thread)."""
-        if frame.ndim != 3 or frame.shape[2] != 3 or frame.dtype != np.uint8:
-            raise ValueError(f"expected an (H, W, 3) uint8 frame, got {frame.shape} {frame.dtype}")
-        with self._lock:
-            self._frame = frame
-            self.received += 1
+class WebcamInput:
+    """Publishes one browser webcam as an input track of ``reactor`` and feeds it frames."""
 
-    async def recv(self) -> VideoFrame:
-        """Next frame at the track's pace: the newest frame pushed (or black before the first)."""
-        if self.readyState != "live":
-            raise MediaStreamError
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        else:
-            self._n += 1
-            wait = self._t0 + self._n / self.fps - now
-            if wait > 0:
-                await asyncio.sleep(wait)
-            elif wait < -1.0:  # fell far behind (loop was busy): resynchronise instead of bursting
-                self._t0, self._n = now, 0
-        with self._lock:
-            frame = self._frame
-        h, w = frame.shape[:2]
-        if h % 2 or w % 2:  # yuv420p needs even dimensions
-            frame = np.ascontiguousarray(frame[: h - h % 2, : w - w % 2])
-        vf = VideoFrame.from_ndarray(frame, format="rgb24")
-        vf.pts = int(self._n * CLOCK_RATE / self.fps)
-        vf.time_base = TIME_BASE
-        self.delivered += 1
-        return vf
+    def __init__(self, reactor: Reactor, reply: Reply, on_active: Callable[[bool], None]) -> None:
+        self.reactor = reactor
+        self._reply = reply
+        self._on_active = on_active
+        self.track: PushedFrameTrack | None = None
+        self.name: str | None = None
+
+    def start(self, name: str | None, input_tracks: list[str], fps: float) -> None:
+        """Publish ``name`` (default: the model's first input track); answer with ``webcam_state``."""
+        name = name if isinstance(name, str) and name else (input_tracks[0] if input_tracks else None)
+        if name is None or name not in input_tracks:
+            self._reply(_state(False, f"the model declares no input video track {name!r}"))
+            return
+        if self.track is not None:
+            self._reply(_state(True, track=self.name))
+            return
+        track = PushedFrameTrack(fps=fps)
+        try:
+            self.reactor.publish_track_sync(name, track)
+        except Exception as exc:
+            track.stop()
+            self._reply(_state(False, f"publish_track({name!r}) failed: {exc}"))
+            return
+        self.track, self.name = track, name
+        self._on_active(True)
+        self._reply(_state(True, track=name))
+
+    def stop(self, reply: bool = True) -> None:
+        """Unpublish and end the track (if any); answer with ``webcam_state`` when ``reply``."""
+        track, name = self.track, self.name
+        self.track = self.name = None
+        if track is not None and name is not None:
+            try:
+                self.reactor.unpublish_track_sync(name)
+            except Exception as exc:
+                log.debug("unpublish_track failed: %s", exc)
+            track.stop()
+        self._on_active(False)
+        if reply:
+            self._reply(_state(False))
+
+    def frame(self, fid: Any, buffers: list[Any]) -> None:
+        """Decode one browser frame into the track (if publishing) and acknowledge it."""
+        error = None
+        track = self.track
+        if track is not None and buffers:
+            try:
+                track.push(decode_image(bytes(buffers[0])))
+            except ValueError as exc:
+                error = str(exc)
+        ack: WebcamAck = {"type": "webcam_ack", "id": fid, "error": error}
+        self._reply(ack)

@@ -13,7 +13,6 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-import pytest
 from browser_support import Lab, kexec
 from PIL import Image
 from test_widget_browser import TEARDOWN, open_widget, wait_kernel_value
@@ -69,7 +68,6 @@ def test_stats_overlay_and_webcam_constraints_preview_and_picker(page: Any, lab:
         kexec(page, TEARDOWN)
 
 
-@pytest.mark.xfail(reason='times out on the merged branch (forms now wait for the v1 reply); under investigation', strict=False)
 def test_upload_field_goes_through_the_sdk_upload_path(page: Any, lab: Lab) -> None:
     open_widget(page, lab, "helios", "extras-helios.ipynb")
     try:
@@ -85,9 +83,12 @@ def test_upload_field_goes_through_the_sdk_upload_path(page: Any, lab: Lab) -> N
             ".textContent.includes('upload-ref.png')"
         )
         form.locator("button[type=submit]").click()
-        page.wait_for_function(
-            "() => document.querySelector('form[data-command=set_image] .rn-form-result').textContent.includes('sent')",
+        page.wait_for_function(  # the model's answer next to the form (wire v1 answers every command)
+            "() => document.querySelector('form[data-command=set_image] .rn-form-result').textContent.includes('←')",
             timeout=20000,
+        )
+        assert form.locator(".rn-form-result").inner_text() == (
+            '← image_set {"width":320,"height":200,"transition":"cut","downscaled":false}'
         )
         wait_kernel_value(page, "print(w.model_state.get('image_set'))", "True")
         events = kexec(

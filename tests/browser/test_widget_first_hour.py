@@ -9,7 +9,6 @@ import io
 from typing import Any
 
 import numpy as np
-import pytest
 from browser_support import ARTIFACTS, Lab, canvas, kernel_ready, kexec, run_all, wait_drawn, write_notebook
 from PIL import Image
 
@@ -52,7 +51,6 @@ def chunk_field(page: Any) -> dict[str, Any]:
     )
 
 
-@pytest.mark.xfail(reason='times out on the merged branch (forms now wait for the v1 reply); under investigation', strict=False)
 def test_index_code_chunk_field_timeline_labels_and_shared_notice(page: Any, lab: Lab) -> None:
     write_notebook(lab.root, "first_hour.ipynb", [SETUP])
     page.goto(lab.notebook_url("first_hour.ipynb"))
@@ -76,9 +74,12 @@ def test_index_code_chunk_field_timeline_labels_and_shared_notice(page: Any, lab
         sp = page.locator('form[data-command="schedule_prompt"]')
         sp.locator('textarea[name="prompt"]').fill(long_prompt)
         sp.locator("button[type=submit]").click()  # the default chunk (0) is valid as it is
-        page.wait_for_function(
-            "() => document.querySelector('form[data-command=schedule_prompt] .rn-form-result').textContent.includes('sent')",
+        page.wait_for_function(  # the model's answer next to the form (wire v1 answers every command)
+            "() => document.querySelector('form[data-command=schedule_prompt] .rn-form-result').textContent.includes('←')",
             timeout=10000,
+        )
+        assert sp.locator(".rn-form-result").inner_text() == (
+            f'← prompt_scheduled {{"prompt":"{long_prompt}","chunk":0}}'
         )
         sp.locator('textarea[name="prompt"]').fill("Night falls")
         sp.locator('input[type=number][name="chunk"]').fill("6")

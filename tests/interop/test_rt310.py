@@ -207,7 +207,7 @@ def test_v1_rejection_reaches_the_widget(rt310_idle: Rt310Server, reactors: list
     poll_until(lambda: reactor.commands, 10, "commands from request_schema")
     w = ReactorWidget(reactor)
     try:
-        w.send("set_color", r=13, g=13, b=13)
+        w.send_command("set_color", r=13, g=13, b=13)
         poll_until(lambda: w.model_error, 10, "model_error")
         assert {k: w.model_error[k] for k in ("command", "reason", "message")} == {
             "command": "set_color", "reason": "unlucky", "message": "set_color: 13/13/13 is refused by the toy model"

@@ -220,8 +220,8 @@ def test_widget_local_follows_reactor_local_url_and_displays() -> None:
             kc,
             "from reactor_notebook import ReactorWidget\n"
             'w = ReactorWidget.local("helios")\n'
-            'w.send("schedule_prompt", prompt="A sunset over the ocean", chunk=0)\n'
-            'w.send("start")\n'
+            'w.send_command("schedule_prompt", prompt="A sunset over the ocean", chunk=0)\n'
+            'w.send_command("start")\n'
             "print(w.runtime.url, w.status, w.model_name)",
         )
         assert error(msgs) == ""

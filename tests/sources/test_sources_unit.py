@@ -12,7 +12,7 @@ from aiortc.mediastreams import MediaStreamError
 
 from reactor_notebook.framecode import draw_index, read_index
 from reactor_notebook.frames import FrameBuffer, save_mp4
-from reactor_notebook.sources import ArrayTrack, FramesTrack, VideoFileTrack
+from reactor_notebook.sources import ArrayTrack, FramesTrack, PushedFrameTrack, VideoFileTrack
 
 
 def numbered(i: int, h: int = 48, w: int = 272) -> np.ndarray:
@@ -118,3 +118,21 @@ async def test_frames_track_relays_the_newest_frame_and_repeats_when_idle() -> N
     idle = FramesTrack(FrameBuffer(), fps=10, first_frame_timeout=0.05)
     with pytest.raises(MediaStreamError):
         await idle.recv()
+
+
+async def test_pushed_frame_track_sends_the_newest_push_repeated_and_black_before_the_first() -> None:
+    track = PushedFrameTrack(fps=120, width=64, height=48)
+    (first,) = await take(track, 1)
+    assert (first.width, first.height) == (64, 48) and first.to_ndarray(format="rgb24").max() == 0
+    pusher = threading.Thread(target=lambda: [track.push(numbered(i, 49, 273)) for i in (3, 4)])
+    pusher.start()
+    pusher.join()
+    frames = await take(track, 2)  # the newest push (4), repeated; odd sizes cut to even for yuv420p
+    assert [read_index(f.to_ndarray(format="rgb24")) for f in frames] == [4, 4]
+    assert (frames[0].width, frames[0].height) == (272, 48)
+    assert track.received == 2 and track.frames_sent == 3
+    with pytest.raises(ValueError, match=r"expected an \(H, W, 3\) uint8 frame"):
+        track.push(np.zeros((48, 64), np.uint8))
+    track.stop()
+    with pytest.raises(MediaStreamError):
+        await track.recv()

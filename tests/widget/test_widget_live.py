@@ -122,8 +122,8 @@ def test_live_helios_state_and_model_errors(sent: list[Any]) -> None:
         w = ReactorWidget(reactor, owns_reactor=True)
         try:
             assert {c["name"] for c in w.commands if c["transport"]} == {"start", "pause", "resume", "reset"}
-            w.send("set_prompt", prompt="A foggy harbour at dawn")
-            w.send("start")
+            w.send_command("set_prompt", prompt="A foggy harbour at dawn")
+            w.send_command("start")
             poll_until(lambda: (w.model_state or {}).get("running") is True, timeout=LIVE_TIMEOUT, what="running state")
             poll_until(lambda: (w.model_state or {}).get("current_chunk", 0) >= 1, timeout=LIVE_TIMEOUT, what="chunk 1")
             assert w.model_state["scheduled_prompts"] == {"0": "A foggy harbour at dawn"}
@@ -187,7 +187,7 @@ def test_live_api_key_never_reaches_the_front_end(sent: list[Any]) -> None:
         w = ReactorWidget(reactor, owns_reactor=True)
         try:
             poll_until(lambda: len(frames_sent(sent)) >= 1, timeout=LIVE_TIMEOUT, what="a frame")
-            w.send("set_color", r=1, g=2, b=3)
+            w.send_command("set_color", r=1, g=2, b=3)
             w.stats = w.get_stats()
             state = json.dumps(w.get_state(), default=str)
             assert w.status == "ready" and key not in state

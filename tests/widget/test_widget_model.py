@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import warnings
 from typing import Any
 
 import numpy as np
@@ -153,20 +154,36 @@ def test_command_when_not_ready_replies_clearly(reactor: FakeReactor, sent: list
         w.close()
 
 
-def test_python_send_validates_then_sends(widget: ReactorWidget, reactor: FakeReactor) -> None:
-    widget.send("set_prompt", prompt="a fox")
-    widget.send("schedule_prompt", {"prompt": "b", "chunk": 2})
+def test_python_send_command_validates_then_sends(widget: ReactorWidget, reactor: FakeReactor) -> None:
+    widget.send_command("set_prompt", prompt="a fox")
+    widget.send_command("schedule_prompt", {"prompt": "b", "chunk": 2})
     assert reactor.sent == [
         ("set_prompt", {"prompt": "a fox"}),
         ("schedule_prompt", {"prompt": "b", "chunk": 2}),
     ]
     with pytest.raises(CommandValidationError, match=r"set_prompt: field 'prompt': length 0"):
-        widget.send("set_prompt", prompt="")
+        widget.send_command("set_prompt", prompt="")
     with pytest.raises(CommandValidationError, match="unknown command 'rewind'"):
-        widget.send("rewind")
+        widget.send_command("rewind")
     with pytest.raises(TypeError, match="keywords or one dict"):
-        widget.send("set_prompt", "a fox")
+        widget.send_command("set_prompt", "a fox")
     assert len(reactor.sent) == 2
+
+
+def test_send_is_a_deprecated_alias_of_send_command(
+    widget: ReactorWidget, reactor: FakeReactor, sent: list[Any]
+) -> None:
+    with pytest.warns(DeprecationWarning, match=r"use ReactorWidget\.send_command"):
+        widget.send("set_prompt", prompt="a fox")
+    assert reactor.sent == [("set_prompt", {"prompt": "a fox"})]
+    with pytest.warns(DeprecationWarning), pytest.raises(CommandValidationError, match="unknown command 'rewind'"):
+        widget.send("rewind")
+    # a dict keeps the ipywidgets meaning: a custom message to the front end, no warning
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        widget.send({"type": "hello"}, [b"x"])
+    assert sent[-1] == ({"type": "hello"}, [b"x"])
+    assert reactor.sent == [("set_prompt", {"prompt": "a fox"})]
 
 
 def test_frames_flow_through_pump_and_acks(

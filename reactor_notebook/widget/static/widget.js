@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 42122ad80ec0c7017b6889170409d5d00da3a73776c11943e2f66025a2f2dc9a | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: b80658c13f15f8c85fac1e78de016e1a3309dc93cec8358e382b8e5abd7d2f99 | built from js/src by js/build.mjs; do not edit */
 
 // src/direct.js
 var PING_MS = 5e3;
