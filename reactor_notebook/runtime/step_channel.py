@@ -54,7 +54,7 @@ async def answer_step(
 ) -> None:
     """Check, run and answer one ``request_step`` (``body``); ``reply`` gets the ``step_result`` dict."""
     try:
-        _check_can_step(session, running, chunk_limit)
+        limit = _check_can_step(session, running, chunk_limit)
         state, commands, media = wire.decode_request(body)
         request = StepRequest(state, commands, media)
         stepper = stepper_of(session, model, info)
@@ -67,10 +67,10 @@ async def answer_step(
                     stepping.SESSION_ENDED, f"the session ended before the step finished ({exc})"
                 ) from None
         size = sum(int(frames.nbytes) for frames in output.tracks.values())
-        if size > chunk_limit:
+        if size > limit:
             raise StepRefused(
                 stepping.RESULT_TOO_LARGE,
-                f"step {output.step}'s frames take {size} bytes, over this connection's {chunk_limit}-byte "
+                f"step {output.step}'s frames take {size} bytes, over this connection's {limit}-byte "
                 "message limit (fewer frames per step or a smaller output size fits)",
             )
     except StepRefused as refused:
@@ -84,8 +84,10 @@ async def answer_step(
     reply(result_of(output))
 
 
-def _check_can_step(session: Any, running: bool, chunk_limit: int | None) -> None:
-    """Refuse a step the session or this connection cannot serve (the refusal says which and why)."""
+def _check_can_step(session: Any, running: bool, chunk_limit: int | None) -> int:
+    """Refuse a step the session or this connection cannot serve (the refusal says which and why).
+
+    Returns the connection's message limit, which bounds the step's result."""
     if not running or session.worker is None:
         raise StepRefused(stepping.NOT_READY, "the session is not running a step yet")
     if not is_stepped(session):
@@ -99,6 +101,7 @@ def _check_can_step(session: Any, running: bool, chunk_limit: int | None) -> Non
             "this connection cannot carry a step's result; a stepped session needs a WebRTC "
             "connection that negotiated data-channel chunking (a=x-reactor-dc-chunking)",
         )
+    return chunk_limit
 
 
 async def _prepare(stepper: Stepper, request: StepRequest, resolve_uploads: Any) -> Any:
