@@ -20,7 +20,7 @@ from testutil import free_local_url
 pytestmark = pytest.mark.timeout(240)
 
 
-URL = free_local_url()
+URL = ""  # set by the kernels fixture, just before the kernels start (a port taken at import could be reused by then)
 
 
 def start_kernel(**env: str) -> tuple[Any, Any]:
@@ -31,6 +31,8 @@ def start_kernel(**env: str) -> tuple[Any, Any]:
 @pytest.fixture(scope="module")
 def kernels() -> Iterator[tuple[Any, Any]]:
     """Kernel A and kernel B, both with ``REACTOR_LOCAL_URL`` = URL, the extension loaded."""
+    global URL
+    URL = free_local_url()
     started = [start_kernel(REACTOR_LOCAL_URL=URL) for _ in range(2)]
     try:
         for _, kc in started:
