@@ -69,6 +69,7 @@ def run_notebook(path: Path, timeout: int) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command line: run the quickstart notebook (or ``--script``), print the report; 0 if frames came."""
     parser = argparse.ArgumentParser(prog="python -m reactor_notebook.quickstart", description=__doc__)
     parser.add_argument("--seconds", type=float, default=4.0, help="how long to stream (default 4)")
     parser.add_argument("--port", type=int, default=0, help="runtime port for --script (default: ephemeral)")

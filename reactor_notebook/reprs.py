@@ -44,6 +44,7 @@ def short(text: Any, width: int = 40) -> str:
 
 
 def status_name(reactor: Any) -> str:
+    """The session status as a lowercase word (``ready``, ``connecting``…) for rows and the magic."""
     status = reactor.get_status()
     return str(getattr(status, "value", status)).lower()
 
@@ -115,11 +116,13 @@ def session_rows(reactor: Any) -> list[tuple[str, str]]:
 
 
 def rows_text(rows: list[tuple[str, str]]) -> str:
+    """Rows as aligned ``label: value`` lines, the plain-text form the magic prints."""
     width = max((len(k) for k, _ in rows), default=0) + 1
     return "\n".join(f"{k + ':':<{width}} {v}" for k, v in rows)
 
 
 def rows_html(title: str, rows: list[tuple[str, str]], extra: str = "") -> str:
+    """Rows as an HTML table under a bold ``title`` (values escaped), the notebook's rich form."""
     body = "".join(
         f"<tr><th style='text-align:left;padding-right:1em'>{escape(k)}</th>"
         f"<td style='text-align:left'>{escape(v)}</td></tr>"
@@ -130,6 +133,7 @@ def rows_html(title: str, rows: list[tuple[str, str]], extra: str = "") -> str:
 
 # --- FrameBuffer -------------------------------------------------------------------------------
 def buffer_rows(buf: Any) -> list[tuple[str, str]]:
+    """The rows that describe a frame buffer: what it holds, what it received, what it evicted."""
     budget = "unbounded" if buf.max_bytes is None else f"{buf.max_bytes / MB:.0f} MB"
     rows = [
         ("held", f"{len(buf)} of {buf.max_frames} frames, {buf.nbytes / MB:.1f} MB of {budget}"),
@@ -149,6 +153,7 @@ def buffer_rows(buf: Any) -> list[tuple[str, str]]:
 
 
 def buffer_text(buf: Any) -> str:
+    """``repr`` of a :class:`FrameBuffer`: one line with fill, budget, last seq and evictions."""
     budget = "unbounded" if buf.max_bytes is None else f"{buf.max_bytes / MB:.0f} MB"
     ref = buf.latest_ref()
     last = f", last at {clock(ref[1].arrival)}" if ref is not None else ""
@@ -171,6 +176,7 @@ def thumbnail_html(frame: Any, width: int = 192) -> str:
 
 
 def buffer_html(buf: Any) -> str:
+    """``_repr_html_`` of a :class:`FrameBuffer`: its rows plus a thumbnail of the latest frame."""
     ref = buf.latest_ref()
     thumb = thumbnail_html(ref[0]) if ref is not None else ""
     return rows_html("FrameBuffer", buffer_rows(buf), thumb)
@@ -178,6 +184,7 @@ def buffer_html(buf: Any) -> str:
 
 # --- FrameMeta ---------------------------------------------------------------------------------
 def meta_fields(meta: Any) -> list[tuple[str, Any]]:
+    """(label, value) pairs of one frame's metadata; model status fields appear only when present."""
     st = meta.state or {}
     out: list[tuple[str, Any]] = [
         ("seq", meta.seq),
@@ -200,6 +207,7 @@ def meta_fields(meta: Any) -> list[tuple[str, Any]]:
 
 
 def meta_text(meta: Any) -> str:
+    """``repr`` of a :class:`FrameMeta`: its fields on one line, the prompt shortened."""
     parts = []
     for k, v in meta_fields(meta):
         parts.append(f"{k}={short(v) if k == 'prompt' else v}")
@@ -207,6 +215,7 @@ def meta_text(meta: Any) -> str:
 
 
 def meta_html(meta: Any) -> str:
+    """``_repr_html_`` of a :class:`FrameMeta`: its fields plus any other model state, shortened."""
     rows = [(k, str(v)) for k, v in meta_fields(meta)]
     extra = {k: v for k, v in (meta.state or {}).items() if k not in HELIOS.status_keys}
     if extra:
@@ -216,6 +225,7 @@ def meta_html(meta: Any) -> str:
 
 # --- Reactor -----------------------------------------------------------------------------------
 def reactor_html(reactor: Any) -> str:
+    """``_repr_html_`` of a :class:`Reactor`: the session rows plus its URL and frame-ring fill."""
     rows = session_rows(reactor)
     rows.insert(1, ("url", f"{getattr(reactor, 'base_url', '?')} ({'local' if reactor.local else 'cloud'})"))
     frames = getattr(reactor, "frames", None)

@@ -61,6 +61,7 @@ class ArrayTrack(PacedVideoTrack):
         self.loop = loop
 
     async def next_frame(self) -> Any:
+        """The next item of the (async) iterable, restarting a finite sequence when ``loop`` is set."""
         if self._async is not None:
             try:
                 return await self._async.__anext__()
@@ -115,6 +116,7 @@ class VideoFileTrack(PacedVideoTrack):
         self._frames = None
 
     async def next_frame(self) -> Any:
+        """The next decoded RGB frame, decoded on a worker thread so the event loop never waits."""
         return await self._in_thread(self._decode_one)
 
     def _cleanup(self) -> None:
@@ -138,6 +140,8 @@ class FramesTrack(PacedVideoTrack):
         self._last: Any = None
 
     async def next_frame(self) -> Any:
+        """The buffer's newest frame, or the last one again when no new frame came in.
+        Waits up to ``first_frame_timeout`` for the first frame; None (end of track) if none arrives."""
         if self._last is None:
             item = self.buffer.latest_ref() or await self.buffer.await_next(-1, self.first_frame_timeout)
             if item is None:
@@ -175,5 +179,6 @@ class PushedFrameTrack(PacedVideoTrack):
             self.received += 1
 
     async def next_frame(self) -> Any:
+        """The most recently pushed frame (black before the first push)."""
         with self._lock:
             return self._frame

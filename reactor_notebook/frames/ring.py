@@ -33,9 +33,11 @@ Item = tuple[Frame, FrameMeta]
 class RecorderLike(Protocol):
     """What the ring offers each pushed frame to (see ``recording.Recorder``)."""
 
-    def offer(self, frame: Frame, meta: FrameMeta) -> None: ...
+    def offer(self, frame: Frame, meta: FrameMeta) -> None:
+        """Take one pushed frame; called under the ring's lock, so it must stay cheap."""
 
-    def finish(self) -> None: ...
+    def finish(self) -> None:
+        """The recording is complete: wake whoever waits for it (idempotent)."""
 
 
 class FrameRing:

@@ -75,6 +75,7 @@ def make_matcher(
 
     @completion_matcher(api_version=2, identifier="reactor_notebook.magic")
     def reactor_matcher(context: Any) -> dict[str, Any]:
+        """IPython's matcher: ``%reactor`` candidates cut to the token being typed; none outside it."""
         empty: dict[str, Any] = {"completions": [], "suppress": False}
         try:
             rest = _magic_text(context)

@@ -18,6 +18,7 @@ class UsageParser(MagicArgumentParser):
     """A ``%reactor VERB`` argument parser whose errors end with the verb's usage line."""
 
     def error(self, message: str) -> None:  # type: ignore[override]
+        """argparse's error hook: raise a ``UsageError`` with the verb's usage, not exit the kernel."""
         fmt = argparse.HelpFormatter(prog=self.prog, width=200)  # IPython's formatter writes "::" blocks
         fmt.add_usage(self.usage, self._actions, self._mutually_exclusive_groups)
         usage = fmt.format_help().strip().replace("[-h] ", "")

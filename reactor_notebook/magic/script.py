@@ -22,6 +22,7 @@ class ScriptRunner(MagicsBase):
     """Runs ``%%reactor`` cells and ``@`` directives; ``run_line`` comes from the class that dispatches verbs."""
 
     def run_line(self, line: str) -> Any:  # pragma: no cover - ReactorMagics defines it
+        """Run one ``%reactor`` line; declared here so scripts can call it, provided by ``ReactorMagics``."""
         raise NotImplementedError
 
     def run_script(self, cell: str, *, timeout: float = DEFAULT_WAIT_TIMEOUT, quiet: bool = False) -> None:
@@ -71,6 +72,7 @@ class ScriptRunner(MagicsBase):
             raise UsageError(f"@{name}: the {profile.name} model reports no {name} counter (Helios does)")
 
         def reached(state: dict[str, Any]) -> bool:
+            """True once the model state's counter is a number at or past the target."""
             v = state.get(key)
             return isinstance(v, (int, float)) and not isinstance(v, bool) and v >= target
 

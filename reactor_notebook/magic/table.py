@@ -12,6 +12,7 @@ class CommandTable:
         self.commands = commands
 
     def rows(self) -> list[tuple[str, str, str]]:
+        """One (name, parameters, description) row per command, parameters with range, choices and default."""
         out = []
         for c in self.commands:
             params = []

@@ -70,6 +70,7 @@ def unknown_fields(raw: bytes) -> list[int]:
     pos, end = 0, len(raw)
 
     def varint() -> int:
+        """Read one base-128 varint at ``pos`` and advance past it; raises on truncated input."""
         nonlocal pos
         shift = value = 0
         while True:

@@ -33,6 +33,7 @@ def _option(text: str) -> tuple[str, Any]:
 
 
 def parser() -> argparse.ArgumentParser:
+    """The command-line options of ``python -m reactor_notebook.runtime`` (bind, model, auth, encoder…)."""
     p = argparse.ArgumentParser(prog="python -m reactor_notebook.runtime", description="Reactor embedded runtime")
     p.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     p.add_argument("--port", type=int, default=8080, help="port (0 = pick a free one; default 8080)")
@@ -100,6 +101,7 @@ def _warn_exposed(host: str, keyed: bool) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Command-line entry: build the config and model from the options and serve until interrupted."""
     args = parser().parse_args(argv)
     if args.api_key_env:
         env_key = os.environ.get(args.api_key_env)

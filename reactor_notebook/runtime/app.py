@@ -141,6 +141,8 @@ def _cid(request: web.Request) -> int:
 
 # --- local routes -----------------------------------------------------------------------------------
 async def start_session(request: web.Request) -> web.Response:
+    """``POST /start_session``: start (or return) the one local session and answer its descriptor.
+    A repeated start is idempotent, so a reconnecting client gets the running session back."""
     route = "POST /start_session"
     body = bodies.optional_object(await _json_body(request), route)
     m = _manager(request)
@@ -159,6 +161,7 @@ def _generation(body: dict[str, Any]) -> str:
 
 
 async def stop_session(request: web.Request) -> web.Response:
+    """``POST /stop_session``: close the local session if one runs; answers ``null`` either way."""
     bodies.optional_object(await _json_body(request), "POST /stop_session")
     m = _manager(request)
     s = m.get(protocol.LOCAL_SESSION_ID)
@@ -168,6 +171,7 @@ async def stop_session(request: web.Request) -> web.Response:
 
 
 async def get_session(request: web.Request) -> web.Response:
+    """``GET /session``: the local session's descriptor, or 404 when none was started."""
     m = _manager(request)
     s = m.get(protocol.LOCAL_SESSION_ID)
     if s is None:
@@ -176,16 +180,19 @@ async def get_session(request: web.Request) -> web.Response:
 
 
 async def get_schema(request: web.Request) -> web.Response:
+    """``GET /schema``: the hosted model's OpenAPI schema (commands, messages) for client validation."""
     return web.json_response(_manager(request).info.schema)
 
 
 async def health(request: web.Request) -> web.Response:
+    """``GET /health``: liveness probe naming the hosted model and its machine state."""
     m = _manager(request)
     return web.json_response({"status": "healthy", "model": m.model.name, "state": m.machine_state()})
 
 
 # --- cloud-like coordinator ----------------------------------------------------------------------------
 async def tokens(request: web.Request) -> web.Response:
+    """``POST /tokens``: trade the API key for a short-lived JWT that the cloud routes accept."""
     auth = request.app[AUTH]
     auth.check_api_key(request.headers.get(protocol.HEADER_API_KEY))
     expires_after, sid = bodies.token_request(await _json_body(request))
@@ -194,6 +201,8 @@ async def tokens(request: web.Request) -> web.Response:
 
 
 async def create_session(request: web.Request) -> web.Response:
+    """``POST /sessions``: create a cloud-style session for the hosted model (201 + initial descriptor).
+    Refuses other model names and transports without WebRTC, as the hosted service does."""
     _auth_cloud(request)
     m = _manager(request)
     body = await _json_body(request, status=422)
@@ -233,6 +242,7 @@ def _session_or_closed(request: web.Request) -> tuple[Any, dict[str, Any] | None
 
 
 async def get_cloud_session(request: web.Request) -> web.Response:
+    """``GET /sessions/{sid}``: the session's descriptor, or its final CLOSED descriptor once closed."""
     s, closed = _session_or_closed(request)
     m = _manager(request)
     if s is None:
@@ -241,6 +251,7 @@ async def get_cloud_session(request: web.Request) -> web.Response:
 
 
 async def session_info(request: web.Request) -> web.Response:
+    """``GET /sessions/{sid}/info``: the short form (id, state, cluster) of the session descriptor."""
     s, closed = _session_or_closed(request)
     m = _manager(request)
     d = m.descriptor(s) if s is not None else m.descriptor_closed(closed)
@@ -248,12 +259,14 @@ async def session_info(request: web.Request) -> web.Response:
 
 
 async def put_session(request: web.Request) -> web.Response:
+    """``PUT /sessions/{sid}``: restart request; always 409 because sessions here never go INACTIVE."""
     _session_or_closed(request)
     bodies.optional_object(await _json_body(request), "PUT /sessions/{id}")
     return _detail(409, "Session is not INACTIVE: only INACTIVE sessions can be restarted")
 
 
 async def delete_session(request: web.Request) -> web.Response:
+    """``DELETE /sessions/{sid}``: close the session (idempotent) and answer its CLOSED state."""
     s, _ = _session_or_closed(request)
     if s is not None:
         await _manager(request).close_session(s, "DELETE /sessions")
@@ -262,6 +275,7 @@ async def delete_session(request: web.Request) -> web.Response:
 
 # --- uploads --------------------------------------------------------------------------------------------
 async def create_upload(request: web.Request) -> web.Response:
+    """``POST /sessions/{sid}/uploads``: declare an upload and answer the URL to PUT its bytes to."""
     sid = request.match_info["sid"]
     _auth_cloud(request, sid)
     m = _manager(request)
@@ -283,6 +297,7 @@ async def create_upload(request: web.Request) -> web.Response:
 
 
 async def put_upload(request: web.Request) -> web.Response:
+    """``PUT /uploads/{uid}``: receive the bytes of a declared upload and answer its id."""
     rec = _manager(request).uploads.put(request.match_info["uid"], await request.read())
     return web.json_response({"upload_id": rec.upload_id})
 
@@ -298,6 +313,7 @@ def _transport_session(request: web.Request) -> Any:
 
 
 async def ice_servers(request: web.Request) -> web.Response:
+    """``GET …/transport/webrtc/ice_servers``: the STUN/TURN servers the client should use."""
     sid = request.match_info["sid"]
     _auth_cloud(request, sid)
     m = _manager(request)
@@ -307,6 +323,7 @@ async def ice_servers(request: web.Request) -> web.Response:
 
 
 async def create_connection(request: web.Request) -> web.Response:
+    """``POST …/connections``: open a new connection id (optionally a watch-only viewer), 201."""
     s = _transport_session(request)
     body = bodies.optional_object(await _json_body(request), "POST connections")
     role = body.get(protocol.CONNECTION_ROLE_KEY)
@@ -317,6 +334,7 @@ async def create_connection(request: web.Request) -> web.Response:
 
 
 async def post_offer(request: web.Request) -> web.Response:
+    """``POST``/``PUT …/sdp_params``: accept an SDP offer and build the answer in the background (202)."""
     s = _transport_session(request)
     cid = _cid(request)
     body = await _json_body(request)
@@ -325,12 +343,14 @@ async def post_offer(request: web.Request) -> web.Response:
 
 
 async def get_answer(request: web.Request) -> web.Response:
+    """``GET …/sdp_params``: poll for the answer (202 while pending, 200 with the SDP answer)."""
     s = _transport_session(request)
     status, body = _manager(request).answer_status(s, _cid(request))
     return web.json_response(body, status=status)
 
 
 async def ice_candidates(request: web.Request) -> web.Response:
+    """``POST …/ice_candidates``: trickled ICE candidates, applied once the connection has a peer (202)."""
     s = _transport_session(request)
     cid = _cid(request)
     body = await _json_body(request)

@@ -53,6 +53,7 @@ class Dispatcher:
         fut = worker.submit(self.manager.model.greeting)
 
         def done(f: Any) -> None:
+            """Send the greeting once the model thread produced it (a failed greeting sends nothing)."""
             if f.cancelled() or f.exception() is not None:
                 return
             self.manager.send_to(peer, f.result() or [])
@@ -61,6 +62,8 @@ class Dispatcher:
 
     # --- data ---------------------------------------------------------------------------------
     def on_data(self, s: Session, peer: Peer, raw: str | bytes) -> None:
+        """One ``data`` message: hand v1 to :class:`V1Channels`, else route the envelope by scope.
+        Oversized messages are rejected as a command error so the sender learns to use uploads."""
         peer.touch()
         if latch_wire(self.manager, peer, raw) == "v1":
             self.v1.on_data(s, peer, raw)
@@ -131,6 +134,7 @@ class Dispatcher:
             self.manager.broadcast(s, msg)
 
     def on_runtime(self, s: Session, peer: Peer, type_: str, data: Any) -> None:
+        """A runtime-scope message: answer capabilities, schema and clip requests; note uploads."""
         channel = peer.channels.get(protocol.CHANNEL_DATA)
         info = self.manager.info
         if type_ == protocol.MSG_PING:
@@ -154,6 +158,7 @@ class Dispatcher:
 
     # --- control ----------------------------------------------------------------------------------
     def on_control(self, s: Session, peer: Peer, raw: str | bytes) -> None:
+        """One ``control`` message: answer requests (track verbs) and apply notifications (pause, resume…)."""
         peer.touch()
         if latch_wire(self.manager, peer, raw) == "v1":
             self.v1.on_control(s, peer, raw)

@@ -52,10 +52,12 @@ def answer_step(dispatcher: Dispatcher, s: Session, peer: Peer, request_id: str,
 
 
 def send_data(peer: Peer, frame: bytes) -> None:
+    """Send an encoded v1 frame on the connection's ``data`` channel (dropped if it is not open)."""
     send_text(peer.channels.get(protocol.CHANNEL_DATA), frame)
 
 
 def send_control(peer: Peer, frame: bytes) -> None:
+    """Send an encoded v1 frame on the connection's ``control`` channel (dropped if it is not open)."""
     send_text(peer.channels.get(protocol.CHANNEL_CONTROL), frame)
 
 
@@ -76,6 +78,7 @@ class V1Channels:
 
     # --- data ------------------------------------------------------------------------------------
     def on_data(self, s: Session, peer: Peer, raw: str | bytes) -> None:
+        """One v1 ``data`` message: a command or a step request; anything else gets an error reply."""
         try:
             msg = v1.decode_data_client(_as_bytes(raw))
         except v1.V1DecodeError as exc:
@@ -147,6 +150,7 @@ class V1Channels:
 
     # --- control ---------------------------------------------------------------------------------
     def on_control(self, s: Session, peer: Peer, raw: str | bytes) -> None:
+        """One v1 ``control`` message: schema, uploads, clips and track verbs; unknown ones get an error."""
         try:
             msg = v1.decode_control_client(_as_bytes(raw))
         except v1.V1DecodeError as exc:

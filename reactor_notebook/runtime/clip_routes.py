@@ -89,9 +89,11 @@ def add_clip_routes(router: web.UrlDispatcher, manager: SessionManager) -> None:
     """Register the two clip routes, bound to the runtime's session manager."""
 
     async def playlist(request: web.Request) -> web.Response:
+        """``GET /clips``: the clip's playlist once ready (202 while it is being cut)."""
         return await get_clip_playlist(manager, request)
 
     async def chunk(request: web.Request) -> web.StreamResponse:
+        """``GET /clips/chunks/{session_id}/{filename}``: one media segment of a clip."""
         return await get_clip_chunk(manager, request)
 
     router.add_get(clips.ROUTE_CLIPS, playlist)

@@ -186,10 +186,12 @@ class TunedH264Encoder(H264Encoder):
 
     @property
     def target_bitrate(self) -> int:
+        """The governed rate aiortc reads before each frame; moves only when the hysteresis allows."""
         return self.governor.current()
 
     @target_bitrate.setter
     def target_bitrate(self, bitrate: int) -> None:
+        """aiortc's REMB estimate: a request to the governor, not an immediate rebuild."""
         self.governor.request(bitrate)
 
     def _encode_frame(self, frame: av.VideoFrame, force_keyframe: bool) -> Iterator[bytes]:
@@ -241,6 +243,7 @@ class TunedVp8Encoder(Vp8Encoder):
         self.rebuilds = 0
 
     def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
+        """aiortc's encode, counting how often a rate or size change rebuilt the codec."""
         before = self.codec
         result = super().encode(frame, force_keyframe)
         if self.codec is not before:
@@ -249,6 +252,7 @@ class TunedVp8Encoder(Vp8Encoder):
 
     @property
     def target_bitrate(self) -> int:
+        """The governed rate aiortc reads before each frame, mirrored into the parent's private copy."""
         rate = self.governor.current()
         # the parent derives bufsize from its private copy of the rate: keep it in step
         self._Vp8Encoder__target_bitrate = rate
@@ -256,6 +260,7 @@ class TunedVp8Encoder(Vp8Encoder):
 
     @target_bitrate.setter
     def target_bitrate(self, bitrate: int) -> None:
+        """aiortc's REMB estimate: a request to the governor, not an immediate rebuild."""
         self.governor.request(bitrate)
 
 

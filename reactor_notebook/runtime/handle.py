@@ -75,28 +75,34 @@ class LocalRuntime:
     # --- properties -----------------------------------------------------------------------
     @property
     def running(self) -> bool:
+        """True while the loop thread lives and the server is up."""
         return self._thread is not None and self._thread.is_alive() and self._server is not None
 
     @property
     def port(self) -> int:
+        """The bound port (the real one when ``port=0`` asked for any free port)."""
         return self._server.port if self._server is not None else self.config.port
 
     @property
     def host(self) -> str:
+        """The host the server listens on, as configured."""
         return self.config.host
 
     @property
     def url(self) -> str:
+        """Base URL for clients (a wildcard bind is shown as loopback, IPv6 in brackets)."""
         return f"http://{display_host(self.config.host)}:{self.port}"
 
     @property
     def server(self) -> RuntimeServer:
+        """The running :class:`RuntimeServer`; raises before :meth:`start` so misuse fails loudly."""
         if self._server is None:
             raise RuntimeError("LocalRuntime is not running; call start() first")
         return self._server
 
     @property
     def loop(self) -> asyncio.AbstractEventLoop:
+        """The runtime's own event loop, for scheduling coroutines from other threads; raises before start."""
         if self._loop is None:
             raise RuntimeError("LocalRuntime is not running; call start() first")
         return self._loop

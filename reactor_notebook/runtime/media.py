@@ -67,15 +67,19 @@ class OutputTrack(MediaStreamTrack):
         self._resumed.clear()
 
     def resume(self) -> None:
+        """Send again after :meth:`pause`; the next frame is the newest one, not a backlog."""
         self.paused = False
         self._resumed.set()
 
     def stop(self) -> None:
+        """End the track and wake a waiting :meth:`recv` so it raises instead of hanging."""
         super().stop()
         self._fresh.set()
         self._resumed.set()
 
     async def recv(self) -> VideoFrame:
+        """aiortc's pull: the newest frame, or the last one again after 1.5 periods without a new one.
+        Waits while paused or before the first frame; raises MediaStreamError once stopped."""
         while True:
             if self.readyState != "live":
                 raise MediaStreamError
@@ -163,6 +167,7 @@ class ModelWorker:
             track.push(latest)
 
     def unsubscribe(self, track: OutputTrack) -> None:
+        """Stop feeding a connection's output track (it closed or was renegotiated away)."""
         self._outputs.get(track.name, set()).discard(track)
 
     def _log_limited(self, key: str, message: str) -> None:

@@ -37,7 +37,8 @@ class OffersMixin:
     if TYPE_CHECKING:
 
         @property
-        def loop(self) -> asyncio.AbstractEventLoop: ...
+        def loop(self) -> asyncio.AbstractEventLoop:
+            """The runtime's event loop, where peers and answers are built."""
 
     def register_connection(self, s: Session, *, viewer: bool = False) -> int:
         """Mint a fresh connection id in 1002-9999 (``viewer``: a watch-only connection, counted apart)."""

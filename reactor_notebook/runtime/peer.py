@@ -39,13 +39,26 @@ class PeerHost(Protocol):
 
     fps: float
 
-    def output_attached(self, peer: Peer, track: OutputTrack) -> None: ...
-    def output_detached(self, peer: Peer, track: OutputTrack) -> None: ...
-    def peer_connected(self, peer: Peer) -> None: ...
-    def peer_gone(self, peer: Peer) -> None: ...
-    def channel_opened(self, peer: Peer, channel: RTCDataChannel | ChunkedChannel) -> None: ...
-    def input_frame(self, peer: Peer, track: str, frame: VideoFrame) -> None: ...
-    def input_ended(self, peer: Peer, track: str) -> None: ...
+    def output_attached(self, peer: Peer, track: OutputTrack) -> None:
+        """``peer`` attached output ``track``: subscribe it to the session's model worker."""
+
+    def output_detached(self, peer: Peer, track: OutputTrack) -> None:
+        """``track`` left ``peer`` (renegotiation or close): unsubscribe it from the worker."""
+
+    def peer_connected(self, peer: Peer) -> None:
+        """ICE and DTLS are up on ``peer``: media can flow, the session may go READY."""
+
+    def peer_gone(self, peer: Peer) -> None:
+        """``peer`` closed or failed: free its inputs (a session without peers is orphaned)."""
+
+    def channel_opened(self, peer: Peer, channel: RTCDataChannel | ChunkedChannel) -> None:
+        """The client opened ``channel``: route its messages by label."""
+
+    def input_frame(self, peer: Peer, track: str, frame: VideoFrame) -> None:
+        """One decoded frame arrived on input ``track``: hand it to the model."""
+
+    def input_ended(self, peer: Peer, track: str) -> None:
+        """Input ``track`` ended: free its publisher slot for another connection."""
 
 
 def rtc_configuration(ice_servers: tuple[dict[str, Any], ...]) -> RTCConfiguration:
@@ -188,6 +201,7 @@ class Peer:
 
     # --- outputs ------------------------------------------------------------------------------
     def pause_output(self, name: str) -> bool:
+        """Pause this connection's output ``name`` (control ``pauseTrack``); False if it has no such output."""
         track = self.outputs.get(name)
         if track is None:
             return False
@@ -195,6 +209,7 @@ class Peer:
         return True
 
     def resume_output(self, name: str) -> bool:
+        """Resume output ``name`` with a keyframe so the decoder recovers; False if there is none."""
         track = self.outputs.get(name)
         if track is None:
             return False

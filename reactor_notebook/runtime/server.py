@@ -39,6 +39,7 @@ class RuntimeServer:
 
     @property
     def url(self) -> str:
+        """Base URL for clients (a wildcard bind is shown as loopback, IPv6 in brackets)."""
         return f"http://{display_host(self.config.host)}:{self.port}"
 
     async def start(self) -> None:

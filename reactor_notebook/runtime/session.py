@@ -147,6 +147,7 @@ class SessionManager(OffersMixin):
         loop = self.loop
 
         def emit(message: dict[str, Any]) -> None:
+            """The model's broadcast, called on the model thread: hops onto the loop, dropped at shutdown."""
             try:  # a v1 requester gets its command's messages after its reply (channels_v1)
                 loop.call_soon_threadsafe(self.broadcast, s, message, requester_of(message))
             except RuntimeError:  # loop closed during shutdown

@@ -136,6 +136,7 @@ def serve_step(dispatcher: Any, session: Any, peer: Any, request_id: str, body: 
     manager = dispatcher.manager
 
     def reply(result: dict[str, Any]) -> None:
+        """Send the ``step_result`` response on the peer's ``data`` channel, if it is still open."""
         channel = peer.channels.get("data")
         if channel is None or channel.readyState != "open":
             return

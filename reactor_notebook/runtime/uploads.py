@@ -28,6 +28,7 @@ class UploadRecord:
     announced: bool = False
 
     def as_upload(self) -> Upload:
+        """The model's view of this upload (id, name, MIME type and bytes)."""
         return Upload(self.upload_id, self.name, self.mime_type, self.data or b"")
 
 
@@ -91,10 +92,12 @@ class UploadStore:
         return True
 
     def drop_session(self, session_id: str) -> None:
+        """Forget every upload of a closed session, so its bytes do not outlive it."""
         for uid in [u for u, r in self._records.items() if r.session_id == session_id]:
             del self._records[uid]
 
     def expire(self) -> None:
+        """Forget uploads older than the time-to-live, so unclaimed bytes do not pile up."""
         now = self._clock()
         for uid in [u for u, r in self._records.items() if now - r.created > self.ttl]:
             del self._records[uid]

@@ -98,11 +98,13 @@ class EventsMixin:
             allowed = {ReactorStatus(func_or_filter)}
 
         def decorator(func: F) -> F:
+            """Register ``func`` for the chosen statuses (all when no filter) and return it unchanged."""
             if allowed is None:
                 self.on("status_changed", func)
                 return func
 
             def filtered(status: ReactorStatus) -> Any:
+                """Call the handler only for statuses in the filter."""
                 if status in allowed:
                     return func(status)
                 return None
@@ -122,7 +124,9 @@ class EventsMixin:
         """Decorator: the raw aiortc MediaStreamTrack received under ``track_name``."""
 
         def decorator(func: F) -> F:
+            """Register ``func`` for ``track_name`` only and return it unchanged."""
             def filtered(name: str, track: MediaStreamTrack) -> Any:
+                """Call the handler with the track only when its name matches."""
                 if name == track_name:
                     return func(track)
                 return None

@@ -139,9 +139,11 @@ class DecoderInputQueue(queue.Queue):
             del self._released[next(iter(self._released))]
 
     def released_at(self, timestamp: int | None) -> float | None:
+        """When the frame with RTP ``timestamp`` went to the decoder (monotonic s); None if unknown."""
         return None if timestamp is None else self._released.get(timestamp)
 
     def put(self, item: Any, block: bool = True, timeout: float | None = None) -> None:
+        """aiortc's hand-off to the decoder: stamp the release, then forward the jitter buffer's frames."""
         super().put(item, block, timeout)
         if item is None:
             return
@@ -183,6 +185,7 @@ def install_decode_timing(receiver: Any) -> DecoderInputQueue | None:
 
 
 def decoder_queue(receiver: Any) -> DecoderInputQueue | None:
+    """The receiver's timing decoder queue if one was installed, else None (this installs nothing)."""
     q = getattr(receiver, _QUEUE_ATTR, None)
     return q if isinstance(q, DecoderInputQueue) else None
 

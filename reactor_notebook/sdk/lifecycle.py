@@ -153,16 +153,20 @@ class LifecyclePart(TeardownPart, RoutingPart):
         transport: WebRTCTransport
 
         def current() -> bool:
+            """True while ``transport`` is still this session's transport (not replaced by a reconnect)."""
             return self._transport is transport
 
         def guarded(fn: Callable[..., None]) -> Callable[..., None]:
+            """Wrap a callback so a replaced transport's late events are ignored."""
             def call(*args: Any) -> None:
+                """Forward to ``fn`` only while the transport is current."""
                 if current():
                     fn(*args)
 
             return call
 
         def on_track(name: str, track: MediaStreamTrack) -> None:
+            """Remember a remote track by name and tell listeners (``track_received``)."""
             self._remote_tracks[name] = track
             self._emit("track_received", name, track)
 

@@ -51,6 +51,7 @@ async def consent_probe(conn: Any) -> bool:
         return False
 
     async def one(pair: Any) -> bool:
+        """Probe one candidate pair once (no retransmission); True if it answered."""
         try:
             await pair.protocol.request(
                 conn.build_request(pair, nominate=False), pair.remote_addr,

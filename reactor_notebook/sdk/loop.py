@@ -40,6 +40,7 @@ class SdkLoop:
 
     @property
     def thread(self) -> threading.Thread | None:
+        """The loop's thread (None before the first use), e.g. to tell whether code runs on it."""
         return self._thread
 
     def _start(self) -> None:
@@ -47,6 +48,7 @@ class SdkLoop:
         started = threading.Event()
 
         def run() -> None:
+            """Thread body: run the loop until stopped, then close it."""
             asyncio.set_event_loop(loop)
             loop.call_soon(started.set)
             try:

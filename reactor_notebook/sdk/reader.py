@@ -90,6 +90,7 @@ class StampedQueue(asyncio.Queue):
 
     @property
     def last_stamp(self) -> float | None:
+        """When the frame last taken from the queue left the decoder (monotonic s); None before any."""
         return None if self.last is None else self.last.stamp
 
     def put(self, item: Any) -> Coroutine[Any, Any, None]:
@@ -179,10 +180,12 @@ class FrameReader:
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
+        """Start reading the track on the running loop (call from the SDK's event-loop thread)."""
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"reactor-reader-{self.name}")
 
     @property
     def running(self) -> bool:
+        """True until the reader is stopped or its track ends."""
         return self._task is not None and not self._task.done()
 
     def _newest(self, frame: Any, record: Decoded | None) -> tuple[Any, Decoded | None, bool]:
@@ -285,6 +288,7 @@ class CallbackDispatcher:
         self.delivered = 0
 
     def set_callbacks(self, callbacks: list[Callable[[Frame], Any]]) -> None:
+        """Replace the callbacks that receive frames; with none, ``submit`` ignores frames."""
         with self._cond:
             self._callbacks = list(callbacks)
 

@@ -58,9 +58,11 @@ class Rejection:
     at: float = dataclasses.field(default_factory=time.time)
 
     def to_error(self) -> CommandRejectedError:
+        """The exception a caller waiting on the command receives."""
         return CommandRejectedError(self.command, self.code, self.message, field=self.field)
 
     def to_dict(self) -> dict[str, Any]:
+        """The rejection as plain JSON-ready fields (with ``at``, its wall-clock time)."""
         return {"command": self.command, "code": self.code, "field": self.field, "message": self.message, "at": self.at}
 
 
@@ -191,6 +193,7 @@ class ReplyBook:
         return fut
 
     def expects_reply(self, command: str) -> bool:
+        """True when the schema names a reply message for ``command``, so a send can wait for it."""
         return command in self.reply_types
 
     def on_message(self, message: dict[str, Any]) -> Rejection | None:

@@ -34,7 +34,8 @@ class RoutingPart(SessionCore):
     if TYPE_CHECKING:  # provided by V1SessionMixin
 
         @property
-        def v1(self) -> V1Channels | None: ...
+        def v1(self) -> V1Channels | None:
+            """The v1 request/response client of the current connection (None on wire v0)."""
 
         async def _v1_runtime_request(self, request: str, timeout: float) -> Any: ...
 

@@ -44,10 +44,12 @@ class SendingPart(SessionCore):
         ) -> None: ...
 
         @property
-        def connect_timeout(self) -> float | None: ...
+        def connect_timeout(self) -> float | None:
+            """The constructor's connect timeout, used when a send has to connect first."""
 
         @property
-        def v1(self) -> V1Channels | None: ...
+        def v1(self) -> V1Channels | None:
+            """The v1 request/response client of the current connection (None on wire v0)."""
 
         def _v1_command(
             self, command: str, data: Any, uploads: dict[str, Any], expect: bool

@@ -97,10 +97,12 @@ class V1SessionMixin:
         """Give a new transport its v1 channel client, reporting to this session while it is current."""
 
         def model_message(message: dict[str, Any]) -> None:
+            """A v1 model message, delivered as the v0 application message while this transport is current."""
             if current():
                 self._on_application_message(self._v1_message(message))
 
         def control(msg: dict[str, Any]) -> None:
+            """A v1 control notification (schema, clips, moderation, end) as its v0 runtime message."""
             if not current():
                 return
             for field, name in V0_NAMES.items():
@@ -150,6 +152,7 @@ class V1SessionMixin:
         result: asyncio.Future[CommandReply] = asyncio.get_running_loop().create_future()
 
         def done(task: asyncio.Future[dict[str, Any]]) -> None:
+            """Resolve the command's future from the v1 answer; a rejection also reaches message handlers."""
             elapsed = (time.monotonic() - t0) * 1000
             exc = None if task.cancelled() else task.exception()
             if isinstance(exc, V1RequestError) and exc.error_code != "DISCONNECTED":

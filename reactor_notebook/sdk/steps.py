@@ -117,7 +117,8 @@ class StepsMixin:
     if TYPE_CHECKING:
 
         @property
-        def v1(self) -> V1Channels | None: ...
+        def v1(self) -> V1Channels | None:
+            """The v1 request/response client of the current connection (None on wire v0)."""
 
         def _emit(self, event: str, *args: Any) -> None: ...
 

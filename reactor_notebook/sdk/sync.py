@@ -48,6 +48,7 @@ def sync_twin(
         sig = sig.replace(parameters=params)
 
     def twin(self: Any, *args: Any, **kwargs: Any) -> T:
+        """Run the coroutine on the SDK loop and block for its result (its help text is set below)."""
         bound = sig.bind(self, *args, **kwargs)
         bound.apply_defaults()
         arguments = dict(bound.arguments)

@@ -228,6 +228,7 @@ class WebRTCTransport(ChannelMessaging):
         done = asyncio.Event()
 
         def changed() -> None:
+            """Wake the waiter once ICE gathering is complete."""
             if pc.iceGatheringState == "complete":
                 done.set()
 

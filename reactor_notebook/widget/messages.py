@@ -72,15 +72,18 @@ class CommandMsg(TypedDict):
 
 
 class RetryMsg(TypedDict):
+    """Reconnect after a recoverable error; answered by ``retry_result``."""
     type: Literal["retry"]
 
 
 class WebcamStartMsg(TypedDict):
+    """Publish the browser webcam on ``track`` (the model's first input track when absent)."""
     type: Literal["webcam_start"]
     track: NotRequired[str | None]
 
 
 class WebcamStopMsg(TypedDict):
+    """Stop publishing the browser webcam; answered by ``webcam_state``."""
     type: Literal["webcam_stop"]
 
 
@@ -122,6 +125,7 @@ class CommandError(TypedDict):
 
 
 class ModelReply(TypedDict):
+    """The model's own reply message (``type`` and ``data`` as the model sent them)."""
     type: Any
     data: Any
 
@@ -138,12 +142,14 @@ class CommandResult(TypedDict):
 
 
 class RetryResult(TypedDict):
+    """The answer to ``retry``: whether the reconnect worked, and why not."""
     type: Literal["retry_result"]
     ok: bool
     message: str | None
 
 
 class WebcamState(TypedDict):
+    """Whether the webcam is published now (after ``webcam_start``/``webcam_stop`` or a failure)."""
     type: Literal["webcam_state"]
     active: bool
     error: str | None
@@ -151,6 +157,7 @@ class WebcamState(TypedDict):
 
 
 class WebcamAck(TypedDict):
+    """Webcam frame ``id`` was taken (or refused with ``error``), so the page may send the next one."""
     type: Literal["webcam_ack"]
     id: Any
     error: str | None

@@ -42,6 +42,7 @@ def _on_shell_thread(kernel: Any, fn: Any, timeout: float = 2.0) -> Any:
     box: dict[str, Any] = {}
 
     def call() -> None:
+        """Runs on the shell-channel thread; hands the result or the exception back to the waiter."""
         try:
             box["value"] = fn()
         except Exception as exc:
@@ -67,6 +68,7 @@ def pin_to_main_shell(comm: Any) -> None:
     if comm is not None and hasattr(comm, "_reply_subshell_for"):
 
         def reply_subshell_for(data: Any, default: Any) -> Any:
+            """ipykernel's hook: ``default`` is the main shell, whichever thread sent last."""
             return default
 
         comm._reply_subshell_for = reply_subshell_for
@@ -86,6 +88,7 @@ def route_to_subshell(comm: Any) -> str | None:
         return None
 
     def reply_subshell_for(data: Any, default: Any) -> Any:
+        """ipykernel's hook: every message of this comm goes to the widget's subshell."""
         return sid
 
     comm._reply_subshell_for = reply_subshell_for
@@ -103,6 +106,7 @@ def release_subshell(comm: Any, sid: str | None) -> None:
         return
 
     def delete() -> None:
+        """Delete the subshell on the shell-channel thread; a failure is only logged."""
         try:
             kernel.shell_channel_thread.manager._delete_subshell(sid)
         except Exception as exc:

@@ -77,12 +77,15 @@ class HeliosModel(Model):
     # --- declarations ------------------------------------------------------------------------
     @property
     def tracks(self) -> list[TrackSpec]:
+        """One output, ``main_video``: Helios renders video and takes no input track."""
         return [TrackSpec(TRACK, "video", "out")]
 
     def commands(self) -> list[CommandSpec]:
+        """The Helios command set, declared once in ``helios_spec`` (validated before dispatch)."""
         return list(COMMANDS)
 
     def message_schemas(self) -> dict[str, dict[str, Any]]:
+        """Schemas of the messages Helios emits, for the OpenAPI ``webhooks``."""
         return message_schemas()
 
     # --- lifecycle -----------------------------------------------------------------------------
@@ -107,6 +110,7 @@ class HeliosModel(Model):
         return effects[0] if effects else None
 
     def render(self) -> dict[str, Frame]:
+        """Advance the simulation one frame and broadcast the messages that step produced."""
         with self._lock:
             frame, messages = self.sim.step()
         for msg in messages:

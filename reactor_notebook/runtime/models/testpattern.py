@@ -66,9 +66,11 @@ class TestPattern(Model):
 
     @property
     def tracks(self) -> list[TrackSpec]:
+        """Output ``main_video`` and a counted input ``webcam``, so tests exercise both directions."""
         return [TrackSpec("main_video", "video", "out"), TrackSpec("webcam", "video", "in")]
 
     def commands(self) -> list[CommandSpec]:
+        """Only ``set_color``: a visible change in the pixels proves a command reached the model."""
         return [
             CommandSpec(
                 "set_color",
@@ -79,15 +81,18 @@ class TestPattern(Model):
         ]
 
     def message_schemas(self) -> dict[str, dict[str, Any]]:
+        """Schemas of the ``color_set`` reply and the ``input_stats`` report."""
         rgb = {"type": "object", "properties": {c: {"type": "integer"} for c in "rgb"}}
         stats = {"type": "object", "properties": {"track": {"type": "string"}, "frames": {"type": "integer"}}}
         return {"color_set": rgb, "input_stats": stats}
 
     def on_session_end(self) -> None:
+        """Back to the red patch and zero input counts, so the next session starts like the first."""
         self.color = (255, 0, 0)
         self.input_frames.clear()
 
     def handle_command(self, command: str, args: dict[str, Any], uploads: dict[str, Upload]) -> dict[str, Any] | None:
+        """Apply ``set_color`` and broadcast ``color_set`` (also the reply); other commands get no answer."""
         if command == "set_color":
             self.color = (int(args["r"]), int(args["g"]), int(args["b"]))
             r, g, b = self.color
@@ -97,6 +102,8 @@ class TestPattern(Model):
         return None
 
     def render(self) -> dict[str, Frame]:
+        """Stripes shifted by the frame index, the colour patch, and the index drawn as a framecode.
+        Drawn into one reused buffer and returned as a copy, so callers may keep the frame."""
         frame = self._base
         phase = (self.frame_index * 8) % 64
         stripes = (((self._ramp + phase) // 32) % 2 * 96 + 32).astype(np.uint8)  # (W,)
@@ -111,6 +118,7 @@ class TestPattern(Model):
         return {"main_video": frame.copy()}
 
     def on_input_frame(self, track: str, frame: Frame) -> None:
+        """Count the input frame; report ``input_stats`` on the first and every tenth one."""
         n = self.input_frames.get(track, 0) + 1
         self.input_frames[track] = n
         self.last_input_shape = tuple(frame.shape)
@@ -118,4 +126,5 @@ class TestPattern(Model):
             self.emit({"type": "input_stats", "data": {"track": track, "frames": n}})
 
     def on_input_changed(self, track: str, published: bool) -> None:
+        """Broadcast ``input_changed`` so clients see when a publisher comes or goes."""
         self.emit({"type": "input_changed", "data": {"track": track, "published": published}})
