@@ -95,6 +95,7 @@ class FlowWindow:
         return len(old)
 
     def has_room(self, now: float) -> bool:
+        """Whether another frame may go out: frames past their loss deadline are dropped from the window first."""
         self.expire(now)
         return len(self.in_flight) < self.size
 
@@ -153,10 +154,12 @@ class AdaptiveQuality:
 
     @property
     def quality(self) -> int:
+        """The JPEG quality of the current ladder level."""
         return self.levels[self.level][0]
 
     @property
     def scale(self) -> float:
+        """The size factor of the current ladder level (1.0 = full size)."""
         return self.levels[self.level][1]
 
     def evaluate(self, *, full_fraction: float, rtt_ms: float | None, acked: int, lost: int) -> int:

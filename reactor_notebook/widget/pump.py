@@ -108,6 +108,7 @@ class FramePump:
 
     @property
     def running(self) -> bool:
+        """Whether the pump's thread is alive."""
         return self._thread is not None and self._thread.is_alive()
 
     def _run(self) -> None:
@@ -169,6 +170,7 @@ class FramePump:
         )
 
     def set_track(self, track: str | None) -> None:
+        """Show another output track (None: the first); the next frame goes out at once."""
         with self._lock:
             self.config.track = track or None
             self._force = True
