@@ -16,6 +16,12 @@ TICK = os.sysconf("SC_CLK_TCK")
 PidSource = Callable[[], Iterable[int]]
 
 
+def machine_load() -> str:
+    """The 1/5/15-minute load averages and core count, printed by benches on this shared machine."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+
+
 def process_cpu_s(pid: int) -> float:
     """User+system CPU seconds of one live process (all its threads); 0.0 if it is gone."""
     try:

@@ -22,9 +22,10 @@ import time
 from typing import Any
 
 ROOT = pathlib.Path(__file__).resolve().parents[1]
-sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "browser")]
+sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "browser"), str(ROOT / "bench")]
 
 from browser_support import CHROMIUM, CHROMIUM_ARGS, kernel_ready, run_all, run_lab  # noqa: E402
+from proc_cpu import machine_load  # noqa: E402
 
 COLLECT = """() => {
   const b = window.__runAll = {draws: [], busy: [], recv: []};
@@ -84,6 +85,7 @@ def main() -> None:
     )
     ap.add_argument("--after", type=float, default=6.0, help="seconds to keep measuring after Run All")
     args = ap.parse_args()
+    print(f"machine at the start: {machine_load()}")
     import nbformat
     from playwright.sync_api import sync_playwright
 
@@ -126,6 +128,7 @@ def main() -> None:
             print(row)
     busy = window_stats(draws, recv, first + 1000, done)  # from 1 s after the first frame to the last cell
     idle = window_stats(draws, recv, done, end)
+    print(f"machine at the end: {machine_load()}")
     print(f"{src.name}: Run All took {time.time() - started - args.after:.1f} s")
     print(f"{'phase':<24}{'seconds':>8}{'fps shown':>11}{'fps source':>12}{'shown/source':>14}")
     for name, s in (("while cells run", busy), ("after Run All", idle)):

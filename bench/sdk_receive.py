@@ -53,6 +53,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 import step_latency  # noqa: E402
 from harness import ClientError, ClientProcess  # noqa: E402
+from proc_cpu import machine_load  # noqa: E402
 from py08_env import ensure_py08_venv  # noqa: E402
 from py113_env import PY113  # noqa: E402
 
@@ -298,8 +299,7 @@ def print_table(rows: list[tuple[str, str, dict[str, float]]]) -> None:
 
 def load() -> str:
     """The 1/5/15-minute load averages and core count: the bench runs on a shared machine."""
-    one, five, fifteen = os.getloadavg()
-    return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
+    return machine_load()
 
 
 def measure_config(
