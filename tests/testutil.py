@@ -11,7 +11,10 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import inspect
+import os
+import signal
 import socket
+import subprocess
 import threading
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -257,3 +260,23 @@ class FakeFrontEnd:
             self._stop = True
             self._cv.notify_all()
         self._thread.join(2)
+
+
+def stop_process_group(proc: subprocess.Popen[Any], timeout: float, *, term: bool = True) -> None:
+    """SIGTERM a process started with its own group (``start_new_session``), SIGKILL it if it lingers.
+
+    ``term=False`` kills at once. Stops that process's group only, by its recorded pid.
+    """
+    if proc.poll() is not None:
+        return
+    if term:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout)
+            return
+        except subprocess.TimeoutExpired:
+            pass
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait(5)

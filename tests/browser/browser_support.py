@@ -13,7 +13,6 @@ import os
 import pathlib
 import re
 import secrets
-import signal
 import subprocess
 import sys
 import threading
@@ -26,6 +25,7 @@ from typing import Any
 
 from chromium import BASE_ARGS
 from chromium import CHROMIUM as CHROMIUM  # re-exported for the conftest and bench
+from testutil import stop_process_group
 
 CHROMIUM_ARGS = [
     *BASE_ARGS,
@@ -158,14 +158,7 @@ def run_lab(
         _wait_serving(box["url"], token, proc, log, timeout)
         yield Lab(box["url"], token, root, proc, log, app)
     finally:
-        try:
-            os.killpg(proc.pid, signal.SIGTERM)
-            proc.wait(15)
-        except (ProcessLookupError, subprocess.TimeoutExpired):
-            try:
-                os.killpg(proc.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
+        stop_process_group(proc, 15)
 
 
 # --- page helpers (JS run in the JupyterLab page) -------------------------------------------------

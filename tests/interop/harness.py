@@ -11,7 +11,6 @@ import fcntl
 import itertools
 import json
 import os
-import signal
 import socket
 import subprocess
 import threading
@@ -21,7 +20,7 @@ from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
 
-from testutil import Event, EventLog, poll_until
+from testutil import Event, EventLog, poll_until, stop_process_group
 
 CLIENTS = Path(__file__).resolve().parent / "clients"
 
@@ -191,26 +190,6 @@ def keep_tail(stream: IO[str] | None, tail: list[str], keep: int) -> threading.T
     thread = threading.Thread(target=read, daemon=True)
     thread.start()
     return thread
-
-
-def stop_process_group(proc: subprocess.Popen[Any], timeout: float, *, term: bool = True) -> None:
-    """SIGTERM a process started with its own group (``start_new_session``), SIGKILL it if it lingers.
-
-    ``term=False`` kills at once. Stops that process's group only, by its recorded pid.
-    """
-    if proc.poll() is not None:
-        return
-    if term:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
-        try:
-            proc.wait(timeout)
-            return
-        except subprocess.TimeoutExpired:
-            pass
-    with contextlib.suppress(ProcessLookupError):
-        os.killpg(proc.pid, signal.SIGKILL)
-    proc.wait(5)
 
 
 def health_body(base_url: str) -> dict[str, Any]:

@@ -16,11 +16,13 @@ printed by bench/link_detect.py (timings are not asserted here).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import os
 import signal
 import sys
 import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -83,7 +85,9 @@ def test_cloud_mode_sigkill_is_detected_by_probes_and_reconnect_says_the_session
         r.disconnect_sync()
 
 
-def test_a_model_sending_nothing_for_10_s_is_not_a_dead_link(runtime_process: Any) -> None:
+@contextlib.contextmanager
+def _streaming(runtime_process: Any) -> Iterator[tuple[Reactor, list[Any], list[S]]]:
+    """A testpattern client streaming from its own runtime process, with its errors and status changes recorded."""
     rt = runtime_process()
     r = Reactor("testpattern", local=True, local_url=rt.url, frames=FrameBuffer(max_frames=60))
     errors: list[Any] = []
@@ -93,6 +97,13 @@ def test_a_model_sending_nothing_for_10_s_is_not_a_dead_link(runtime_process: An
     try:
         r.connect_sync()
         poll_until(lambda: r.frames.seq >= 10, 15, "frames")
+        yield r, errors, statuses
+    finally:
+        r.disconnect_sync()
+
+
+def test_a_model_sending_nothing_for_10_s_is_not_a_dead_link(runtime_process: Any) -> None:
+    with _streaming(runtime_process) as (r, errors, statuses):
         asyncio.run(r.pause_track("main_video"))
         poll_until(lambda: r.frames.wait_next(r.frames.seq, 1.0) is None, 10, "the paused track to go quiet")
         seq = r.frames.seq
@@ -103,8 +114,6 @@ def test_a_model_sending_nothing_for_10_s_is_not_a_dead_link(runtime_process: An
         asyncio.run(r.resume_track("main_video"))
         poll_until(lambda: r.frames.seq >= seq + 10, 15, "frames after resume")
         assert r.get_status() is S.READY
-    finally:
-        r.disconnect_sync()
 
 
 def test_a_client_process_stopped_5_s_keeps_its_link(runtime_process: Any) -> None:
@@ -128,19 +137,9 @@ def test_a_client_process_stopped_5_s_keeps_its_link(runtime_process: Any) -> No
 
 
 def test_a_cell_holding_the_gil_5_s_is_not_a_dead_link(runtime_process: Any) -> None:
-    rt = runtime_process()
-    r = Reactor("testpattern", local=True, local_url=rt.url, frames=FrameBuffer(max_frames=60))
-    errors: list[Any] = []
-    statuses: list[S] = []
-    r.on("error", errors.append)
-    r.on("status_changed", statuses.append)
-    try:
-        r.connect_sync()
-        poll_until(lambda: r.frames.seq >= 10, 15, "frames")
+    with _streaming(runtime_process) as (r, errors, statuses):
         statuses.clear()
         seq = r.frames.seq
         ctypes.PyDLL(None).sleep(5)  # C code called without releasing the GIL: no thread runs for 5 s
         poll_until(lambda: r.frames.seq >= seq + 3 * FPS, 20, "3 s of frames after the GIL was released")
         assert not _link_errors(errors) and statuses == [] and r.get_status() is S.READY, (errors, statuses)
-    finally:
-        r.disconnect_sync()
