@@ -23,7 +23,7 @@ import numpy as np
 import reactor_sdk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "interop" / "clients"))
-from driver_io import current_rss_kb, emit, framecode
+from driver_io import current_rss_kb, emit, emit_frame
 
 
 class Driver:
@@ -39,16 +39,7 @@ class Driver:
     def _on_frame(self, image: np.ndarray) -> None:
         now = time.monotonic()
         self.frames += 1
-        h, w = image.shape[:2]
-        probes = [image[min(y, h - 1), min(x, w - 1)].tolist() for x, y in self.probes]
-        emit(
-            "frame",
-            t=now,
-            n=self.frames,
-            index=framecode.read_index(image),
-            shape=list(image.shape),
-            px=probes,
-        )
+        emit_frame(self.frames, image, self.probes, now)
 
     async def run_op(self, op: dict[str, Any]) -> None:
         """Execute one operation; report ``op_done`` (or ``op_failed``) with its id."""

@@ -43,6 +43,13 @@ def emit(ev: str, **fields: Any) -> None:
         sys.stdout.flush()
 
 
+def emit_frame(n: int, image: Any, probes: list[tuple[int, int]], now: float) -> None:
+    """Report one delivered RGB frame: arrival time, count, index code, shape and the probed pixels."""
+    h, w = image.shape[:2]
+    px = [image[min(y, h - 1), min(x, w - 1)].tolist() for x, y in probes]
+    emit("frame", t=now, n=n, index=framecode.read_index(image), shape=list(image.shape), px=px)
+
+
 def current_rss_kb() -> int:
     """Resident set size now, from /proc (ru_maxrss is only the peak)."""
     try:

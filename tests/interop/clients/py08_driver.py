@@ -27,7 +27,7 @@ import aiohttp
 import numpy as np
 from aiortc import VideoStreamTrack
 from av import VideoFrame
-from driver_io import current_rss_kb, emit, framecode, serve_ops
+from driver_io import current_rss_kb, emit, emit_frame, framecode, serve_ops
 from yarl import URL
 
 REPO = Path(__file__).resolve().parents[3]
@@ -180,16 +180,7 @@ class Driver:
         self.frames += 1
         if self.frames % self.args.frame_every:
             return
-        h, w = image.shape[:2]
-        probes = [image[min(y, h - 1), min(x, w - 1)].tolist() for x, y in self.probes]
-        emit(
-            "frame",
-            t=now,
-            n=self.frames,
-            index=framecode.read_index(image),
-            shape=list(image.shape),
-            px=probes,
-        )
+        emit_frame(self.frames, image, self.probes, now)
 
     async def run_op(self, op: dict[str, Any]) -> None:
         """Execute one operation; report ``op_done`` (or ``op_failed``) with its id."""
