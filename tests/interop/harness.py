@@ -13,12 +13,16 @@ import json
 import os
 import socket
 import subprocess
+import sys
 import threading
 import urllib.error
 import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import IO, Any
+
+if str(Path(__file__).resolve().parents[1]) not in sys.path:  # benches import this module without tests/ on the path
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from testutil import Event, EventLog, poll_until, stop_process_group
 
