@@ -6,8 +6,7 @@ with :func:`reactor_notebook.schema.validate_command` (the browser is never trus
 answers every ``{"type": "command", "id", "name", "args"}`` with a ``command_result``.
 A session that can wait for the model's answer (``send_command_and_wait_sync``) puts the
 model's reply into the ``command_result`` (``reply``) or its rejection into ``error``; later
-rejections arrive as messages, and :func:`model_error` extracts them from both Helios
-families (legacy ``event``/``error`` and typed ``command_error``).
+rejections reach the widget as the SDK's typed ``model_error`` event (``sdk/messages.py``).
 """
 
 from __future__ import annotations
@@ -133,27 +132,3 @@ def handle_command(
         reply["reply"] = {"type": model_reply.get("type"), "data": model_reply.get("data")}
     return reply
 
-
-def model_error(message: Any) -> dict[str, Any] | None:
-    """The model's own rejection in a message (legacy ``event: error`` or typed ``command_error``), or None."""
-    if not isinstance(message, dict):
-        return None
-    mtype = message.get("type")
-    data = message.get("data")
-    if not isinstance(data, dict):
-        return None
-    if mtype == "event" and data.get("event") == "error":
-        pass
-    elif mtype != "command_error":
-        return None
-    text = data.get("message")
-    command = data.get("command")
-    reason = data.get("reason")
-    if not isinstance(text, str) or not text:
-        text = f"{command or 'command'} rejected: {reason or 'error'}"
-    return {
-        "command": command if isinstance(command, str) else None,
-        "field": data.get("field") if isinstance(data.get("field"), str) else None,
-        "reason": reason if isinstance(reason, str) else None,
-        "message": text,
-    }

@@ -13,7 +13,7 @@ from reactor_notebook.schema import (
     commands_from_openapi,
     openapi_schema,
 )
-from reactor_notebook.widget.forms import form_spec, handle_command, model_error
+from reactor_notebook.widget.forms import form_spec, handle_command
 
 
 def spec_by_name() -> dict[str, dict[str, Any]]:
@@ -169,36 +169,6 @@ def test_handle_command_reports_sdk_failures() -> None:
 def test_handle_command_bad_request() -> None:
     reply = handle_command(helios_like_commands(), {"id": 1, "name": 5}, lambda n, a: None)
     assert reply["ok"] is False and reply["error"]["reason"] == "bad_request"
-
-
-def test_model_error_understands_both_families() -> None:
-    legacy = {
-        "type": "event",
-        "data": {
-            "event": "error",
-            "command": "schedule_prompt",
-            "field": "chunk",
-            "reason": "past_chunk",
-            "message": "schedule_prompt: field 'chunk': chunk 2 is in the past",
-        },
-    }
-    typed = {"type": "command_error", "data": {"command": "start", "reason": "invalid_state"}}
-    assert model_error(legacy) == {
-        "command": "schedule_prompt",
-        "field": "chunk",
-        "reason": "past_chunk",
-        "message": "schedule_prompt: field 'chunk': chunk 2 is in the past",
-    }
-    e = model_error(typed)
-    assert (
-        e is not None
-        and e["command"] == "start"
-        and e["reason"] == "invalid_state"
-        and "start" in e["message"]
-    )
-    assert model_error({"type": "event", "data": {"event": "prompt_scheduled"}}) is None
-    assert model_error({"type": "state", "data": {}}) is None
-    assert model_error("garbage") is None
 
 
 def test_one_of_groups_are_alternatives_not_required() -> None:
