@@ -99,7 +99,7 @@ function render({ model, el }) {
       timeline.render();
       webcam.render();
     }],
-    ["change:commands", () => {
+    ["change:commands change:profile", () => {
       forms.render();
       timeline.render();
     }],

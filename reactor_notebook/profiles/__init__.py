@@ -35,6 +35,15 @@ class ClientProfile:
             return dict(state)
         return {k: state[k] for k in self.status_keys if k in state}
 
+    def front_end(self) -> dict[str, Any]:
+        """The JSON the widget's ``profile`` trait carries to js/src/timeline.js (no timeline: a generic model)."""
+        return {
+            "name": self.name,
+            "transport_commands": list(self.transport_commands),
+            "chunk_key": self.chunk_key,
+            "timeline": _plain(self.timeline),
+        }
+
     def counters(self, state: Mapping[str, Any] | None) -> tuple[int | None, int | None, str | None]:
         """(frame, chunk, prompt) read from a ``state`` message, None where absent or mistyped."""
         st = state or {}
@@ -46,6 +55,15 @@ class ClientProfile:
             chunk if isinstance(chunk, int) else None,
             prompt if isinstance(prompt, str) else None,
         )
+
+
+def _plain(value: Any) -> Any:
+    """Mappings and tuples as JSON-ready dicts and lists (the profile's values are read-only)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
 
 
 GENERIC = ClientProfile("generic")

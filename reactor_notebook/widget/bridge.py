@@ -16,6 +16,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from .. import protocol as P
+from ..profiles import profile_for
 from ..schema import CommandSpec
 from ..sdk.messages import ModelError, ModelState, is_refusal
 from .direct import ViewPaths, direct_url
@@ -198,7 +199,7 @@ class SessionBridge:
         with self.lock:
             self._specs = specs
         w = self.widget
-        w.commands = form_spec(specs)
+        w.commands = form_spec(specs, profile_for(w.model_name).transport_commands)
         if isinstance(caps, dict):
             tracks = [dict(tr) for tr in caps.get("tracks") or [] if isinstance(tr, dict)]
             w.capabilities = {

@@ -14,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..profiles.helios import TRANSPORT_COMMANDS  # Helios's transport buttons (start, pause, ...)
 from ..schema import CommandSpec, CommandValidationError, ParamSpec, validate_command
 
 
@@ -62,8 +61,9 @@ def _with_group(field: dict[str, Any], groups: tuple[tuple[str, ...], ...]) -> d
     return field
 
 
-def form_spec(commands: list[CommandSpec]) -> list[dict[str, Any]]:
-    """JSON-friendly form description for every command, in declaration order."""
+def form_spec(commands: list[CommandSpec], transport: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """JSON-friendly form description for every command, in declaration order; the parameter-less
+    ones named in ``transport`` (the model profile's transport verbs) are drawn as buttons."""
     out = []
     for c in commands:
         out.append(
@@ -72,7 +72,7 @@ def form_spec(commands: list[CommandSpec]) -> list[dict[str, Any]]:
                 "description": c.description,
                 "params": [_with_group(param_spec(p), c.one_of) for p in c.params],
                 "one_of": [list(g) for g in c.one_of],
-                "transport": c.name in TRANSPORT_COMMANDS and not c.params,
+                "transport": c.name in transport and not c.params,
             }
         )
     return out

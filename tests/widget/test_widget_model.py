@@ -32,6 +32,28 @@ def test_traits_reflect_the_reactor(widget: ReactorWidget) -> None:
     assert widget.kernel_subshells is False  # no kernel in unit tests
 
 
+def test_the_profile_trait_carries_the_models_timeline(widget: ReactorWidget) -> None:
+    """The front end's Helios labels come from profiles/helios.py; another model gets an empty timeline."""
+    assert widget.profile == {
+        "name": "helios",
+        "transport_commands": ["start", "pause", "resume", "reset"],
+        "chunk_key": "current_chunk",
+        "timeline": {
+            "buttons": {"start": "▶ start", "pause": "❚❚ pause", "resume": "▶ resume", "reset": "↺ reset"},
+            "state_line": {"current_frame": "frame {}", "current_chunk": "chunk {}", "seed": "seed {}",
+                           "current_prompt": "“{}”"},
+            "modes": {"paused": "paused", "pause_pending": "pausing at chunk end", "running": "running",
+                      "started": "started"},
+            "idle": "idle",
+            "lane": "scheduled_prompts",
+        },
+    }
+    assert json.loads(json.dumps(widget.profile)) == widget.profile  # plain JSON for the comm
+    assert [c["name"] for c in widget.commands if c["transport"]] == ["start", "pause"]
+    widget.model_name = "testpattern"
+    assert widget.profile == {"name": "testpattern", "transport_commands": [], "chunk_key": None, "timeline": {}}
+
+
 def test_no_secret_in_state_or_messages(widget: ReactorWidget, reactor: FakeReactor, sent: list[Any]) -> None:
     reactor.emit(
         "error",

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: b80658c13f15f8c85fac1e78de016e1a3309dc93cec8358e382b8e5abd7d2f99 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 05c22f4593a27c3ff66cf9a469b855decedf9b40576a13ebbbed49eb780bcfcb | built from js/src by js/build.mjs; do not edit */
 
 // src/direct.js
 var PING_MS = 5e3;
@@ -975,12 +975,18 @@ function createTimeline(model, root, send) {
   root.append(box);
   const buttons = /* @__PURE__ */ new Map();
   const pending = /* @__PURE__ */ new Map();
+  function timeline() {
+    const profile = model.get("profile");
+    return profile && profile.timeline || {};
+  }
   function transportNames() {
     return (model.get("commands") || []).filter((c) => c.transport).map((c) => c.name);
   }
   function renderButtons() {
     const names = transportNames();
-    const sig = names.join(",");
+    const tl = timeline();
+    const labels = tl.buttons || {};
+    const sig = names.map((n) => `${n}=${labels[n] || n}`).join(",");
     if (transport.dataset.sig !== sig) {
       transport.dataset.sig = sig;
       transport.replaceChildren();
@@ -989,7 +995,7 @@ function createTimeline(model, root, send) {
         const b = document.createElement("button");
         b.className = `rn-btn rn-btn-${name}`;
         b.dataset.command = name;
-        b.textContent = { start: "\u25B6 start", pause: "\u275A\u275A pause", resume: "\u25B6 resume", reset: "\u21BA reset" }[name] || name;
+        b.textContent = labels[name] || name;
         b.addEventListener("click", () => {
           const id = `tr-${nextId2++}`;
           pending.set(id, name);
@@ -1007,33 +1013,38 @@ function createTimeline(model, root, send) {
       start: !started,
       pause: !!st.running && !st.paused && !st.pause_pending,
       resume: !!st.paused || !!st.pause_pending,
-      reset: !!started || Object.keys(st.scheduled_prompts || {}).length > 0
+      reset: !!started || Object.keys(tl.lane && st[tl.lane] || {}).length > 0
     };
     for (const [name, b] of buttons) {
       b.disabled = !ready || name in enabled && !enabled[name];
       b.classList.toggle("rn-active", name === "start" && st.running && !st.paused || name === "pause" && st.paused);
     }
-    const hasState = !!st && Object.keys(st).length > 0;
-    box.style.display = names.length || hasState ? "" : "none";
   }
   function renderState() {
     const st = model.get("model_state");
-    if (!st || !Object.keys(st).length) {
+    const tl = timeline();
+    if (!st || !Object.keys(st).length || !tl.state_line) {
       stateLine.textContent = "";
       lane.replaceChildren();
       return;
     }
-    const mode = st.paused ? "paused" : st.pause_pending ? "pausing at chunk end" : st.running ? "running" : st.started ? "started" : "idle";
-    const bits = [mode];
-    if (st.current_frame != null) bits.push(`frame ${st.current_frame}`);
-    if (st.current_chunk != null) bits.push(`chunk ${st.current_chunk}`);
-    if (st.seed != null) bits.push(`seed ${st.seed}`);
-    if (st.current_prompt) bits.push(`\u201C${st.current_prompt}\u201D`);
+    const modes = tl.modes || {};
+    const flag = Object.keys(modes).find((key) => st[key]);
+    const mode = flag ? modes[flag] : tl.idle || "";
+    const bits = mode ? [mode] : [];
+    for (const [key, shown] of Object.entries(tl.state_line)) {
+      if (st[key] != null && st[key] !== "") bits.push(shown.replace("{}", String(st[key])));
+    }
     stateLine.textContent = bits.join(" \xB7 ");
     stateLine.dataset.mode = mode;
-    const sched = st.scheduled_prompts || {};
+    if (!tl.lane) {
+      lane.replaceChildren();
+      return;
+    }
+    const sched = st[tl.lane] || {};
     const chunks = Object.keys(sched).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
-    const cur = Number.isFinite(st.current_chunk) ? st.current_chunk : 0;
+    const chunkKey = (model.get("profile") || {}).chunk_key;
+    const cur = chunkKey && Number.isFinite(st[chunkKey]) ? st[chunkKey] : 0;
     const last = Math.max(cur, chunks.length ? chunks[chunks.length - 1] : 0) + 3;
     const first = Math.max(0, Math.min(cur - 8, chunks.length ? chunks[0] : 0));
     const span = Math.min(last - first + 1, 48);
@@ -1064,11 +1075,16 @@ function createTimeline(model, root, send) {
       lane.append(cell);
     }
   }
+  function showBox() {
+    const hasState = !!timeline().state_line && Object.keys(model.get("model_state") || {}).length > 0;
+    box.style.display = buttons.size || hasState || modelErr.style.display !== "none" ? "" : "none";
+  }
   function renderError() {
     const raw = model.get("model_error");
     const err = raw && raw.message ? raw : null;
     modelErr.textContent = err ? `model rejected it: ${err.message}` : "";
     modelErr.style.display = err ? "" : "none";
+    showBox();
   }
   function onResult(msg) {
     const name = pending.get(msg.id);
@@ -1078,6 +1094,7 @@ function createTimeline(model, root, send) {
     if (!msg.ok && msg.error) {
       modelErr.textContent = msg.error.message;
       modelErr.style.display = "";
+      showBox();
     }
     return true;
   }
@@ -1556,7 +1573,7 @@ function render({ model, el }) {
       timeline.render();
       webcam.render();
     }],
-    ["change:commands", () => {
+    ["change:commands change:profile", () => {
       forms.render();
       timeline.render();
     }],
