@@ -3,14 +3,13 @@
 // ClientProfile in reactor_notebook/profiles). A model without a profile timeline shows only the
 // model's refusals here.
 
-let nextId = 1;
-
 /**
  * @param {import("./messages.js").ReactorModel} model
  * @param {HTMLElement} root
  * @param {import("./messages.js").Send} send
+ * @param {import("./commands.js").CommandBook} commands  where the buttons' results come back
  */
-export function createTimeline(model, root, send) {
+export function createTimeline(model, root, send, commands) {
   const box = document.createElement("div");
   box.className = "rn-helios";
   const transport = document.createElement("div");
@@ -25,7 +24,6 @@ export function createTimeline(model, root, send) {
   box.append(transport, stateLine, lane, modelErr);
   root.append(box);
   const buttons = new Map();
-  const pending = new Map();
 
   /** @returns {import("./messages.js").ProfileTimeline} */
   function timeline() {
@@ -52,8 +50,7 @@ export function createTimeline(model, root, send) {
         b.dataset.command = name;
         b.textContent = labels[name] || name;
         b.addEventListener("click", () => {
-          const id = `tr-${nextId++}`;
-          pending.set(id, name);
+          const id = commands.add("tr", onResult);
           b.disabled = true;
           send({ type: "command", id, name, args: {} });
         });
@@ -148,17 +145,14 @@ export function createTimeline(model, root, send) {
     showBox();
   }
 
+  /** @param {import("./messages.js").CommandResult} msg */
   function onResult(msg) {
-    const name = pending.get(msg.id);
-    if (name === undefined) return false;
-    pending.delete(msg.id);
     renderButtons();
     if (!msg.ok && msg.error) {
       modelErr.textContent = msg.error.message;
       modelErr.style.display = "";
       showBox();
     }
-    return true;
   }
 
   function render() {
@@ -167,5 +161,5 @@ export function createTimeline(model, root, send) {
     renderError();
   }
   render();
-  return { render, renderError, onResult };
+  return { render, renderError };
 }

@@ -1,4 +1,27 @@
-/* reactor_notebook widget | source-sha256: 05c22f4593a27c3ff66cf9a469b855decedf9b40576a13ebbbed49eb780bcfcb | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: bc55c3ed35a7e950cc97010a2660570edea25bc1face2489cee14540cd35d851 | built from js/src by js/build.mjs; do not edit */
+
+// src/commands.js
+var nextId = 1;
+function createCommands() {
+  const pending = /* @__PURE__ */ new Map();
+  return {
+    add(prefix, onResult) {
+      const id = `${prefix}-${nextId++}`;
+      pending.set(id, onResult);
+      return id;
+    },
+    drop(id) {
+      pending.delete(id);
+    },
+    onResult(msg) {
+      const done = pending.get(msg.id);
+      if (done === void 0) return false;
+      pending.delete(msg.id);
+      done(msg);
+      return true;
+    }
+  };
+}
 
 // src/direct.js
 var PING_MS = 5e3;
@@ -481,7 +504,6 @@ function parseInput(p, raw) {
 // src/forms.js
 var MAX_IMAGE_BYTES = 140 * 1024;
 var MAX_IMAGE_SIDE = 1024;
-var nextId = 1;
 async function fileToBase64(file) {
   let blob = file;
   const bitmap = await createImageBitmap(file).catch(() => null);
@@ -685,11 +707,10 @@ function fieldInput(p, form) {
     }
   };
 }
-function createForms(model, root, send) {
+function createForms(model, root, send, commands) {
   const box = document.createElement("div");
   box.className = "rn-forms";
   root.append(box);
-  const pending = /* @__PURE__ */ new Map();
   let forms = /* @__PURE__ */ new Map();
   function buildForm(cmd) {
     const form = document.createElement("form");
@@ -754,13 +775,12 @@ function createForms(model, root, send) {
         ctl.setResult(`${bad.length} field${bad.length > 1 ? "s" : ""} to fix`, false);
         return;
       }
-      const id = `cmd-${nextId++}`;
-      pending.set(id, ctl);
+      const id = commands.add("cmd", (msg) => onResult(ctl, msg));
       submit.disabled = true;
       const files = Object.entries(args).filter(([, v]) => v && v.__upload);
       ctl.setResult(files.length ? "uploading\u2026" : "sending\u2026");
       sendCommand(id, cmd.name, args, files).catch((e) => {
-        pending.delete(id);
+        commands.drop(id);
         submit.disabled = false;
         ctl.setResult(`cannot read file: ${e}`, false);
       });
@@ -799,16 +819,12 @@ function createForms(model, root, send) {
       box.append(ctl.form);
     }
   }
-  function onResult(msg) {
-    const ctl = pending.get(msg.id);
-    pending.delete(msg.id);
-    if (!ctl) return false;
+  function onResult(ctl, msg) {
     ctl.form.querySelector("button[type=submit]").disabled = false;
     if (msg.ok) {
       if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult(replyText(msg.reply), true);
       ctl.released();
     } else ctl.showError(msg.error);
-    return true;
   }
   function replyText(reply) {
     if (!reply || !reply.type) return "sent \u2713";
@@ -830,7 +846,7 @@ function createForms(model, root, send) {
     for (const ctl of forms.values()) ctl.onState();
   }
   render2();
-  return { render: render2, onResult, showModelError, onState, forms: () => forms };
+  return { render: render2, showModelError, onState, forms: () => forms };
 }
 
 // src/stats.js
@@ -958,8 +974,7 @@ function createStatus(model, root, send) {
 }
 
 // src/timeline.js
-var nextId2 = 1;
-function createTimeline(model, root, send) {
+function createTimeline(model, root, send, commands) {
   const box = document.createElement("div");
   box.className = "rn-helios";
   const transport = document.createElement("div");
@@ -974,7 +989,6 @@ function createTimeline(model, root, send) {
   box.append(transport, stateLine, lane, modelErr);
   root.append(box);
   const buttons = /* @__PURE__ */ new Map();
-  const pending = /* @__PURE__ */ new Map();
   function timeline() {
     const profile = model.get("profile");
     return profile && profile.timeline || {};
@@ -997,8 +1011,7 @@ function createTimeline(model, root, send) {
         b.dataset.command = name;
         b.textContent = labels[name] || name;
         b.addEventListener("click", () => {
-          const id = `tr-${nextId2++}`;
-          pending.set(id, name);
+          const id = commands.add("tr", onResult);
           b.disabled = true;
           send({ type: "command", id, name, args: {} });
         });
@@ -1087,16 +1100,12 @@ function createTimeline(model, root, send) {
     showBox();
   }
   function onResult(msg) {
-    const name = pending.get(msg.id);
-    if (name === void 0) return false;
-    pending.delete(msg.id);
     renderButtons();
     if (!msg.ok && msg.error) {
       modelErr.textContent = msg.error.message;
       modelErr.style.display = "";
       showBox();
     }
-    return true;
   }
   function render2() {
     renderButtons();
@@ -1104,7 +1113,7 @@ function createTimeline(model, root, send) {
     renderError();
   }
   render2();
-  return { render: render2, renderError, onResult };
+  return { render: render2, renderError };
 }
 
 // src/codecover.js
@@ -1355,7 +1364,7 @@ function createWebcam(model, root, send, debug) {
   const canvas = document.createElement("canvas");
   let stream = null;
   let timer = null;
-  let nextId3 = 1;
+  let nextId2 = 1;
   const inFlight = /* @__PURE__ */ new Map();
   let active = false;
   let track = null;
@@ -1441,7 +1450,7 @@ function createWebcam(model, root, send, debug) {
     canvas.width = w;
     canvas.height = h;
     canvas.getContext("2d").drawImage(video, 0, 0, w, h);
-    const id = nextId3++;
+    const id = nextId2++;
     inFlight.set(id, now);
     canvas.toBlob(
       async (blob) => {
@@ -1535,8 +1544,9 @@ function render({ model, el }) {
   let direct = null;
   const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown(), () => direct ? direct.stats() : {});
   const webcam = createWebcam(model, root, send, debug);
-  const timeline = createTimeline(model, root, send);
-  const forms = createForms(model, root, send);
+  const commands = createCommands();
+  const timeline = createTimeline(model, root, send, commands);
+  const forms = createForms(model, root, send, commands);
   const statsToggle = document.createElement("button");
   statsToggle.className = "rn-btn rn-stats-toggle";
   statsToggle.textContent = "stats";
@@ -1556,7 +1566,7 @@ function render({ model, el }) {
       case "frame":
         return view.onFrame(msg, direct && direct.active ? null : buffers);
       case "command_result":
-        if (!timeline.onResult(msg)) forms.onResult(msg);
+        commands.onResult(msg);
         return;
       case "retry_result":
         return status.onRetryResult(msg);
