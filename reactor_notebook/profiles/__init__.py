@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict
+
+
+class FrontEndProfile(TypedDict):
+    """The widget's ``profile`` trait (``ModelProfile`` in js/src/messages.js)."""
+
+    name: str
+    transport_commands: list[str]
+    chunk_key: str | None
+    timeline: dict[str, Any]  # ``ProfileTimeline`` in js/src/messages.js; empty for a generic model
 
 
 @dataclass(frozen=True)
@@ -35,7 +44,7 @@ class ClientProfile:
             return dict(state)
         return {k: state[k] for k in self.status_keys if k in state}
 
-    def front_end(self) -> dict[str, Any]:
+    def front_end(self) -> FrontEndProfile:
         """The JSON the widget's ``profile`` trait carries to js/src/timeline.js (no timeline: a generic model)."""
         return {
             "name": self.name,
@@ -96,4 +105,4 @@ from .helios import HELIOS  # noqa: E402  (registers itself; needs ClientProfile
 
 register(ClientProfile("testpattern"))  # the embedded runtime's other model: the generic path, by name
 
-__all__ = ["GENERIC", "HELIOS", "ClientProfile", "known_models", "profile_for", "register", "registry"]
+__all__ = ["GENERIC", "HELIOS", "ClientProfile", "FrontEndProfile", "known_models", "profile_for", "register", "registry"]

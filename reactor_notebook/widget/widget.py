@@ -90,7 +90,7 @@ class ReactorWidget(anywidget.AnyWidget):
 
     @t.observe("model_name")
     def _on_model_name(self, change: Mapping[str, Any]) -> None:
-        self.profile = profile_for(change["new"]).front_end()
+        self.profile = dict(profile_for(change["new"]).front_end())
 
     def __init__(
         self,
