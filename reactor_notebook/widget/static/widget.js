@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: bc55c3ed35a7e950cc97010a2660570edea25bc1face2489cee14540cd35d851 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 9346fc94cda0a9fe30909b339e986c028b7e99946bd822303a348c9a1651b571 | built from js/src by js/build.mjs; do not edit */
 
 // src/commands.js
 var nextId = 1;
@@ -330,12 +330,17 @@ function createDirect(model, view, send, viewId) {
 
 // src/chunk.js
 var WINDOW = 32;
-function firstOpenChunk(st) {
-  if (!st || !Number.isFinite(st.current_chunk)) return 0;
-  return st.running ? st.current_chunk + 1 : st.current_chunk;
+function currentChunk(st, key) {
+  const cur = st && key ? st[key] : null;
+  return Number.isFinite(cur) ? cur : null;
 }
-function chunkWindow(st, p) {
-  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st));
+function firstOpenChunk(st, key) {
+  const cur = currentChunk(st, key);
+  if (cur === null) return 0;
+  return st.running ? cur + 1 : cur;
+}
+function chunkWindow(st, p, key) {
+  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st, key));
   const hi = Math.min(p.maximum ?? Number.MAX_SAFE_INTEGER, open + WINDOW);
   return { open, lo: open, hi };
 }
@@ -354,14 +359,16 @@ function attachChunkField(model, field) {
   exact.addEventListener("input", mark);
   function update() {
     const st = model.get("model_state") || {};
-    const { open, lo, hi } = chunkWindow(st, p);
+    const key = (model.get("profile") || {}).chunk_key;
+    const { open, lo, hi } = chunkWindow(st, p, key);
     range.min = String(lo);
     range.max = String(hi);
     if (!edited) {
       exact.value = String(open);
       range.value = String(open);
     }
-    const now = Number.isFinite(st.current_chunk) ? `now at chunk ${st.current_chunk}; ` : "";
+    const cur = currentChunk(st, key);
+    const now = cur === null ? "" : `now at chunk ${cur}; `;
     hint.textContent = `${now}next open chunk ${open} (earlier chunks are past); slider ${lo} to ${hi}, or type any chunk`;
   }
   update();
