@@ -1,26 +1,41 @@
 // Chunk fields of Helios-like models (an integer `chunk` with a huge schema range): the value
 // follows the next open chunk until the user edits it, and the slider spans a window from that
 // chunk onward instead of 0..1,000,000 (the number box still takes any value the schema allows).
+// The model's chunk counter is the state key its profile names (`profile.chunk_key`); without
+// one the window starts at chunk 0.
 
 export const WINDOW = 32; // chunks the slider spans (about 44 s of Helios video at 24 fps)
 
 /**
  * @param {Object<string, *>|null} st  the model_state trait
+ * @param {string|null|undefined} key  the state key of the model's chunk counter
+ * @returns {number|null}
+ */
+function currentChunk(st, key) {
+  const cur = st && key ? st[key] : null;
+  return Number.isFinite(cur) ? cur : null;
+}
+
+/**
+ * @param {Object<string, *>|null} st  the model_state trait
+ * @param {string|null|undefined} key  the state key of the model's chunk counter
  * @returns {number}
  */
-export function firstOpenChunk(st) {
+export function firstOpenChunk(st, key) {
   // The model's rule: while running the current chunk is already rendering, so the next is open.
-  if (!st || !Number.isFinite(st.current_chunk)) return 0;
-  return st.running ? st.current_chunk + 1 : st.current_chunk;
+  const cur = currentChunk(st, key);
+  if (cur === null) return 0;
+  return st.running ? cur + 1 : cur;
 }
 
 /**
  * @param {Object<string, *>|null} st  the model_state trait
  * @param {import("./messages.js").FieldSpec} p
+ * @param {string|null|undefined} key  the state key of the model's chunk counter
  * @returns {{open: number, lo: number, hi: number}}
  */
-export function chunkWindow(st, p) {
-  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st));
+export function chunkWindow(st, p, key) {
+  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st, key));
   const hi = Math.min(p.maximum ?? Number.MAX_SAFE_INTEGER, open + WINDOW);
   return { open, lo: open, hi };
 }
@@ -46,14 +61,16 @@ export function attachChunkField(model, field) {
 
   function update() {
     const st = model.get("model_state") || {};
-    const { open, lo, hi } = chunkWindow(st, p);
+    const key = (model.get("profile") || {}).chunk_key;
+    const { open, lo, hi } = chunkWindow(st, p, key);
     range.min = String(lo);
     range.max = String(hi);
     if (!edited) {
       exact.value = String(open);
       range.value = String(open);
     }
-    const now = Number.isFinite(st.current_chunk) ? `now at chunk ${st.current_chunk}; ` : "";
+    const cur = currentChunk(st, key);
+    const now = cur === null ? "" : `now at chunk ${cur}; `;
     hint.textContent = `${now}next open chunk ${open} (earlier chunks are past); slider ${lo} to ${hi}, or type any chunk`;
   }
   update();

@@ -9,7 +9,6 @@ import { parseInput, validateArgs } from "./validate.js";
 const MAX_IMAGE_BYTES = 140 * 1024; // a data-channel message caps near 190 KB of binary (base64 grows it by 4/3)
 const MAX_IMAGE_SIDE = 1024;
 
-let nextId = 1;
 
 async function fileToBase64(file) {
   let blob = file;
@@ -223,12 +222,12 @@ function fieldInput(p, form) {
  * @param {import("./messages.js").ReactorModel} model
  * @param {HTMLElement} root
  * @param {import("./messages.js").Send} send
+ * @param {import("./commands.js").CommandBook} commands  where the forms' results come back
  */
-export function createForms(model, root, send) {
+export function createForms(model, root, send, commands) {
   const box = document.createElement("div");
   box.className = "rn-forms";
   root.append(box);
-  const pending = new Map(); // request id -> form controller
   let forms = new Map(); // command name -> controller
 
   function buildForm(cmd) {
@@ -296,13 +295,12 @@ export function createForms(model, root, send) {
         ctl.setResult(`${bad.length} field${bad.length > 1 ? "s" : ""} to fix`, false);
         return;
       }
-      const id = `cmd-${nextId++}`;
-      pending.set(id, ctl);
+      const id = commands.add("cmd", (msg) => onResult(ctl, msg));
       submit.disabled = true;
       const files = Object.entries(args).filter(([, v]) => v && v.__upload);
       ctl.setResult(files.length ? "uploading…" : "sending…");
       sendCommand(id, cmd.name, args, files).catch((e) => {
-        pending.delete(id);
+        commands.drop(id);
         submit.disabled = false;
         ctl.setResult(`cannot read file: ${e}`, false);
       });
@@ -353,13 +351,11 @@ export function createForms(model, root, send) {
   }
 
   /**
+   * A form's command was answered.
+   * @param {*} ctl  the form's controller
    * @param {import("./messages.js").CommandResult} msg
-   * @returns {boolean} whether one of these forms sent it
    */
-  function onResult(msg) {
-    const ctl = pending.get(msg.id);
-    pending.delete(msg.id);
-    if (!ctl) return false;
+  function onResult(ctl, msg) {
     ctl.form.querySelector("button[type=submit]").disabled = false;
     if (msg.ok) {
       // the model may already have rejected it (its error can overtake this reply): keep that visible
@@ -367,7 +363,6 @@ export function createForms(model, root, send) {
       ctl.released();
     }
     else ctl.showError(msg.error);
-    return true;
   }
 
   // The model's reply to the command when it sent one within the kernel's short wait.
@@ -395,5 +390,5 @@ export function createForms(model, root, send) {
   }
 
   render();
-  return { render, onResult, showModelError, onState, forms: () => forms };
+  return { render, showModelError, onState, forms: () => forms };
 }

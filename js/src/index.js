@@ -2,6 +2,7 @@
 // module draws, acknowledges and forwards user actions. The messages and the model's traits are
 // typed in messages.js (JSDoc) and reactor_notebook/widget/messages.py.
 
+import { createCommands } from "./commands.js";
 import { createDirect } from "./direct.js";
 import { createForms } from "./forms.js";
 import { createStats } from "./stats.js";
@@ -54,8 +55,9 @@ function render({ model, el }) {
   let direct = null; // the direct WebRTC view (direct.js), created once the view id exists
   const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown(), () => (direct ? direct.stats() : {}));
   const webcam = createWebcam(model, root, send, debug);
-  const timeline = createTimeline(model, root, send);
-  const forms = createForms(model, root, send);
+  const commands = createCommands(); // one book of command ids for the buttons and the forms
+  const timeline = createTimeline(model, root, send, commands);
+  const forms = createForms(model, root, send, commands);
 
   const statsToggle = document.createElement("button");
   statsToggle.className = "rn-btn rn-stats-toggle";
@@ -82,7 +84,7 @@ function render({ model, el }) {
       case "frame": // while direct frames are shown, kernel frames still in flight are only acked
         return view.onFrame(msg, direct && direct.active ? null : buffers);
       case "command_result":
-        if (!timeline.onResult(msg)) forms.onResult(msg);
+        commands.onResult(msg);
         return;
       case "retry_result":
         return status.onRetryResult(msg);
@@ -99,7 +101,7 @@ function render({ model, el }) {
       timeline.render();
       webcam.render();
     }],
-    ["change:commands", () => {
+    ["change:commands change:profile", () => {
       forms.render();
       timeline.render();
     }],

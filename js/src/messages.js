@@ -40,11 +40,32 @@
  */
 
 /**
+ * How js/src/timeline.js draws a model's state: a ClientProfile's `timeline` in
+ * reactor_notebook/profiles (empty for a model without one).
+ * @typedef {object} ProfileTimeline
+ * @property {Object<string, string>} [buttons]     transport command -> its button label
+ * @property {Object<string, string>} [state_line]  state key -> its text in the state line, `{}` the value
+ * @property {Object<string, string>} [modes]       state flag -> mode name; the first true flag wins
+ * @property {string} [idle]                        the mode when no flag is true
+ * @property {string} [lane]                        state key of the chunk -> prompt schedule
+ */
+
+/**
+ * What the front end knows about the model beyond its schema (the `profile` trait).
+ * @typedef {object} ModelProfile
+ * @property {string} name
+ * @property {string[]} transport_commands  parameter-less commands drawn as transport buttons
+ * @property {string|null} chunk_key        state key of the model's chunk counter
+ * @property {ProfileTimeline} timeline
+ */
+
+/**
  * The synced traits the front end reads (see ReactorWidget in reactor_notebook/widget/widget.py).
  * @typedef {object} ReactorTraits
  * @property {string} status
  * @property {string|null} session_id
  * @property {string} model_name
+ * @property {ModelProfile} profile
  * @property {{code: string, message: string, recoverable: boolean, component: string, retry_after: number|null}|null} last_error
  * @property {number} shared_clients
  * @property {CommandSpec[]} commands

@@ -1,9 +1,15 @@
-// Helios niceties: transport buttons (start/pause/resume/reset) that follow running/paused,
-// and a prompt timeline of scheduled_prompts with the current chunk from model_state.
+// The model profile's niceties: transport buttons that follow the state, a state line and a
+// prompt lane around the current chunk, all labelled from the `profile` trait (a model's
+// ClientProfile in reactor_notebook/profiles). A model without a profile timeline shows only the
+// model's refusals here.
 
-let nextId = 1;
-
-export function createTimeline(model, root, send) {
+/**
+ * @param {import("./messages.js").ReactorModel} model
+ * @param {HTMLElement} root
+ * @param {import("./messages.js").Send} send
+ * @param {import("./commands.js").CommandBook} commands  where the buttons' results come back
+ */
+export function createTimeline(model, root, send, commands) {
   const box = document.createElement("div");
   box.className = "rn-helios";
   const transport = document.createElement("div");
@@ -18,7 +24,12 @@ export function createTimeline(model, root, send) {
   box.append(transport, stateLine, lane, modelErr);
   root.append(box);
   const buttons = new Map();
-  const pending = new Map();
+
+  /** @returns {import("./messages.js").ProfileTimeline} */
+  function timeline() {
+    const profile = model.get("profile");
+    return (profile && profile.timeline) || {};
+  }
 
   function transportNames() {
     return (model.get("commands") || []).filter((c) => c.transport).map((c) => c.name);
@@ -26,7 +37,9 @@ export function createTimeline(model, root, send) {
 
   function renderButtons() {
     const names = transportNames();
-    const sig = names.join(",");
+    const tl = timeline();
+    const labels = tl.buttons || {};
+    const sig = names.map((n) => `${n}=${labels[n] || n}`).join(",");
     if (transport.dataset.sig !== sig) {
       transport.dataset.sig = sig;
       transport.replaceChildren();
@@ -35,10 +48,9 @@ export function createTimeline(model, root, send) {
         const b = document.createElement("button");
         b.className = `rn-btn rn-btn-${name}`;
         b.dataset.command = name;
-        b.textContent = { start: "▶ start", pause: "❚❚ pause", resume: "▶ resume", reset: "↺ reset" }[name] || name;
+        b.textContent = labels[name] || name;
         b.addEventListener("click", () => {
-          const id = `tr-${nextId++}`;
-          pending.set(id, name);
+          const id = commands.add("tr", onResult);
           b.disabled = true;
           send({ type: "command", id, name, args: {} });
         });
@@ -53,35 +65,40 @@ export function createTimeline(model, root, send) {
       start: !started,
       pause: !!st.running && !st.paused && !st.pause_pending,
       resume: !!st.paused || !!st.pause_pending,
-      reset: !!started || Object.keys(st.scheduled_prompts || {}).length > 0,
+      reset: !!started || Object.keys((tl.lane && st[tl.lane]) || {}).length > 0,
     };
     for (const [name, b] of buttons) {
       b.disabled = !ready || (name in enabled && !enabled[name]);
       b.classList.toggle("rn-active", (name === "start" && st.running && !st.paused) || (name === "pause" && st.paused));
     }
-    const hasState = !!st && Object.keys(st).length > 0;
-    box.style.display = names.length || hasState ? "" : "none";
   }
 
   function renderState() {
     const st = model.get("model_state");
-    if (!st || !Object.keys(st).length) {
+    const tl = timeline();
+    if (!st || !Object.keys(st).length || !tl.state_line) {
       stateLine.textContent = "";
       lane.replaceChildren();
       return;
     }
-    const mode = st.paused ? "paused" : st.pause_pending ? "pausing at chunk end" : st.running ? "running" : st.started ? "started" : "idle";
-    const bits = [mode];
-    if (st.current_frame != null) bits.push(`frame ${st.current_frame}`);
-    if (st.current_chunk != null) bits.push(`chunk ${st.current_chunk}`);
-    if (st.seed != null) bits.push(`seed ${st.seed}`);
-    if (st.current_prompt) bits.push(`“${st.current_prompt}”`);
+    const modes = tl.modes || {};
+    const flag = Object.keys(modes).find((key) => st[key]);
+    const mode = flag ? modes[flag] : tl.idle || "";
+    const bits = mode ? [mode] : [];
+    for (const [key, shown] of Object.entries(tl.state_line)) {
+      if (st[key] != null && st[key] !== "") bits.push(shown.replace("{}", String(st[key])));
+    }
     stateLine.textContent = bits.join(" · ");
     stateLine.dataset.mode = mode;
+    if (!tl.lane) {
+      lane.replaceChildren();
+      return;
+    }
 
-    const sched = st.scheduled_prompts || {};
+    const sched = st[tl.lane] || {};
     const chunks = Object.keys(sched).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
-    const cur = Number.isFinite(st.current_chunk) ? st.current_chunk : 0;
+    const chunkKey = (model.get("profile") || {}).chunk_key;
+    const cur = chunkKey && Number.isFinite(st[chunkKey]) ? st[chunkKey] : 0;
     const last = Math.max(cur, chunks.length ? chunks[chunks.length - 1] : 0) + 3;
     const first = Math.max(0, Math.min(cur - 8, chunks.length ? chunks[0] : 0));
     const span = Math.min(last - first + 1, 48);
@@ -114,23 +131,28 @@ export function createTimeline(model, root, send) {
     }
   }
 
+  // shown while it has buttons, a profile state line to draw or a refusal to report
+  function showBox() {
+    const hasState = !!timeline().state_line && Object.keys(model.get("model_state") || {}).length > 0;
+    box.style.display = buttons.size || hasState || modelErr.style.display !== "none" ? "" : "none";
+  }
+
   function renderError() {
     const raw = model.get("model_error");
     const err = raw && raw.message ? raw : null;
     modelErr.textContent = err ? `model rejected it: ${err.message}` : "";
     modelErr.style.display = err ? "" : "none";
+    showBox();
   }
 
+  /** @param {import("./messages.js").CommandResult} msg */
   function onResult(msg) {
-    const name = pending.get(msg.id);
-    if (name === undefined) return false;
-    pending.delete(msg.id);
     renderButtons();
     if (!msg.ok && msg.error) {
       modelErr.textContent = msg.error.message;
       modelErr.style.display = "";
+      showBox();
     }
-    return true;
   }
 
   function render() {
@@ -139,5 +161,5 @@ export function createTimeline(model, root, send) {
     renderError();
   }
   render();
-  return { render, renderError, onResult };
+  return { render, renderError };
 }

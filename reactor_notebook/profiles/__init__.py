@@ -12,7 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from types import MappingProxyType
-from typing import Any
+from typing import Any, TypedDict
+
+
+class FrontEndProfile(TypedDict):
+    """The widget's ``profile`` trait (``ModelProfile`` in js/src/messages.js)."""
+
+    name: str
+    transport_commands: list[str]
+    chunk_key: str | None
+    timeline: dict[str, Any]  # ``ProfileTimeline`` in js/src/messages.js; empty for a generic model
 
 
 @dataclass(frozen=True)
@@ -35,6 +44,15 @@ class ClientProfile:
             return dict(state)
         return {k: state[k] for k in self.status_keys if k in state}
 
+    def front_end(self) -> FrontEndProfile:
+        """The JSON the widget's ``profile`` trait carries to js/src/timeline.js (no timeline: a generic model)."""
+        return {
+            "name": self.name,
+            "transport_commands": list(self.transport_commands),
+            "chunk_key": self.chunk_key,
+            "timeline": _plain(self.timeline),
+        }
+
     def counters(self, state: Mapping[str, Any] | None) -> tuple[int | None, int | None, str | None]:
         """(frame, chunk, prompt) read from a ``state`` message, None where absent or mistyped."""
         st = state or {}
@@ -46,6 +64,15 @@ class ClientProfile:
             chunk if isinstance(chunk, int) else None,
             prompt if isinstance(prompt, str) else None,
         )
+
+
+def _plain(value: Any) -> Any:
+    """Mappings and tuples as JSON-ready dicts and lists (the profile's values are read-only)."""
+    if isinstance(value, Mapping):
+        return {str(k): _plain(v) for k, v in value.items()}
+    if isinstance(value, (tuple, list)):
+        return [_plain(v) for v in value]
+    return value
 
 
 GENERIC = ClientProfile("generic")
@@ -78,4 +105,4 @@ from .helios import HELIOS  # noqa: E402  (registers itself; needs ClientProfile
 
 register(ClientProfile("testpattern"))  # the embedded runtime's other model: the generic path, by name
 
-__all__ = ["GENERIC", "HELIOS", "ClientProfile", "known_models", "profile_for", "register", "registry"]
+__all__ = ["GENERIC", "HELIOS", "ClientProfile", "FrontEndProfile", "known_models", "profile_for", "register", "registry"]

@@ -19,16 +19,21 @@ STATUS_KEYS = ("running", "paused", "current_chunk", "current_frame", "current_p
 # the magic sends each as a verb without arguments (``%reactor start``).
 TRANSPORT_COMMANDS = ("start", "pause", "resume", "reset")
 
-# What js/src/timeline.js draws from ``model_state`` (the front end keeps the same values:
-# tests/widget/test_widget_forms.py checks that they agree).
+# What js/src/timeline.js draws from ``model_state``; the widget's ``profile`` trait carries it to
+# the front end (``ClientProfile.front_end``), which holds no Helios names of its own.
 TIMELINE = MappingProxyType(
     {
-        "buttons": MappingProxyType(
+        "buttons": MappingProxyType(  # transport command → its button label
             {"start": "▶ start", "pause": "❚❚ pause", "resume": "▶ resume", "reset": "↺ reset"}
         ),
-        "state_line": ("current_frame", "current_chunk", "seed", "current_prompt"),
-        "modes": ("paused", "pausing at chunk end", "running", "started", "idle"),
-        "lane": "scheduled_prompts",  # chunk → prompt, one cell per chunk around current_chunk
+        "state_line": MappingProxyType(  # state key → how the state line shows it ({} is the value)
+            {"current_frame": "frame {}", "current_chunk": "chunk {}", "seed": "seed {}", "current_prompt": "“{}”"}
+        ),
+        "modes": MappingProxyType(  # the first true state flag names the mode, in this order
+            {"paused": "paused", "pause_pending": "pausing at chunk end", "running": "running", "started": "started"}
+        ),
+        "idle": "idle",  # the mode when no flag is true
+        "lane": "scheduled_prompts",  # chunk → prompt, one cell per chunk around the chunk counter
     }
 )
 

@@ -3,7 +3,9 @@
 :class:`SessionBridge` subscribes to a :class:`~reactor_notebook.sdk.Reactor`'s events (status,
 session id, messages, errors, capabilities, stats, rejections) and writes what the front end
 shows: ``status``, ``last_error``, ``commands``, ``model_state``, ``model_error``, the event log
-and the merged stats. Its handlers run on the SDK loop thread; every write goes to a trait.
+and the merged stats. Model state and refusals come parsed, as the SDK's typed ``state`` and
+``model_error`` events (``sdk/messages.py``); the raw ``message`` event only feeds the log.
+Its handlers run on the SDK loop thread; every write goes to a trait.
 """
 
 from __future__ import annotations
@@ -13,9 +15,12 @@ import threading
 import time
 from typing import TYPE_CHECKING, Any
 
+from .. import protocol as P
+from ..profiles import profile_for
 from ..schema import CommandSpec
+from ..sdk.messages import ModelError, ModelState, is_refusal
 from .direct import ViewPaths, direct_url
-from .forms import form_spec, model_error
+from .forms import form_spec
 from .session_view import not_running, served_name, shared_count
 
 if TYPE_CHECKING:
@@ -79,6 +84,8 @@ class SessionBridge:
             ("status_changed", self._on_status),
             ("session_id_changed", self._on_session_id),
             ("message", self._on_message),
+            ("state", self._on_state),
+            ("model_error", self._on_model_error),
             ("error", self._on_error),
             ("capabilities_received", self._on_capabilities),
             ("stats_update", self._on_sdk_stats),
@@ -164,21 +171,22 @@ class SessionBridge:
             self.widget.model_error = {**err, "time": time.time()}
             self.log("model_error", rejection.message)
 
+    def _on_state(self, state: ModelState, *_: Any) -> None:
+        self.widget.model_state = dict(state.data)
+
+    def _on_model_error(self, error: ModelError, *_: Any) -> None:
+        if hasattr(self.reactor, "last_rejection"):  # command_rejected reported it already
+            return
+        self.widget.model_error = {**error.to_dict(), "time": time.time()}
+        self.log("model_error", error.message)
+
     def _on_message(self, message: Any, *_: Any) -> None:
-        if not isinstance(message, dict):
+        """Log the model's other messages (its state and refusals arrive as typed events)."""
+        if not isinstance(message, dict) or message.get("type") == P.MSG_STATE or is_refusal(message):
             return
         mtype = message.get("type")
         data = message.get("data")
-        if mtype == "state" and isinstance(data, dict):
-            self.widget.model_state = dict(data)
-            return
-        err = model_error(message)
-        if err is not None:
-            if not hasattr(self.reactor, "last_rejection"):  # else command_rejected reported it already
-                self.widget.model_error = {**err, "time": time.time()}
-                self.log("model_error", err["message"])
-            return
-        if mtype == "event" and isinstance(data, dict):
+        if mtype == P.MSG_EVENT and isinstance(data, dict):
             name = str(data.get("event", "event"))
             self.log("event", name, {k: v for k, v in data.items() if k != "event"})
         elif isinstance(mtype, str):
@@ -191,7 +199,7 @@ class SessionBridge:
         with self.lock:
             self._specs = specs
         w = self.widget
-        w.commands = form_spec(specs)
+        w.commands = form_spec(specs, profile_for(w.model_name).transport_commands)
         if isinstance(caps, dict):
             tracks = [dict(tr) for tr in caps.get("tracks") or [] if isinstance(tr, dict)]
             w.capabilities = {

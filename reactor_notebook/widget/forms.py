@@ -6,8 +6,7 @@ with :func:`reactor_notebook.schema.validate_command` (the browser is never trus
 answers every ``{"type": "command", "id", "name", "args"}`` with a ``command_result``.
 A session that can wait for the model's answer (``send_command_and_wait_sync``) puts the
 model's reply into the ``command_result`` (``reply``) or its rejection into ``error``; later
-rejections arrive as messages, and :func:`model_error` extracts them from both Helios
-families (legacy ``event``/``error`` and typed ``command_error``).
+rejections reach the widget as the SDK's typed ``model_error`` event (``sdk/messages.py``).
 """
 
 from __future__ import annotations
@@ -15,7 +14,6 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ..profiles.helios import TRANSPORT_COMMANDS  # Helios's transport buttons (start, pause, ...)
 from ..schema import CommandSpec, CommandValidationError, ParamSpec, validate_command
 
 
@@ -63,8 +61,9 @@ def _with_group(field: dict[str, Any], groups: tuple[tuple[str, ...], ...]) -> d
     return field
 
 
-def form_spec(commands: list[CommandSpec]) -> list[dict[str, Any]]:
-    """JSON-friendly form description for every command, in declaration order."""
+def form_spec(commands: list[CommandSpec], transport: tuple[str, ...] = ()) -> list[dict[str, Any]]:
+    """JSON-friendly form description for every command, in declaration order; the parameter-less
+    ones named in ``transport`` (the model profile's transport verbs) are drawn as buttons."""
     out = []
     for c in commands:
         out.append(
@@ -73,7 +72,7 @@ def form_spec(commands: list[CommandSpec]) -> list[dict[str, Any]]:
                 "description": c.description,
                 "params": [_with_group(param_spec(p), c.one_of) for p in c.params],
                 "one_of": [list(g) for g in c.one_of],
-                "transport": c.name in TRANSPORT_COMMANDS and not c.params,
+                "transport": c.name in transport and not c.params,
             }
         )
     return out
@@ -133,27 +132,3 @@ def handle_command(
         reply["reply"] = {"type": model_reply.get("type"), "data": model_reply.get("data")}
     return reply
 
-
-def model_error(message: Any) -> dict[str, Any] | None:
-    """The model's own rejection in a message (legacy ``event: error`` or typed ``command_error``), or None."""
-    if not isinstance(message, dict):
-        return None
-    mtype = message.get("type")
-    data = message.get("data")
-    if not isinstance(data, dict):
-        return None
-    if mtype == "event" and data.get("event") == "error":
-        pass
-    elif mtype != "command_error":
-        return None
-    text = data.get("message")
-    command = data.get("command")
-    reason = data.get("reason")
-    if not isinstance(text, str) or not text:
-        text = f"{command or 'command'} rejected: {reason or 'error'}"
-    return {
-        "command": command if isinstance(command, str) else None,
-        "field": data.get("field") if isinstance(data.get("field"), str) else None,
-        "reason": reason if isinstance(reason, str) else None,
-        "message": text,
-    }

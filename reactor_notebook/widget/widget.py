@@ -24,6 +24,7 @@ import anywidget
 import traitlets as t
 
 from ..frames import FrameBuffer
+from ..profiles import profile_for
 from ..schema import validate_command
 from .bridge import SessionBridge
 from .direct import ViewPaths
@@ -54,6 +55,9 @@ class ReactorWidget(anywidget.AnyWidget):
     status = t.Unicode("disconnected").tag(sync=True)
     session_id = t.Unicode(None, allow_none=True).tag(sync=True)
     model_name = t.Unicode("").tag(sync=True)
+    # what the front end knows about the model beyond its schema: ClientProfile.front_end() of
+    # profiles.profile_for(model_name) (transport verbs, timeline labels; no timeline: generic)
+    profile = t.Dict({}).tag(sync=True)
     last_error = t.Instance(dict, allow_none=True).tag(sync=True)  # a dict or None
     shared_clients = t.Int(0).tag(sync=True)  # other clients attached to this local session at connect
     # model
@@ -83,6 +87,10 @@ class ReactorWidget(anywidget.AnyWidget):
     # direct view (widget/direct.py): the page joins a keyless local runtime itself; False forces JPEG
     direct = t.Bool(True).tag(sync=True)
     direct_url = t.Unicode(None, allow_none=True).tag(sync=True)
+
+    @t.observe("model_name")
+    def _on_model_name(self, change: Mapping[str, Any]) -> None:
+        self.profile = dict(profile_for(change["new"]).front_end())
 
     def __init__(
         self,

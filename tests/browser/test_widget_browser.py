@@ -13,6 +13,8 @@ import numpy as np
 from browser_support import ARTIFACTS, Lab, canvas, kernel_ready, kexec, run_all, wait_drawn, write_notebook
 from PIL import Image
 
+from reactor_notebook.profiles import HELIOS
+
 SETUP = """\
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.sdk import Reactor
@@ -79,6 +81,7 @@ def test_testpattern_live_view_form_errors_webcam_and_reconnect(page: Any, lab: 
         assert (a["width"], a["height"]) == (640, 384)
         assert page.locator(".rn-badge").inner_text() == "ready"
         assert page.locator(".rn-notice").is_hidden()  # ipykernel 7.4: acks run on the widget's subshell
+        assert page.locator(".rn-helios").is_hidden()  # no profile timeline: no buttons, state line or lane
 
         # bad input: a per-field error in the browser, nothing sent
         form = page.locator('form[data-command="set_color"]')
@@ -157,6 +160,12 @@ def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> No
         idle = canvas(page)
         assert page.locator('button[data-command="start"]').is_enabled()
         assert page.locator('button[data-command="pause"]').is_disabled()
+        labels = page.evaluate(
+            "() => Object.fromEntries([...document.querySelectorAll('.rn-transport button')]"
+            ".map((b) => [b.dataset.command, b.textContent]))"
+        )
+        assert labels == dict(HELIOS.timeline["buttons"])  # the labels come from profiles/helios.py
+        assert page.locator(".rn-state").inner_text() == "idle · frame 0 · chunk 0 · seed 0"
 
         # empty prompt: field error in the browser
         form = page.locator('form[data-command="set_prompt"]')
@@ -180,6 +189,8 @@ def test_helios_prompt_start_timeline_and_model_error(page: Any, lab: Lab) -> No
         wait_canvas(page, f"s.index > {first['index'] + 10}")
         assert page.locator('button[data-command="pause"]').is_enabled()
         assert page.locator('button[data-command="start"]').is_disabled()
+        line = page.locator(".rn-state").inner_text()
+        assert line.startswith("running · frame ") and "· chunk " in line and line.endswith("· “A foggy harbour at dawn”")
         state = kexec(page, "print(w.model_state['running'], w.model_state['scheduled_prompts'])").strip()
         assert state == "True {'0': 'A foggy harbour at dawn'}"
 

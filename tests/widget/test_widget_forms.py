@@ -7,17 +7,18 @@ from typing import Any
 import pytest
 from widget_support import helios_like_commands
 
+from reactor_notebook.profiles import HELIOS
 from reactor_notebook.schema import (
     CommandValidationError,
     commands_from_legacy,
     commands_from_openapi,
     openapi_schema,
 )
-from reactor_notebook.widget.forms import form_spec, handle_command, model_error
+from reactor_notebook.widget.forms import form_spec, handle_command
 
 
 def spec_by_name() -> dict[str, dict[str, Any]]:
-    return {c["name"]: c for c in form_spec(helios_like_commands())}
+    return {c["name"]: c for c in form_spec(helios_like_commands(), HELIOS.transport_commands)}
 
 
 def test_kinds_follow_the_schema() -> None:
@@ -171,36 +172,6 @@ def test_handle_command_bad_request() -> None:
     assert reply["ok"] is False and reply["error"]["reason"] == "bad_request"
 
 
-def test_model_error_understands_both_families() -> None:
-    legacy = {
-        "type": "event",
-        "data": {
-            "event": "error",
-            "command": "schedule_prompt",
-            "field": "chunk",
-            "reason": "past_chunk",
-            "message": "schedule_prompt: field 'chunk': chunk 2 is in the past",
-        },
-    }
-    typed = {"type": "command_error", "data": {"command": "start", "reason": "invalid_state"}}
-    assert model_error(legacy) == {
-        "command": "schedule_prompt",
-        "field": "chunk",
-        "reason": "past_chunk",
-        "message": "schedule_prompt: field 'chunk': chunk 2 is in the past",
-    }
-    e = model_error(typed)
-    assert (
-        e is not None
-        and e["command"] == "start"
-        and e["reason"] == "invalid_state"
-        and "start" in e["message"]
-    )
-    assert model_error({"type": "event", "data": {"event": "prompt_scheduled"}}) is None
-    assert model_error({"type": "state", "data": {}}) is None
-    assert model_error("garbage") is None
-
-
 def test_one_of_groups_are_alternatives_not_required() -> None:
     from reactor_notebook.schema import CommandSpec, ParamSpec
 
@@ -220,22 +191,11 @@ def test_one_of_groups_are_alternatives_not_required() -> None:
     assert (up["required"], up["alternatives"], up["kind"]) == (False, ["image_b64"], "upload")
 
 
-def test_transport_buttons_and_their_labels_come_from_the_helios_profile() -> None:
-    """The forms mark the profile's transport commands, and js/src/timeline.js draws the profile's labels."""
-    import json
-    import re
-    from pathlib import Path
+def test_transport_buttons_come_from_the_model_profile() -> None:
+    """Only the profile's parameter-less transport verbs become buttons; a generic model gets none."""
+    from reactor_notebook.profiles import profile_for
 
-    from reactor_notebook.profiles import GENERIC, profile_for
-
-    helios = profile_for("helios")
-    marked = [c["name"] for c in form_spec(helios_like_commands()) if c["transport"]]
-    assert marked == ["start", "pause"] and set(marked) <= set(helios.transport_commands)
-    js = (Path(__file__).parents[2] / "js" / "src" / "timeline.js").read_text(encoding="utf-8")
-    found = re.search(r"b\.textContent = (\{[^}]*\})\[name\]", js)
-    assert found is not None, "timeline.js no longer holds the transport labels where this test reads them"
-    labels = json.loads(re.sub(r"(\w+):", r'"\1":', found.group(1)))
-    assert labels == dict(helios.timeline["buttons"])
-    for key in helios.timeline["state_line"]:
-        assert f"st.{key}" in js, key
-    assert profile_for("testpattern").transport_commands == () and GENERIC.timeline == {}
+    marked = [c["name"] for c in form_spec(helios_like_commands(), HELIOS.transport_commands) if c["transport"]]
+    assert marked == ["start", "pause"]
+    generic = profile_for("testpattern").transport_commands
+    assert generic == () and not [c for c in form_spec(helios_like_commands(), generic) if c["transport"]]

@@ -13,6 +13,7 @@ from widget_support import SECRET, FakeReactor
 
 from reactor_notebook.framecode import draw_index, read_index
 from reactor_notebook.schema import CommandValidationError
+from reactor_notebook.sdk.messages import ModelError, ModelState
 from reactor_notebook.widget import ReactorWidget
 from reactor_notebook.widget.encode import decode_image
 
@@ -31,6 +32,28 @@ def test_traits_reflect_the_reactor(widget: ReactorWidget) -> None:
     assert widget.kernel_subshells is False  # no kernel in unit tests
 
 
+def test_the_profile_trait_carries_the_models_timeline(widget: ReactorWidget) -> None:
+    """The front end's Helios labels come from profiles/helios.py; another model gets an empty timeline."""
+    assert widget.profile == {
+        "name": "helios",
+        "transport_commands": ["start", "pause", "resume", "reset"],
+        "chunk_key": "current_chunk",
+        "timeline": {
+            "buttons": {"start": "▶ start", "pause": "❚❚ pause", "resume": "▶ resume", "reset": "↺ reset"},
+            "state_line": {"current_frame": "frame {}", "current_chunk": "chunk {}", "seed": "seed {}",
+                           "current_prompt": "“{}”"},
+            "modes": {"paused": "paused", "pause_pending": "pausing at chunk end", "running": "running",
+                      "started": "started"},
+            "idle": "idle",
+            "lane": "scheduled_prompts",
+        },
+    }
+    assert json.loads(json.dumps(widget.profile)) == widget.profile  # plain JSON for the comm
+    assert [c["name"] for c in widget.commands if c["transport"]] == ["start", "pause"]
+    widget.model_name = "testpattern"
+    assert widget.profile == {"name": "testpattern", "transport_commands": [], "chunk_key": None, "timeline": {}}
+
+
 def test_no_secret_in_state_or_messages(widget: ReactorWidget, reactor: FakeReactor, sent: list[Any]) -> None:
     reactor.emit(
         "error",
@@ -46,7 +69,7 @@ def test_no_secret_in_state_or_messages(widget: ReactorWidget, reactor: FakeReac
             },
         )(),
     )
-    reactor.emit("message", {"type": "event", "data": {"event": "seed_set", "seed": 3}})
+    reactor.deliver({"type": "event", "data": {"event": "seed_set", "seed": 3}})
     state = json.dumps(widget.get_state(), default=str)
     assert SECRET not in state
     assert "token" not in widget.capabilities
@@ -81,13 +104,11 @@ def test_status_error_and_session_events(widget: ReactorWidget, reactor: FakeRea
 
 
 def test_state_and_model_errors_from_messages(widget: ReactorWidget, reactor: FakeReactor) -> None:
-    reactor.emit(
-        "message",
+    reactor.deliver(
         {"type": "state", "data": {"running": True, "current_chunk": 2, "scheduled_prompts": {"0": "a"}}},
     )
     assert widget.model_state["current_chunk"] == 2
-    reactor.emit(
-        "message",
+    reactor.deliver(
         {
             "type": "event",
             "data": {
@@ -100,18 +121,28 @@ def test_state_and_model_errors_from_messages(widget: ReactorWidget, reactor: Fa
         },
     )
     assert widget.model_error["reason"] == "past_chunk" and widget.model_error["field"] == "chunk"
-    reactor.emit(
-        "message",
+    reactor.deliver(
         {
             "type": "command_error",
             "data": {"command": "start", "reason": "invalid_state", "message": "start: no prompt"},
         },
     )
     assert widget.model_error["command"] == "start"
-    reactor.emit(
-        "message", {"type": "event", "data": {"event": "prompt_switched", "chunk": 3, "new_prompt": "b"}}
-    )
+    reactor.deliver({"type": "event", "data": {"event": "prompt_switched", "chunk": 3, "new_prompt": "b"}})
     assert widget.events[-1]["text"] == "prompt_switched" and widget.events[-1]["data"]["chunk"] == 3
+    assert [e["kind"] for e in widget.events].count("model_error") == 2  # refusals are logged as such
+    assert not [e for e in widget.events if e["kind"] in ("message", "event") and e["text"] in ("state", "error")]
+
+
+def test_the_widget_reads_the_typed_events_not_the_raw_message(widget: ReactorWidget, reactor: FakeReactor) -> None:
+    reactor.emit("message", {"type": "state", "data": {"current_chunk": 9}})  # raw only: not parsed again
+    assert widget.model_state == {"running": False, "paused": False, "scheduled_prompts": {}}
+    reactor.emit("state", ModelState({"current_chunk": 5}))
+    assert widget.model_state == {"current_chunk": 5}
+    reactor.emit("model_error", ModelError("set_seed", "seed", "out_of_range", "set_seed: too big"))
+    assert {k: widget.model_error[k] for k in ("command", "field", "reason", "message")} == {
+        "command": "set_seed", "field": "seed", "reason": "out_of_range", "message": "set_seed: too big"
+    }
 
 
 def test_command_message_round_trip(widget: ReactorWidget, reactor: FakeReactor, sent: list[Any]) -> None:

@@ -7,6 +7,7 @@ from typing import Any
 
 from reactor_notebook.frames import FrameBuffer
 from reactor_notebook.schema import CommandSpec, ParamSpec, validate_command
+from reactor_notebook.sdk.messages import model_error_of, model_state_of
 
 SECRET = "rk_live_SUPERSECRET_123456"
 
@@ -108,6 +109,17 @@ class FakeReactor:
     def emit(self, event: str, *args: Any) -> None:
         for cb in list(self._handlers[event]):
             cb(*args)
+
+    def deliver(self, message: Any) -> None:
+        """An application message arrives: ``message``, then the typed ``state`` / ``model_error``
+        events, parsed by the SDK's own functions in the order sdk/routing.py fires them."""
+        self.emit("message", message)
+        state = model_state_of(message)
+        if state is not None:
+            self.emit("state", state)
+        error = model_error_of(message)
+        if error is not None:
+            self.emit("model_error", error)
 
     def send_command_sync(self, command: str, data: dict[str, Any]) -> None:
         if self._status != "ready":

@@ -1,4 +1,27 @@
-/* reactor_notebook widget | source-sha256: b80658c13f15f8c85fac1e78de016e1a3309dc93cec8358e382b8e5abd7d2f99 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: 9346fc94cda0a9fe30909b339e986c028b7e99946bd822303a348c9a1651b571 | built from js/src by js/build.mjs; do not edit */
+
+// src/commands.js
+var nextId = 1;
+function createCommands() {
+  const pending = /* @__PURE__ */ new Map();
+  return {
+    add(prefix, onResult) {
+      const id = `${prefix}-${nextId++}`;
+      pending.set(id, onResult);
+      return id;
+    },
+    drop(id) {
+      pending.delete(id);
+    },
+    onResult(msg) {
+      const done = pending.get(msg.id);
+      if (done === void 0) return false;
+      pending.delete(msg.id);
+      done(msg);
+      return true;
+    }
+  };
+}
 
 // src/direct.js
 var PING_MS = 5e3;
@@ -307,12 +330,17 @@ function createDirect(model, view, send, viewId) {
 
 // src/chunk.js
 var WINDOW = 32;
-function firstOpenChunk(st) {
-  if (!st || !Number.isFinite(st.current_chunk)) return 0;
-  return st.running ? st.current_chunk + 1 : st.current_chunk;
+function currentChunk(st, key) {
+  const cur = st && key ? st[key] : null;
+  return Number.isFinite(cur) ? cur : null;
 }
-function chunkWindow(st, p) {
-  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st));
+function firstOpenChunk(st, key) {
+  const cur = currentChunk(st, key);
+  if (cur === null) return 0;
+  return st.running ? cur + 1 : cur;
+}
+function chunkWindow(st, p, key) {
+  const open = Math.max(p.minimum ?? 0, firstOpenChunk(st, key));
   const hi = Math.min(p.maximum ?? Number.MAX_SAFE_INTEGER, open + WINDOW);
   return { open, lo: open, hi };
 }
@@ -331,14 +359,16 @@ function attachChunkField(model, field) {
   exact.addEventListener("input", mark);
   function update() {
     const st = model.get("model_state") || {};
-    const { open, lo, hi } = chunkWindow(st, p);
+    const key = (model.get("profile") || {}).chunk_key;
+    const { open, lo, hi } = chunkWindow(st, p, key);
     range.min = String(lo);
     range.max = String(hi);
     if (!edited) {
       exact.value = String(open);
       range.value = String(open);
     }
-    const now = Number.isFinite(st.current_chunk) ? `now at chunk ${st.current_chunk}; ` : "";
+    const cur = currentChunk(st, key);
+    const now = cur === null ? "" : `now at chunk ${cur}; `;
     hint.textContent = `${now}next open chunk ${open} (earlier chunks are past); slider ${lo} to ${hi}, or type any chunk`;
   }
   update();
@@ -481,7 +511,6 @@ function parseInput(p, raw) {
 // src/forms.js
 var MAX_IMAGE_BYTES = 140 * 1024;
 var MAX_IMAGE_SIDE = 1024;
-var nextId = 1;
 async function fileToBase64(file) {
   let blob = file;
   const bitmap = await createImageBitmap(file).catch(() => null);
@@ -685,11 +714,10 @@ function fieldInput(p, form) {
     }
   };
 }
-function createForms(model, root, send) {
+function createForms(model, root, send, commands) {
   const box = document.createElement("div");
   box.className = "rn-forms";
   root.append(box);
-  const pending = /* @__PURE__ */ new Map();
   let forms = /* @__PURE__ */ new Map();
   function buildForm(cmd) {
     const form = document.createElement("form");
@@ -754,13 +782,12 @@ function createForms(model, root, send) {
         ctl.setResult(`${bad.length} field${bad.length > 1 ? "s" : ""} to fix`, false);
         return;
       }
-      const id = `cmd-${nextId++}`;
-      pending.set(id, ctl);
+      const id = commands.add("cmd", (msg) => onResult(ctl, msg));
       submit.disabled = true;
       const files = Object.entries(args).filter(([, v]) => v && v.__upload);
       ctl.setResult(files.length ? "uploading\u2026" : "sending\u2026");
       sendCommand(id, cmd.name, args, files).catch((e) => {
-        pending.delete(id);
+        commands.drop(id);
         submit.disabled = false;
         ctl.setResult(`cannot read file: ${e}`, false);
       });
@@ -799,16 +826,12 @@ function createForms(model, root, send) {
       box.append(ctl.form);
     }
   }
-  function onResult(msg) {
-    const ctl = pending.get(msg.id);
-    pending.delete(msg.id);
-    if (!ctl) return false;
+  function onResult(ctl, msg) {
     ctl.form.querySelector("button[type=submit]").disabled = false;
     if (msg.ok) {
       if (!ctl.form.querySelector(".rn-form-result.rn-bad")) ctl.setResult(replyText(msg.reply), true);
       ctl.released();
     } else ctl.showError(msg.error);
-    return true;
   }
   function replyText(reply) {
     if (!reply || !reply.type) return "sent \u2713";
@@ -830,7 +853,7 @@ function createForms(model, root, send) {
     for (const ctl of forms.values()) ctl.onState();
   }
   render2();
-  return { render: render2, onResult, showModelError, onState, forms: () => forms };
+  return { render: render2, showModelError, onState, forms: () => forms };
 }
 
 // src/stats.js
@@ -958,8 +981,7 @@ function createStatus(model, root, send) {
 }
 
 // src/timeline.js
-var nextId2 = 1;
-function createTimeline(model, root, send) {
+function createTimeline(model, root, send, commands) {
   const box = document.createElement("div");
   box.className = "rn-helios";
   const transport = document.createElement("div");
@@ -974,13 +996,18 @@ function createTimeline(model, root, send) {
   box.append(transport, stateLine, lane, modelErr);
   root.append(box);
   const buttons = /* @__PURE__ */ new Map();
-  const pending = /* @__PURE__ */ new Map();
+  function timeline() {
+    const profile = model.get("profile");
+    return profile && profile.timeline || {};
+  }
   function transportNames() {
     return (model.get("commands") || []).filter((c) => c.transport).map((c) => c.name);
   }
   function renderButtons() {
     const names = transportNames();
-    const sig = names.join(",");
+    const tl = timeline();
+    const labels = tl.buttons || {};
+    const sig = names.map((n) => `${n}=${labels[n] || n}`).join(",");
     if (transport.dataset.sig !== sig) {
       transport.dataset.sig = sig;
       transport.replaceChildren();
@@ -989,10 +1016,9 @@ function createTimeline(model, root, send) {
         const b = document.createElement("button");
         b.className = `rn-btn rn-btn-${name}`;
         b.dataset.command = name;
-        b.textContent = { start: "\u25B6 start", pause: "\u275A\u275A pause", resume: "\u25B6 resume", reset: "\u21BA reset" }[name] || name;
+        b.textContent = labels[name] || name;
         b.addEventListener("click", () => {
-          const id = `tr-${nextId2++}`;
-          pending.set(id, name);
+          const id = commands.add("tr", onResult);
           b.disabled = true;
           send({ type: "command", id, name, args: {} });
         });
@@ -1007,33 +1033,38 @@ function createTimeline(model, root, send) {
       start: !started,
       pause: !!st.running && !st.paused && !st.pause_pending,
       resume: !!st.paused || !!st.pause_pending,
-      reset: !!started || Object.keys(st.scheduled_prompts || {}).length > 0
+      reset: !!started || Object.keys(tl.lane && st[tl.lane] || {}).length > 0
     };
     for (const [name, b] of buttons) {
       b.disabled = !ready || name in enabled && !enabled[name];
       b.classList.toggle("rn-active", name === "start" && st.running && !st.paused || name === "pause" && st.paused);
     }
-    const hasState = !!st && Object.keys(st).length > 0;
-    box.style.display = names.length || hasState ? "" : "none";
   }
   function renderState() {
     const st = model.get("model_state");
-    if (!st || !Object.keys(st).length) {
+    const tl = timeline();
+    if (!st || !Object.keys(st).length || !tl.state_line) {
       stateLine.textContent = "";
       lane.replaceChildren();
       return;
     }
-    const mode = st.paused ? "paused" : st.pause_pending ? "pausing at chunk end" : st.running ? "running" : st.started ? "started" : "idle";
-    const bits = [mode];
-    if (st.current_frame != null) bits.push(`frame ${st.current_frame}`);
-    if (st.current_chunk != null) bits.push(`chunk ${st.current_chunk}`);
-    if (st.seed != null) bits.push(`seed ${st.seed}`);
-    if (st.current_prompt) bits.push(`\u201C${st.current_prompt}\u201D`);
+    const modes = tl.modes || {};
+    const flag = Object.keys(modes).find((key) => st[key]);
+    const mode = flag ? modes[flag] : tl.idle || "";
+    const bits = mode ? [mode] : [];
+    for (const [key, shown] of Object.entries(tl.state_line)) {
+      if (st[key] != null && st[key] !== "") bits.push(shown.replace("{}", String(st[key])));
+    }
     stateLine.textContent = bits.join(" \xB7 ");
     stateLine.dataset.mode = mode;
-    const sched = st.scheduled_prompts || {};
+    if (!tl.lane) {
+      lane.replaceChildren();
+      return;
+    }
+    const sched = st[tl.lane] || {};
     const chunks = Object.keys(sched).map(Number).filter(Number.isFinite).sort((a, b) => a - b);
-    const cur = Number.isFinite(st.current_chunk) ? st.current_chunk : 0;
+    const chunkKey = (model.get("profile") || {}).chunk_key;
+    const cur = chunkKey && Number.isFinite(st[chunkKey]) ? st[chunkKey] : 0;
     const last = Math.max(cur, chunks.length ? chunks[chunks.length - 1] : 0) + 3;
     const first = Math.max(0, Math.min(cur - 8, chunks.length ? chunks[0] : 0));
     const span = Math.min(last - first + 1, 48);
@@ -1064,22 +1095,24 @@ function createTimeline(model, root, send) {
       lane.append(cell);
     }
   }
+  function showBox() {
+    const hasState = !!timeline().state_line && Object.keys(model.get("model_state") || {}).length > 0;
+    box.style.display = buttons.size || hasState || modelErr.style.display !== "none" ? "" : "none";
+  }
   function renderError() {
     const raw = model.get("model_error");
     const err = raw && raw.message ? raw : null;
     modelErr.textContent = err ? `model rejected it: ${err.message}` : "";
     modelErr.style.display = err ? "" : "none";
+    showBox();
   }
   function onResult(msg) {
-    const name = pending.get(msg.id);
-    if (name === void 0) return false;
-    pending.delete(msg.id);
     renderButtons();
     if (!msg.ok && msg.error) {
       modelErr.textContent = msg.error.message;
       modelErr.style.display = "";
+      showBox();
     }
-    return true;
   }
   function render2() {
     renderButtons();
@@ -1087,7 +1120,7 @@ function createTimeline(model, root, send) {
     renderError();
   }
   render2();
-  return { render: render2, renderError, onResult };
+  return { render: render2, renderError };
 }
 
 // src/codecover.js
@@ -1338,7 +1371,7 @@ function createWebcam(model, root, send, debug) {
   const canvas = document.createElement("canvas");
   let stream = null;
   let timer = null;
-  let nextId3 = 1;
+  let nextId2 = 1;
   const inFlight = /* @__PURE__ */ new Map();
   let active = false;
   let track = null;
@@ -1424,7 +1457,7 @@ function createWebcam(model, root, send, debug) {
     canvas.width = w;
     canvas.height = h;
     canvas.getContext("2d").drawImage(video, 0, 0, w, h);
-    const id = nextId3++;
+    const id = nextId2++;
     inFlight.set(id, now);
     canvas.toBlob(
       async (blob) => {
@@ -1518,8 +1551,9 @@ function render({ model, el }) {
   let direct = null;
   const stats = createStats(model, view.canvas.parentElement, debug, () => view.fpsShown(), () => direct ? direct.stats() : {});
   const webcam = createWebcam(model, root, send, debug);
-  const timeline = createTimeline(model, root, send);
-  const forms = createForms(model, root, send);
+  const commands = createCommands();
+  const timeline = createTimeline(model, root, send, commands);
+  const forms = createForms(model, root, send, commands);
   const statsToggle = document.createElement("button");
   statsToggle.className = "rn-btn rn-stats-toggle";
   statsToggle.textContent = "stats";
@@ -1539,7 +1573,7 @@ function render({ model, el }) {
       case "frame":
         return view.onFrame(msg, direct && direct.active ? null : buffers);
       case "command_result":
-        if (!timeline.onResult(msg)) forms.onResult(msg);
+        commands.onResult(msg);
         return;
       case "retry_result":
         return status.onRetryResult(msg);
@@ -1556,7 +1590,7 @@ function render({ model, el }) {
       timeline.render();
       webcam.render();
     }],
-    ["change:commands", () => {
+    ["change:commands change:profile", () => {
       forms.render();
       timeline.render();
     }],
