@@ -445,6 +445,7 @@ def bad_envelopes(draw: st.DrawFn) -> str:
         st.one_of(st.integers(), st.text(max_size=5), st.lists(st.integers(), max_size=2)))}})
 
 
+@pytest.mark.filterwarnings("ignore:Do not use the `random` module inside strategies")  # as above: aiortc's thread
 @given(text=bad_envelopes())
 @settings(FUZZ, max_examples=150)
 def test_malformed_envelopes_are_dropped_and_the_runtime_keeps_answering(stream: Stream, text: str) -> None:
