@@ -23,7 +23,7 @@ import numpy as np
 import reactor_sdk
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2] / "tests" / "interop" / "clients"))
-from driver_io import current_rss_kb, emit, emit_frame
+from driver_io import current_rss_kb, emit, emit_frame, report_op
 
 
 class Driver:
@@ -43,12 +43,7 @@ class Driver:
 
     async def run_op(self, op: dict[str, Any]) -> None:
         """Execute one operation; report ``op_done`` (or ``op_failed``) with its id."""
-        name = op.get("op")
-        try:
-            result = await self._dispatch(name, op)
-            emit("op_done", op=name, id=op.get("id"), result=result)
-        except Exception as exc:  # reported to the bench, which decides
-            emit("op_failed", op=name, id=op.get("id"), error=f"{type(exc).__name__}: {exc}")
+        await report_op(op, self._dispatch)
 
     async def _dispatch(self, name: str | None, op: dict[str, Any]) -> Any:
         r = self.reactor

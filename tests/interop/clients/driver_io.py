@@ -50,6 +50,17 @@ def emit_frame(n: int, image: Any, probes: list[tuple[int, int]], now: float) ->
     emit("frame", t=now, n=n, index=framecode.read_index(image), shape=list(image.shape), px=px)
 
 
+async def report_op(op: dict[str, Any], dispatch: Callable[[str | None, dict[str, Any]], Awaitable[Any]]) -> None:
+    """Run one operation and report ``op_done`` with its result or ``op_failed`` with the error's class and code."""
+    name = op.get("op")
+    try:
+        result = await dispatch(name, op)
+        emit("op_done", op=name, id=op.get("id"), result=result)
+    except Exception as exc:  # reported to the test or bench, which decides
+        emit("op_failed", op=name, id=op.get("id"), error=f"{type(exc).__name__}: {exc}",
+             cls=type(exc).__name__, code=getattr(exc, "code", None))
+
+
 def current_rss_kb() -> int:
     """Resident set size now, from /proc (ru_maxrss is only the peak)."""
     try:

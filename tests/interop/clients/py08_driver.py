@@ -27,7 +27,7 @@ import aiohttp
 import numpy as np
 from aiortc import VideoStreamTrack
 from av import VideoFrame
-from driver_io import current_rss_kb, emit, emit_frame, framecode, serve_ops
+from driver_io import current_rss_kb, emit, emit_frame, framecode, report_op, serve_ops
 from yarl import URL
 
 REPO = Path(__file__).resolve().parents[3]
@@ -184,13 +184,7 @@ class Driver:
 
     async def run_op(self, op: dict[str, Any]) -> None:
         """Execute one operation; report ``op_done`` (or ``op_failed``) with its id."""
-        name = op.get("op")
-        try:
-            result = await self._dispatch(name, op)
-            emit("op_done", op=name, id=op.get("id"), result=result)
-        except Exception as exc:  # reported to the test, which decides
-            code = getattr(exc, "code", None)
-            emit("op_failed", op=name, id=op.get("id"), error=f"{type(exc).__name__}: {exc}", code=code)
+        await report_op(op, self._dispatch)
 
     async def _dispatch(self, name: str | None, op: dict[str, Any]) -> Any:
         r = self.reactor

@@ -16,7 +16,7 @@ import os
 from typing import Any
 
 import numpy as np
-from driver_io import emit, framecode, serve_ops
+from driver_io import emit, framecode, report_op, serve_ops
 
 
 class Driver:
@@ -51,13 +51,8 @@ class Driver:
         emit("frame", n=self.frames, index=framecode.read_index(image), shape=list(image.shape), px=px)
 
     async def run_op(self, op: dict[str, Any]) -> None:
-        name = op.get("op")
-        try:
-            result = await self._dispatch(name, op)
-            emit("op_done", op=name, id=op.get("id"), result=result)
-        except Exception as exc:
-            emit("op_failed", op=name, id=op.get("id"), error=f"{type(exc).__name__}: {exc}",
-                 cls=type(exc).__name__, code=getattr(exc, "code", None))
+        """Execute one operation; report ``op_done`` (or ``op_failed``) with its id."""
+        await report_op(op, self._dispatch)
 
     async def _dispatch(self, name: str | None, op: dict[str, Any]) -> Any:
         r = self.reactor
