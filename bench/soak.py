@@ -28,12 +28,15 @@ import threading
 import time
 import tracemalloc
 from collections.abc import Sequence
-from typing import Any
+from pathlib import Path
 
 from reactor_notebook import framecode
 from reactor_notebook.frames import FrameBuffer
 from reactor_notebook.sdk import Reactor, ReactorStatus
 from reactor_notebook.widget import ReactorWidget
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+from testutil import FakeFrontEnd
 
 LISTEN_RE = re.compile(r"listening on (http://\S+)")
 GROWTH_LIMIT_MB = 50.0
@@ -79,45 +82,6 @@ class Runtime:
                 self.proc.wait(5)
 
 
-class AckPeer:
-    """A fake widget front end: swallows comm messages and acks every frame from its own thread."""
-
-    def __init__(self, widget: ReactorWidget) -> None:
-        self.widget = widget
-        self.frames = 0
-        self._pending: list[Any] = []
-        self._cv = threading.Condition()
-        self._stop = False
-        widget.comm.send = self._send  # type: ignore[method-assign]
-        self._thread = threading.Thread(target=self._run, name="ack-peer", daemon=True)
-        self._thread.start()
-        widget._on_custom(widget, {"type": "ready"}, [])
-
-    def _send(self, data: Any = None, metadata: Any = None, buffers: Any = None, **_: Any) -> None:
-        content = data.get("content") if isinstance(data, dict) else None
-        if isinstance(content, dict) and content.get("type") == "frame":
-            with self._cv:
-                self.frames += 1
-                self._pending.append(content.get("id"))
-                self._cv.notify()
-
-    def _run(self) -> None:
-        while True:
-            with self._cv:
-                while not self._pending and not self._stop:
-                    self._cv.wait(0.5)
-                if self._stop:
-                    return
-                fid = self._pending.pop(0)
-            self.widget._on_custom(self.widget, {"type": "ack", "id": fid}, [])
-
-    def close(self) -> None:
-        with self._cv:
-            self._stop = True
-            self._cv.notify()
-        self._thread.join(2)
-
-
 def run_cycles(url: str, model: str, n: int, runtime_pid: int) -> bool:
     """N connect/stream/disconnect cycles; print fds, threads and RSS before and after."""
     def one() -> None:
@@ -157,7 +121,7 @@ def soak(url: str, model: str, minutes: float, sample_s: float, runtime_pid: int
     """Stream for ``minutes``; sample RSS every ``sample_s``; True if flat and always streaming."""
     r = Reactor(model, local=True, local_url=url, frames=FrameBuffer(max_frames=48))
     widget = ReactorWidget(r, subshell=False)
-    peer = AckPeer(widget)
+    peer = FakeFrontEnd(widget, keep=0)  # the browser half: acks every frame, keeps no copies
     r.connect_sync()
     if model == "helios":
         r.send_command_sync("set_seed", {"seed": 7})

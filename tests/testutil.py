@@ -214,9 +214,11 @@ class EventLog:
 class FakeFrontEnd:
     """Stands in for the browser half: records comm messages and acks each frame from its own thread."""
 
-    def __init__(self, widget: Any, ack_delay: float = 0.0) -> None:
+    def __init__(self, widget: Any, ack_delay: float = 0.0, keep: int = 200) -> None:
+        """``keep``: how many recent comm messages (with copies of their buffers) to hold; 0 for soaks."""
         self.widget = widget
         self.ack_delay = ack_delay
+        self.keep = keep
         self.messages: list[dict[str, Any]] = []
         self.frames = 0
         self.indices: list[int] = []
@@ -232,8 +234,9 @@ class FakeFrontEnd:
 
     def _send(self, data: Any = None, metadata: Any = None, buffers: Any = None, **kw: Any) -> None:
         with self._cv:
-            self.messages.append({"data": data, "buffers": [bytes(b) for b in (buffers or [])]})
-            del self.messages[:-200]
+            if self.keep:
+                self.messages.append({"data": data, "buffers": [bytes(b) for b in (buffers or [])]})
+                del self.messages[: -self.keep]
             content = (data or {}).get("content") if isinstance(data, dict) else None
             if isinstance(content, dict) and content.get("type") == "frame":
                 self.frames += 1
