@@ -194,7 +194,8 @@ class TunedH264Encoder(H264Encoder):
         """aiortc's REMB estimate: a request to the governor, not an immediate rebuild."""
         self.governor.request(bitrate)
 
-    def _encode_frame(self, frame: av.VideoFrame, force_keyframe: bool) -> Iterator[bytes]:
+    def encode_unit(self, frame: av.VideoFrame, keyframe: bool = False) -> tuple[bytes, bool]:
+        """One frame → its Annex B access unit and whether it is an IDR (empty while x264 buffers)."""
         rate = self.target_bitrate
         if self.codec and (
             frame.width != self.codec.width or frame.height != self.codec.height or rate != self.codec.bit_rate
@@ -202,10 +203,15 @@ class TunedH264Encoder(H264Encoder):
             self.buffer_data = b""
             self.buffer_pts = None
             self.codec = None
-        frame.pict_type = av.video.frame.PictureType.I if force_keyframe else av.video.frame.PictureType.NONE
+            keyframe = True  # a new codec starts with an IDR anyway: say so to the fan-out
+        frame.pict_type = av.video.frame.PictureType.I if keyframe else av.video.frame.PictureType.NONE
         if self.codec is None:
             self.codec = self._open(frame.width, frame.height, rate)
-        data = b"".join(bytes(p) for p in self.codec.encode(frame))
+        packets = list(self.codec.encode(frame))
+        return b"".join(bytes(p) for p in packets), any(p.is_keyframe for p in packets)
+
+    def _encode_frame(self, frame: av.VideoFrame, force_keyframe: bool) -> Iterator[bytes]:
+        data, _ = self.encode_unit(frame, force_keyframe)
         if data:
             yield from self._split_bitstream(data)
 
@@ -249,6 +255,22 @@ class TunedVp8Encoder(Vp8Encoder):
         if self.codec is not before:
             self.rebuilds += 1
         return result
+
+    def encode_unit(self, frame: av.VideoFrame, keyframe: bool = False) -> tuple[bytes, bool]:
+        """One frame → its whole VP8 frame (not packetized) and whether it is a key frame."""
+        self._whole = True  # aiortc's encode packetizes through _packetize: keep the frame whole
+        try:
+            payloads, _ = self.encode(frame, keyframe)
+        finally:
+            self._whole = False
+        data = b"".join(payloads)
+        return data, bool(data) and not data[0] & 0x01  # VP8 frame tag: bit 0 clear = key frame
+
+    def _packetize(self, buffer: bytes, picture_id: int) -> list[bytes]:  # type: ignore[override]
+        """aiortc's VP8 packetizer, or the whole frame while :meth:`encode_unit` runs."""
+        if getattr(self, "_whole", False):
+            return [buffer]
+        return super()._packetize(buffer, picture_id)
 
     @property
     def target_bitrate(self) -> int:

@@ -2,7 +2,8 @@
 
 :class:`ModelWorker` runs every model call on one dedicated thread (a single-worker executor,
 so calls keep their submission order), drives ``render()`` at the model's fps and fans each
-frame out to the per-connection :class:`OutputTrack` objects, latest frame wins. Input frames
+frame out to its sinks, latest frame wins: one shared encoder per output and codec
+(:mod:`.fanout`), or a connection's raw :class:`OutputTrack` where no shared encoder applies. Input frames
 are handed to ``on_input_frame`` the same way, dropping stale ones when the model lags.
 """
 
@@ -13,13 +14,15 @@ import logging
 import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from ..media import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, is_rgb_frame
+from .encoding import EncoderSettings
+from .fanout import EncodedTrack, EncoderPool
 from .models.base import Model
 
 log = logging.getLogger(__name__)
@@ -117,14 +120,28 @@ class OutputTrack(MediaStreamTrack):
         return frame
 
 
+class FrameSink(Protocol):
+    """What the worker feeds rendered I420 frames to: a raw output track or a shared encoder."""
+
+    name: str
+
+    def push(self, yuv: np.ndarray) -> None:
+        """Take the newest frame of output ``name``; an older unsent one may be replaced."""
+
+
+OutgoingTrack = OutputTrack | EncodedTrack
+"""A connection's output track: encoded once per session (shared) or per connection (raw frames)."""
+
+
 class ModelWorker:
     """One model thread per session: renders at fps, runs commands and input frames in order."""
 
-    def __init__(self, model: Model, loop: asyncio.AbstractEventLoop) -> None:
+    def __init__(self, model: Model, loop: asyncio.AbstractEventLoop, encoder: EncoderSettings | None = None) -> None:
         self.model = model
         self.loop = loop
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reactor-model-{model.name}")
-        self._outputs: dict[str, set[OutputTrack]] = {}
+        self.encoders = EncoderPool(encoder or EncoderSettings(), model.fps)
+        self._outputs: dict[str, set[FrameSink]] = {}
         self._latest: dict[str, np.ndarray] = {}
         self._producer: asyncio.Task[None] | None = None
         self._pending_input: dict[str, VideoFrame] = {}
@@ -159,16 +176,34 @@ class ModelWorker:
         if self._producer is None and not self.closed:
             self._producer = self.loop.create_task(self._produce(), name="reactor-producer")
 
-    def subscribe(self, track: OutputTrack) -> None:
-        """Feed a connection's output track; it gets the latest frame at once."""
-        self._outputs.setdefault(track.name, set()).add(track)
-        latest = self._latest.get(track.name)
-        if latest is not None:
-            track.push(latest)
+    def attach(self, track: OutgoingTrack) -> None:
+        """Feed a connection's output track: through its codec's shared encoder, or raw frames."""
+        if isinstance(track, EncodedTrack):
+            shared, created = self.encoders.attach(track)
+            if created:
+                self.subscribe(shared)
+        else:
+            self.subscribe(track)
 
-    def unsubscribe(self, track: OutputTrack) -> None:
+    def detach(self, track: OutgoingTrack) -> None:
         """Stop feeding a connection's output track (it closed or was renegotiated away)."""
-        self._outputs.get(track.name, set()).discard(track)
+        if isinstance(track, EncodedTrack):
+            shared = self.encoders.detach(track)
+            if shared is not None:
+                self.unsubscribe(shared)
+        else:
+            self.unsubscribe(track)
+
+    def subscribe(self, sink: FrameSink) -> None:
+        """Feed ``sink`` every rendered frame of its output; it gets the latest frame at once."""
+        self._outputs.setdefault(sink.name, set()).add(sink)
+        latest = self._latest.get(sink.name)
+        if latest is not None:
+            sink.push(latest)
+
+    def unsubscribe(self, sink: FrameSink) -> None:
+        """Stop feeding ``sink``."""
+        self._outputs.get(sink.name, set()).discard(sink)
 
     def _log_limited(self, key: str, message: str) -> None:
         """Log a repeating per-frame error on its 1st, 100th, 200th... occurrence only."""
@@ -240,6 +275,7 @@ class ModelWorker:
         if self.closed:
             return
         self.closed = True
+        self.encoders.close()
         tasks = [t for t in [self._producer, *self._input_pumps.values()] if t is not None]
         for t in tasks:
             t.cancel()

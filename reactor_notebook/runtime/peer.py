@@ -1,8 +1,9 @@
 """One aiortc peer per connection: apply the offer, map tracks, answer fast, route channels.
 
 The client offers; :class:`Peer` flips each mapped transceiver's direction (client ``recvonly``
-→ the model sends, ``sendonly`` → the model receives), attaches a per-connection
-:class:`~.media.OutputTrack` to outputs with a tuned encoder, reads inputs, and hands data
+→ the model sends, ``sendonly`` → the model receives), attaches to each output a track fed by the
+session's shared encoder for the negotiated codec (:mod:`.fanout`; a raw per-connection
+:class:`~.media.OutputTrack` with its own tuned encoder where that cannot apply), reads inputs, and hands data
 channels to its host by label. It never opens a channel itself (``docs/protocol.md`` "Signalling").
 """
 
@@ -27,7 +28,8 @@ from av import VideoFrame
 from ..chunked_channel import ChunkedChannel, wrap
 from ..protocol.chunking import add_to_sdp, declared_limit
 from .encoding import EncoderSettings, install_encoder, prefer_codec
-from .media import OutputTrack
+from .fanout import EncodedTrack, install_packer, shareable
+from .media import OutgoingTrack, OutputTrack
 from .models.base import TrackSpec
 from .sdp import complete_candidates, media_sections
 
@@ -39,10 +41,10 @@ class PeerHost(Protocol):
 
     fps: float
 
-    def output_attached(self, peer: Peer, track: OutputTrack) -> None:
+    def output_attached(self, peer: Peer, track: OutgoingTrack) -> None:
         """``peer`` attached output ``track``: subscribe it to the session's model worker."""
 
-    def output_detached(self, peer: Peer, track: OutputTrack) -> None:
+    def output_detached(self, peer: Peer, track: OutgoingTrack) -> None:
         """``track`` left ``peer`` (renegotiation or close): unsubscribe it from the worker."""
 
     def peer_connected(self, peer: Peer) -> None:
@@ -102,7 +104,7 @@ class Peer:
         self.encoder = encoder or EncoderSettings()
         self.pc = RTCPeerConnection(rtc_configuration(ice_servers))
         self.mapping: dict[str, TrackSpec] = {}
-        self.outputs: dict[str, OutputTrack] = {}
+        self.outputs: dict[str, OutgoingTrack] = {}
         self.senders: dict[str, Any] = {}
         self.channels: dict[str, RTCDataChannel | ChunkedChannel] = {}
         self.chunk_limit: int | None = None  # set when the offer negotiated data-channel chunking
@@ -143,15 +145,25 @@ class Peer:
         if spec is None or spec.direction == "in":
             tr.direction = "recvonly" if spec is not None else "inactive"
             return
-        track = OutputTrack(spec.name, self.host.fps)
         tr.direction = "sendonly"
-        tr.sender.replaceTrack(track)
         tr._codecs = prefer_codec(tr._codecs, self.encoder.codec)
-        if tr.kind == "video" and tr._codecs:
-            install_encoder(tr.sender, tr._codecs[0], self.encoder)
+        track = self._output_track(tr, spec.name)
+        tr.sender.replaceTrack(track)
         self.outputs[spec.name] = track
         self.senders[spec.name] = tr.sender
         self.host.output_attached(self, track)
+
+    def _output_track(self, tr: RTCRtpTransceiver, name: str) -> OutgoingTrack:
+        """The session's shared stream for the negotiated codec, else raw frames with a tuned encoder."""
+        if tr.kind != "video" or not tr._codecs:
+            return OutputTrack(name, self.host.fps)
+        codec = tr._codecs[0]
+        if shareable(codec.mimeType):
+            shared = EncodedTrack(name, codec.mimeType.lower())
+            if install_packer(tr.sender, shared):
+                return shared
+        install_encoder(tr.sender, codec, self.encoder)
+        return OutputTrack(name, self.host.fps)
 
     # --- events -----------------------------------------------------------------------------
     def _on_datachannel(self, channel: RTCDataChannel) -> None:

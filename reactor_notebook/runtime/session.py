@@ -22,7 +22,7 @@ from .. import protocol
 from ..chunked_channel import ChunkedChannel
 from ..protocol.steps import STEPPED
 from .config import CLUSTER, SERVER_VERSION, RuntimeConfig
-from .media import ModelWorker, OutputTrack
+from .media import ModelWorker, OutgoingTrack
 from .models.base import Model
 from .offers import OffersMixin
 from .peer import Peer
@@ -134,7 +134,7 @@ class SessionManager(OffersMixin):
             return
         s.state = State.WAITING
         s.activated_at = s.idle_since = time.monotonic()
-        s.worker = ModelWorker(self.model, self.loop)
+        s.worker = ModelWorker(self.model, self.loop, self.config.encoder)
         s.recording = self.recorder.start(
             [t.name for t in self.info.tracks if t.direction == "out" and t.kind == "video"], self.fps
         )
@@ -213,17 +213,17 @@ class SessionManager(OffersMixin):
         s = getattr(peer, "session", None)
         return s if isinstance(s, Session) else None
 
-    def output_attached(self, peer: Peer, track: OutputTrack) -> None:
+    def output_attached(self, peer: Peer, track: OutgoingTrack) -> None:
         """A peer's output track joins the session's model worker."""
         s = self._session_of(peer)
         if s is not None and s.worker is not None:
-            s.worker.subscribe(track)
+            s.worker.attach(track)
 
-    def output_detached(self, peer: Peer, track: OutputTrack) -> None:
+    def output_detached(self, peer: Peer, track: OutgoingTrack) -> None:
         """A peer's output track leaves the model worker."""
         s = self._session_of(peer)
         if s is not None and s.worker is not None:
-            s.worker.unsubscribe(track)
+            s.worker.detach(track)
 
     def peer_connected(self, peer: Peer) -> None:
         """A peer connected: the session streams (the model hears of its first peer only)."""

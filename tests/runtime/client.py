@@ -14,13 +14,19 @@ from typing import Any
 
 import aiohttp
 import numpy as np
-from aiortc import RTCConfiguration, RTCPeerConnection, RTCSessionDescription
+from aiortc import RTCConfiguration, RTCPeerConnection, RTCRtpSender, RTCSessionDescription
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from testutil import apoll_until
 
 from reactor_notebook import protocol
 
 TRANSPORT = "/sessions/{sid}/transport/webrtc"
+
+
+def only_codec(name: str) -> list[Any]:
+    """aiortc's video codecs reduced to ``name`` (e.g. ``"VP8"``) and the RTX that repairs it."""
+    caps = RTCRtpSender.getCapabilities("video").codecs
+    return [c for c in caps if c.mimeType.lower() in (f"video/{name.lower()}", "video/rtx")]
 
 
 class RawClient:
@@ -34,12 +40,14 @@ class RawClient:
         tracks: list[dict[str, str]] | None = None,
         *,
         control: bool = True,
+        video_codec: str | None = None,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.session_id = session_id
         self.token = token
         self.tracks = tracks or [{"name": "main_video", "kind": "video", "direction": "recvonly"}]
         self.use_control = control
+        self.video_codec = video_codec  # e.g. "H264": offer only that video codec (and its RTX)
         self.pc: RTCPeerConnection | None = None
         self.http: aiohttp.ClientSession | None = None
         self.data: Any = None
@@ -71,7 +79,9 @@ class RawClient:
         self.data.on("message", self._on_data)
         self.pc.on("track", self._on_track)
         for t in self.tracks:
-            self.transceivers[t["name"]] = self.pc.addTransceiver(t["kind"], direction=t["direction"])
+            self.transceivers[t["name"]] = tr = self.pc.addTransceiver(t["kind"], direction=t["direction"])
+            if self.video_codec and t["kind"] == "video":
+                tr.setCodecPreferences(only_codec(self.video_codec))
         await self.pc.setLocalDescription(await self.pc.createOffer())
         mapping = [
             {"mid": tr.mid, "name": name, "kind": tr.kind, "direction": spec["direction"]}

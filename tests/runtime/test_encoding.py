@@ -9,7 +9,6 @@ import numpy as np
 import pytest
 from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from av import VideoFrame
-from testutil import apoll_until
 
 from reactor_notebook.runtime import EncoderSettings, EncoderSettingsError, LocalRuntime
 from reactor_notebook.runtime.encoding import (
@@ -19,6 +18,7 @@ from reactor_notebook.runtime.encoding import (
     parse_bitrate,
     prefer_codec,
 )
+from reactor_notebook.runtime.fanout import EncodedTrack, SenderPacker
 
 from .client import RawClient
 from .conftest import make_runtime
@@ -134,9 +134,10 @@ async def test_real_session_uses_tuned_encoder_for_preferred_codec(codec: str, c
             await client.connect()
             await client.wait_frames(3)
             (peer,) = rt.server.manager.sessions["local"].peers
-            sender = peer.senders["main_video"]
-            await apoll_until(lambda: sender._RTCRtpSender__encoder is not None, 5, "encoder")
-            enc = sender._RTCRtpSender__encoder
+            track = peer.outputs["main_video"]
+            assert isinstance(track, EncodedTrack) and track.source is not None
+            assert isinstance(peer.senders["main_video"]._RTCRtpSender__encoder, SenderPacker)
+            enc = track.source.encoder  # the session's one encoder for this output and codec
             assert isinstance(enc, cls)
             assert enc.settings.bitrate == 2_000_000
             if codec == "h264":
