@@ -82,20 +82,19 @@ class SharedEncoder:
             self._task = asyncio.get_running_loop().create_task(self._run(), name=f"reactor-encode-{self.name}")
 
     def remove(self, track: EncodedTrack) -> None:
-        """Stop feeding ``track``; the last one to leave stops the encode task."""
+        """Stop feeding ``track``; after the last one leaves, the encode task ends on its own."""
         self.tracks.discard(track)
         self._rates.pop(track, None)
-        if not self.tracks and self._task is not None:
-            self._task.cancel()
-            self._task = None
+        if not self.tracks:
+            self._fresh.set()  # wake the task so it sees nobody is left
 
-    def close(self) -> None:
-        """Stop encoding for good (the session ends); tracks still attached just stop receiving."""
+    async def aclose(self) -> None:
+        """Stop encoding for good (the session ends) and wait for an encode in flight to finish."""
         self.tracks.clear()
         self._rates.clear()
+        self._fresh.set()
         if self._task is not None:
-            self._task.cancel()
-            self._task = None
+            await asyncio.gather(self._task, return_exceptions=True)
 
     def request_keyframe(self) -> None:
         """Make the next encoded frame a key frame (a connection joined, resumed, lagged or sent PLI)."""
@@ -107,6 +106,15 @@ class SharedEncoder:
         self.encoder.target_bitrate = min(self._rates.values())
 
     async def _run(self) -> None:
+        try:
+            await self._encode_while_watched()
+        finally:
+            # never cancelled mid-encode, so the codec can be released here, on the loop thread,
+            # rather than whenever the last reference goes (a freed-in-flight codec kept memory)
+            self.encoder.codec = None
+            self._task = None
+
+    async def _encode_while_watched(self) -> None:
         loop = asyncio.get_running_loop()
         while self.tracks:
             if self._latest is None:
@@ -117,6 +125,8 @@ class SharedEncoder:
                 except asyncio.TimeoutError:
                     pass  # nothing new: encode the last frame again
             self._fresh.clear()
+            if not self.tracks:
+                return
             yuv, keyframe = self._latest, self._want_key
             self._want_key = False
             assert yuv is not None
@@ -311,11 +321,11 @@ class EncoderPool:
         del self.encoders[key]
         return encoder
 
-    def close(self) -> None:
-        """Stop every shared encoder (the session's worker closes)."""
-        for encoder in self.encoders.values():
-            encoder.close()
+    async def aclose(self) -> None:
+        """Stop every shared encoder (the session's worker closes) and wait for their tasks."""
+        encoders = list(self.encoders.values())
         self.encoders.clear()
+        await asyncio.gather(*(e.aclose() for e in encoders))
 
 
 __all__ = [

@@ -275,7 +275,7 @@ class ModelWorker:
         if self.closed:
             return
         self.closed = True
-        self.encoders.close()
+        await self.encoders.aclose()
         tasks = [t for t in [self._producer, *self._input_pumps.values()] if t is not None]
         for t in tasks:
             t.cancel()

@@ -79,7 +79,7 @@ async def test_two_connections_share_one_encoder_and_both_decode(started: LocalR
     finally:
         await first.close()
     await apoll_until(lambda: not worker.encoders.encoders, 5, "the pool emptied")
-    assert shared._task is None
+    await apoll_until(lambda: shared._task is None and shared.encoder.codec is None, 5, "encode task ended, codec released")
 
 
 async def test_different_codecs_get_their_own_encoder(started: LocalRuntime) -> None:
