@@ -59,9 +59,10 @@ def counts() -> dict[str, int]:
 class Runtime:
     """The runtime in its own process group; ``stop()`` signals that group by the recorded PID."""
 
-    def __init__(self, model: str, fps: float, extra: Sequence[str] = ()) -> None:
-        argv = [sys.executable, "-m", "reactor_notebook.runtime", "--port", "0", "--model", model, "--fps", str(fps),
-                *extra]
+    def __init__(
+        self, model: str, fps: float, extra: Sequence[str] = (), launcher: Sequence[str] = ("-m", "reactor_notebook.runtime")
+    ) -> None:
+        argv = [sys.executable, *launcher, "--port", "0", "--model", model, "--fps", str(fps), *extra]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
                                      start_new_session=True)
         assert self.proc.stdout is not None
