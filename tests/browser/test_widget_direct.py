@@ -63,6 +63,8 @@ def test_direct_view_shows_webrtc_frames_while_the_kernel_keeps_numpy(page: Any,
         direct_frames = page.evaluate("() => window.__reactorWidgets[0].direct.frames")
         wait_canvas(page, f"s.index > {first['index'] + 24} && s.checksum !== {first['checksum']}")
         assert page.evaluate("() => window.__reactorWidgets[0].direct.frames") >= direct_frames + 12
+        # Chromium hands every decoded frame over (MediaStreamTrackProcessor), not one per composited frame
+        assert page.evaluate("() => window.__reactorWidgets[0].direct.reader") == "processor"
         assert (canvas(page)["width"], canvas(page)["height"]) == (640, 384)
 
         # ...while the kernel still receives NumPy frames and JPEG-encodes (almost) nothing

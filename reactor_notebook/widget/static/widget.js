@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: 9346fc94cda0a9fe30909b339e986c028b7e99946bd822303a348c9a1651b571 | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: beb393c4728c05e5310d83ae39f07fb239226c8899d133da4dd9ef52959944ee | built from js/src by js/build.mjs; do not edit */
 
 // src/commands.js
 var nextId = 1;
@@ -181,7 +181,7 @@ function createDirect(model, view, send, viewId) {
   let hiddenSince = null;
   let kernelSeen = performance.now();
   let arm = 0;
-  const state = { path: "jpeg", error: null, frames: 0, attempts: 0 };
+  const state = { path: "jpeg", error: null, frames: 0, attempts: 0, reader: null };
   function setPath(p) {
     if (p === path) return;
     path = state.path = p;
@@ -227,15 +227,42 @@ function createDirect(model, view, send, viewId) {
   }
   function watch(c) {
     const gen = ++arm;
-    c.video.requestVideoFrameCallback((now, meta) => onVideoFrame(gen, meta));
+    const track = c.video.srcObject && c.video.srcObject.getVideoTracks()[0];
+    state.reader = track && typeof MediaStreamTrackProcessor === "function" ? "processor" : "rvfc";
+    if (state.reader === "processor") {
+      readFrames(c, gen, new MediaStreamTrackProcessor({ track }).readable.getReader());
+    } else {
+      c.video.requestVideoFrameCallback((now, meta) => onVideoFrame(gen, meta));
+    }
+  }
+  function painted(source, width, height) {
+    lastFrame = performance.now();
+    state.frames += 1;
+    view.drawDirect(source, width, height);
+    if (path !== "direct") setPath("direct");
+  }
+  async function readFrames(c, gen, reader) {
+    try {
+      for (; ; ) {
+        const { value: frame, done } = await reader.read();
+        if (done) return;
+        const current = conn === c && !closed && gen === arm;
+        try {
+          if (current) painted(frame, frame.displayWidth, frame.displayHeight);
+        } finally {
+          frame.close();
+        }
+        if (!current) break;
+      }
+      reader.cancel().catch(() => {
+      });
+    } catch (e) {
+    }
   }
   function onVideoFrame(gen, meta) {
     if (!conn || closed || gen !== arm) return;
     const video = conn.video;
-    lastFrame = performance.now();
-    state.frames += 1;
-    view.drawDirect(video, meta.width || video.videoWidth, meta.height || video.videoHeight);
-    if (path !== "direct") setPath("direct");
+    painted(video, meta.width || video.videoWidth, meta.height || video.videoHeight);
     video.requestVideoFrameCallback((now, m) => onVideoFrame(gen, m));
   }
   async function start(k) {
@@ -257,7 +284,8 @@ function createDirect(model, view, send, viewId) {
       lastDecoded = { n: -1, t: performance.now() };
       c.video.style.cssText = "position:absolute;left:0;top:0;width:2px;height:2px;opacity:0;pointer-events:none";
       view.canvas.parentElement.append(c.video);
-      if (typeof c.video.requestVideoFrameCallback !== "function") throw new Error("no requestVideoFrameCallback");
+      if (typeof MediaStreamTrackProcessor !== "function" && typeof c.video.requestVideoFrameCallback !== "function")
+        throw new Error("this browser hands no decoded video frames to pages");
       watch(c);
       await c.video.play();
     } catch (err) {
