@@ -13,6 +13,7 @@ samples the runtime process's CPU. Prints a table; asserts nothing.
 from __future__ import annotations
 
 import argparse
+import logging
 import runpy
 import statistics
 import sys
@@ -78,6 +79,7 @@ def main() -> None:
     args = ap.parse_args()
     counts = [int(x) for x in args.connections.split(",")]
     warnings.filterwarnings("ignore", message="joined session")  # the extra clients join on purpose
+    logging.getLogger("reactor_notebook.sdk.joining").setLevel(logging.ERROR)
     print(f"load at start: {machine_load()}")
     results: dict[tuple[str, str, int], list[tuple[float, float]]] = {}
     for config in args.configs.split(","):
