@@ -12,7 +12,7 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
-__all__ = ["VIDEO_CLOCK_RATE", "VIDEO_TIME_BASE", "Frame", "as_rgb", "is_rgb_frame"]
+__all__ = ["VIDEO_CLOCK_RATE", "VIDEO_TIME_BASE", "Frame", "PtsClock", "as_rgb", "is_rgb_frame"]
 
 Frame = NDArray[np.uint8]
 """One video frame: an (H, W, 3) uint8 RGB array."""
@@ -22,6 +22,25 @@ VIDEO_CLOCK_RATE = 90_000
 
 VIDEO_TIME_BASE = fractions.Fraction(1, VIDEO_CLOCK_RATE)
 """Seconds per tick of :data:`VIDEO_CLOCK_RATE`, the ``time_base`` of outgoing video frames."""
+
+
+class PtsClock:
+    """Presentation timestamps on :data:`VIDEO_CLOCK_RATE` from monotonic seconds, strictly increasing.
+
+    ``start`` is the time stamped 0 (the first :meth:`stamp` unless set before); a pacer may move it.
+    """
+
+    def __init__(self) -> None:
+        self.start: float | None = None
+        self._last = -1
+
+    def stamp(self, t: float) -> int:
+        """The pts of time ``t``: ticks since ``start``, at least one more than the previous one."""
+        if self.start is None:
+            self.start = t
+        pts = max(round((t - self.start) * VIDEO_CLOCK_RATE), self._last + 1)
+        self._last = pts
+        return pts
 
 
 def is_rgb_frame(arr: NDArray[Any]) -> bool:

@@ -16,7 +16,7 @@ from typing import Any
 import av
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
-from . import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, as_rgb
+from . import VIDEO_TIME_BASE, PtsClock, as_rgb
 
 __all__ = ["PacedVideoTrack", "to_video_frame"]
 
@@ -39,8 +39,7 @@ class PacedVideoTrack(MediaStreamTrack):
             raise ValueError(f"fps must be a number in (0, 240], got {fps!r}")
         self.fps = float(fps) if fps is not None else None
         self.frames_sent = 0
-        self._start: float | None = None
-        self._last_pts = -1
+        self._clock = PtsClock()
         self._executor: concurrent.futures.ThreadPoolExecutor | None = None
 
     async def next_frame(self) -> Any:
@@ -66,17 +65,14 @@ class PacedVideoTrack(MediaStreamTrack):
             raise MediaStreamError
         vf = to_video_frame(item)
         now = time.monotonic()
-        if self._start is None:
-            self._start = now
-        target = self._start + self.frames_sent / self._fps()
+        start = self._clock.start if self._clock.start is not None else now
+        target = start + self.frames_sent / self._fps()
         if target > now:
             await asyncio.sleep(target - now)
         elif now - target > 1.0:  # the source stalled for long: restart the clock, do not burst
-            self._start = now - self.frames_sent / self._fps()
-        pts = round((time.monotonic() - self._start) * VIDEO_CLOCK_RATE)
-        pts = max(pts, self._last_pts + 1)
-        self._last_pts = pts
-        vf.pts, vf.time_base = pts, VIDEO_TIME_BASE
+            start = now - self.frames_sent / self._fps()
+        self._clock.start = start
+        vf.pts, vf.time_base = self._clock.stamp(time.monotonic()), VIDEO_TIME_BASE
         self.frames_sent += 1
         return vf
 

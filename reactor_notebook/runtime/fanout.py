@@ -29,7 +29,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from .. import protocol
-from ..media import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE
+from ..media import VIDEO_TIME_BASE, PtsClock
 from .encoding import EncoderSettings, TunedH264Encoder, TunedVp8Encoder
 
 log = logging.getLogger(__name__)
@@ -66,7 +66,7 @@ class SharedEncoder:
         self._latest: np.ndarray | None = None
         self._fresh = asyncio.Event()
         self._want_key = True
-        self._t0: float | None = None
+        self._clock = PtsClock()  # the encoder's own timeline (each connection re-stamps its packets)
         self._task: asyncio.Task[None] | None = None
 
     def push(self, yuv: np.ndarray) -> None:
@@ -149,9 +149,7 @@ class SharedEncoder:
 
     def _encode(self, yuv: np.ndarray, now: float, keyframe: bool) -> tuple[bytes, bool]:
         frame = VideoFrame.from_ndarray(yuv, format="yuv420p")
-        if self._t0 is None:
-            self._t0 = now
-        frame.pts = int((now - self._t0) * VIDEO_CLOCK_RATE)
+        frame.pts = self._clock.stamp(now)
         frame.time_base = VIDEO_TIME_BASE
         return self.encoder.encode_unit(frame, keyframe)
 
@@ -172,8 +170,7 @@ class EncodedTrack(MediaStreamTrack):
         self._queue: deque[EncodedUnit] = deque()
         self._ready = asyncio.Event()
         self._need_key = True
-        self._t0: float | None = None
-        self._last_pts = -1
+        self._clock = PtsClock()
 
     def offer(self, unit: EncodedUnit) -> None:
         """The shared encoder's next unit (event-loop thread); kept only if the chain is unbroken."""
@@ -229,14 +226,8 @@ class EncodedTrack(MediaStreamTrack):
             await self._ready.wait()
 
     def _packet(self, unit: EncodedUnit) -> av.Packet:
-        if self._t0 is None:
-            self._t0 = unit.time
-        pts = int((unit.time - self._t0) * VIDEO_CLOCK_RATE)
-        if pts <= self._last_pts:
-            pts = self._last_pts + 1
-        self._last_pts = pts
         packet = av.Packet(unit.data)
-        packet.pts = pts
+        packet.pts = self._clock.stamp(unit.time)
         packet.time_base = VIDEO_TIME_BASE
         self.frames_sent += 1
         return packet

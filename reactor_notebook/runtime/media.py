@@ -20,7 +20,7 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
-from ..media import VIDEO_CLOCK_RATE, VIDEO_TIME_BASE, is_rgb_frame
+from ..media import VIDEO_TIME_BASE, PtsClock, is_rgb_frame
 from .encoding import EncoderSettings
 from .fanout import EncodedTrack, EncoderPool
 from .models.base import Model
@@ -56,8 +56,7 @@ class OutputTrack(MediaStreamTrack):
         self._fresh = asyncio.Event()
         self._resumed = asyncio.Event()
         self._resumed.set()
-        self._t0: float | None = None
-        self._last_pts = -1
+        self._clock = PtsClock()
 
     def push(self, yuv: np.ndarray) -> None:
         """Offer a new frame (event-loop thread); an unsent older one is simply replaced."""
@@ -107,14 +106,7 @@ class OutputTrack(MediaStreamTrack):
 
     def _make_frame(self, yuv: np.ndarray) -> VideoFrame:
         frame = VideoFrame.from_ndarray(yuv, format="yuv420p")
-        now = time.monotonic()
-        if self._t0 is None:
-            self._t0 = now
-        pts = int((now - self._t0) * VIDEO_CLOCK_RATE)
-        if pts <= self._last_pts:
-            pts = self._last_pts + 1
-        self._last_pts = pts
-        frame.pts = pts
+        frame.pts = self._clock.stamp(time.monotonic())
         frame.time_base = VIDEO_TIME_BASE
         self.frames_sent += 1
         return frame
