@@ -1,8 +1,7 @@
 """The aiortc side of a connection (``docs/protocol.md`` "Signalling"): one RTCPeerConnection per connect.
 
 Creation order follows the official Python client: one transceiver per capability track
-(H264 then VP8 preferred, marker-bit early release on video receivers; once connected, media
-datagrams skip aiortc's per-datagram queue, :mod:`.fastrx`), then data channel
+(H264 then VP8 preferred, marker-bit early release on video receivers), then data channel
 ``control``, then ``data`` (media sections get mids "0", "1", …, the data section the next).
 ICE servers are always passed explicitly (aiortc would otherwise add a public STUN server), and
 STUN servers never enter the gathering (:mod:`.ice`): the offer carries host and TURN candidates
@@ -42,8 +41,10 @@ from ..chunked_channel import activate, offering
 from ..protocol.chunking import add_to_sdp
 from . import transport_probes as probes
 from .channels_v1 import V1Channels
-from .errors import ControlRequestError, TransportError
-from .fastrx import DirectMedia, install_direct_media
+from .errors import (
+    ControlRequestError,
+    TransportError,
+)
 from .http import HttpApi
 from .ice import (
     add_candidates,
@@ -86,7 +87,6 @@ class WebRTCTransport(ChannelMessaging):
         callbacks: TransportCallbacks,
         *,
         early_release: bool = True,
-        fast_receive: bool = True,
         ping_interval: float = P.PING_INTERVAL_S,
         ice_gather_timeout: float = P.ICE_GATHER_TIMEOUT_S,
         control_timeout: float = P.CONTROL_REQUEST_TIMEOUT_S,
@@ -97,8 +97,6 @@ class WebRTCTransport(ChannelMessaging):
         self.tracks = list(tracks)
         self.cb = callbacks
         self.early_release = early_release
-        self.fast_receive = fast_receive  # SRTP straight from aioice to the handlers (fastrx.py)
-        self.direct: list[DirectMedia] = []
         self.ping_interval = ping_interval
         self.ice_gather_timeout = ice_gather_timeout
         self.control_timeout = control_timeout
@@ -286,8 +284,6 @@ class WebRTCTransport(ChannelMessaging):
             if self._t_remote is not None and not self.timings.ice_negotiation_ms:
                 self.timings.ice_negotiation_ms = (time.monotonic() - self._t_remote) * 1000
             self._connected = True
-            if self.fast_receive and not self.direct:
-                self.direct = install_direct_media(pc)
             self._check_ready()
         elif state in ("failed", "closed", "disconnected"):
             self._connected = False
@@ -373,8 +369,6 @@ class WebRTCTransport(ChannelMessaging):
         if self.v1 is not None:
             self.v1.fail_all()
         self._fail_ready("transport closed")
-        for direct in self.direct:
-            direct.uninstall()
         for name in list(self.published):
             try:
                 await self.unpublish_track(name)
