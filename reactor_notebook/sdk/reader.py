@@ -26,6 +26,9 @@ import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from ..media import Frame
+from .rgb import RgbConverter, to_rgb
+
+__all__ = ["CallbackDispatcher", "FrameReader", "FrameTiming", "StampedQueue", "install_stamps", "to_rgb"]
 
 logger = logging.getLogger(__name__)
 
@@ -147,16 +150,9 @@ def install_stamps(track: MediaStreamTrack, receiver: Any) -> bool:
         and queue.empty()
         and getattr(receiver, "_RTCRtpReceiver__decoder_thread", "missing") is None
     ):
-        track._queue = StampedQueue(convert=to_rgb)  # type: ignore[attr-defined]
+        track._queue = StampedQueue(convert=RgbConverter())  # type: ignore[attr-defined]
         return True
     return False
-
-
-def to_rgb(frame: Any) -> tuple[Frame, float]:
-    """Convert one decoded ``av.VideoFrame`` to RGB uint8 (H, W, 3); returns (array, ms taken)."""
-    t0 = time.perf_counter()
-    arr = frame.to_ndarray(format="rgb24")
-    return arr, (time.perf_counter() - t0) * 1000.0
 
 
 class FrameReader:
@@ -177,6 +173,7 @@ class FrameReader:
         self._on_end = on_end
         self._released_at = released_at
         self._executor: ThreadPoolExecutor | None = None  # only for frames the decoder thread did not convert
+        self._converter = RgbConverter()  # used on that executor's single thread only
         self._task: asyncio.Task[None] | None = None
 
     def start(self) -> None:
@@ -212,7 +209,7 @@ class FrameReader:
         """Fallback when the decoder thread did not convert: a worker thread keeps the loop free."""
         if self._executor is None:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reactor-rgb-{self.name}")
-        return await asyncio.get_running_loop().run_in_executor(self._executor, to_rgb, frame)
+        return await asyncio.get_running_loop().run_in_executor(self._executor, self._converter, frame)
 
     async def _run(self) -> None:
         ended = False

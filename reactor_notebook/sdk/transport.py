@@ -8,7 +8,8 @@ STUN servers never enter the gathering (:mod:`.ice`): the offer carries host and
 at once, reflexive ones are trickled after it. The answer is patched (:mod:`.sdp`), and the connection is
 READY once the peer is connected and both channels are open (``data`` only on the flat legacy
 routes). It pings every 5 s (v0: on ``data``; v1: on ``control``), runs ``control`` requests
-with a 10 s timeout, and publishes inputs through ``control`` before ``replaceTrack``. On a
+with a 10 s timeout, and publishes inputs through ``control`` before ``replaceTrack`` (an input with
+nothing published holds a waiting stand-in track, :mod:`.idle_input`). On a
 wire-v1 connection (:mod:`.channels_v1`) binary frames go to the v1 channel client.
 
 Link watchdog (linkwatch.py): once READY, a connection that receives no packet (RTP, RTCP,
@@ -41,10 +42,7 @@ from ..chunked_channel import activate, offering
 from ..protocol.chunking import add_to_sdp
 from . import transport_probes as probes
 from .channels_v1 import V1Channels
-from .errors import (
-    ControlRequestError,
-    TransportError,
-)
+from .errors import ControlRequestError, TransportError
 from .http import HttpApi
 from .ice import (
     add_candidates,
@@ -55,6 +53,7 @@ from .ice import (
     strip_end_of_candidates,
     trickle_reflexive,
 )
+from .idle_input import park
 from .jitter import decoder_queue, install_decode_timing, install_early_release
 from .linkwatch import LINK_TIMEOUT_S, LinkWatchdog, ice_connection
 from .reader import FrameReader, install_stamps
@@ -209,6 +208,8 @@ class WebRTCTransport(ChannelMessaging):
             direction = "recvonly" if t["direction"] == "recvonly" else "sendonly"
             tx = pc.addTransceiver(t["kind"], direction=direction)
             entry = Entry(t["name"], t["kind"], direction, tx)
+            if direction == "sendonly":
+                park(tx.sender, t["kind"])  # waits for a published track instead of aiortc's 20 ms poll
             if t["kind"] == "video":
                 _prefer_h264_then_vp8(tx)
                 if direction == "recvonly":

@@ -17,6 +17,7 @@ from aiortc.mediastreams import MediaStreamTrack
 from .. import protocol as P
 from .channels_v1 import V1Channels, is_v1_frame
 from .errors import ControlRequestError, MessageSendError, TrackPublishError
+from .idle_input import attach, park
 
 if TYPE_CHECKING:
     from .http import HttpApi
@@ -183,7 +184,7 @@ class ChannelMessaging:
             await self.v1.request_control({P.METHOD_PUBLISH_TRACK: {"name": name}}, self.control_timeout)
         elif not self.flat:
             await self.control_request(P.METHOD_PUBLISH_TRACK, {"name": name})
-        entry.transceiver.sender.replaceTrack(track)
+        attach(entry.transceiver.sender, track)
         self.published[name] = track
 
     async def unpublish_track(self, name: str) -> None:
@@ -192,6 +193,6 @@ class ChannelMessaging:
         if entry is None or name not in self.published:
             return
         self.published.pop(name, None)
-        entry.transceiver.sender.replaceTrack(None)
+        park(entry.transceiver.sender, entry.kind)  # no track: nothing is sent
         self.notify(P.METHOD_UNPUBLISH_TRACK, name)
 
