@@ -56,7 +56,7 @@ function iceServers(json) {
 }
 
 function preferH264(tx) {
-  // H264 first, as the kernel's connection asks: the runtime encodes each connection separately
+  // H264 first, as the kernel's connection asks: the runtime then serves both from one shared encoder
   const caps = typeof RTCRtpReceiver !== "undefined" && RTCRtpReceiver.getCapabilities
     ? RTCRtpReceiver.getCapabilities("video")
     : null;

@@ -1,4 +1,4 @@
-/* reactor_notebook widget | source-sha256: beb393c4728c05e5310d83ae39f07fb239226c8899d133da4dd9ef52959944ee | built from js/src by js/build.mjs; do not edit */
+/* reactor_notebook widget | source-sha256: c49b3219478a8864b1a93b6c14ec1c2e0973f2fc470d5efdbda091314898c4e5 | built from js/src by js/build.mjs; do not edit */
 
 // src/commands.js
 var nextId = 1;
