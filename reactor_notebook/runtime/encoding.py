@@ -247,6 +247,7 @@ class TunedVp8Encoder(Vp8Encoder):
         self.settings = settings
         self.governor = BitrateGovernor(settings)
         self.rebuilds = 0
+        self._whole = False  # True while encode_unit runs: _packetize keeps the frame whole
 
     def encode(self, frame: Any, force_keyframe: bool = False) -> tuple[list[bytes], int]:
         """aiortc's encode, counting how often a rate or size change rebuilt the codec."""
@@ -268,7 +269,7 @@ class TunedVp8Encoder(Vp8Encoder):
 
     def _packetize(self, buffer: bytes, picture_id: int) -> list[bytes]:  # type: ignore[override]
         """aiortc's VP8 packetizer, or the whole frame while :meth:`encode_unit` runs."""
-        if getattr(self, "_whole", False):
+        if self._whole:
             return [buffer]
         return super()._packetize(buffer, picture_id)
 
@@ -286,14 +287,18 @@ class TunedVp8Encoder(Vp8Encoder):
         self.governor.request(bitrate)
 
 
-def make_encoder(codec: RTCRtpCodecParameters, settings: EncoderSettings) -> Any | None:
+TunedEncoder = TunedH264Encoder | TunedVp8Encoder
+TUNED_ENCODERS: dict[str, type[TunedEncoder]] = {
+    protocol.MIME_H264: TunedH264Encoder,
+    protocol.MIME_VP8: TunedVp8Encoder,
+}
+"""The video codecs (lower-case mime type) the runtime encodes itself, and with what."""
+
+
+def make_encoder(codec: RTCRtpCodecParameters, settings: EncoderSettings) -> TunedEncoder | None:
     """A tuned encoder for a negotiated video codec, or None to keep aiortc's default."""
-    mime = codec.mimeType.lower()
-    if mime == protocol.MIME_H264:
-        return TunedH264Encoder(settings)
-    if mime == protocol.MIME_VP8:
-        return TunedVp8Encoder(settings)
-    return None
+    cls = TUNED_ENCODERS.get(codec.mimeType.lower())
+    return cls(settings) if cls is not None else None
 
 
 def install_encoder(sender: RTCRtpSender, codec: RTCRtpCodecParameters, settings: EncoderSettings) -> bool:

@@ -30,13 +30,12 @@ from av import VideoFrame
 
 from .. import protocol
 from ..media import VIDEO_TIME_BASE, PtsClock
-from .encoding import EncoderSettings, TunedH264Encoder, TunedVp8Encoder
+from .encoding import TUNED_ENCODERS, EncoderSettings, TunedEncoder
 
 log = logging.getLogger(__name__)
 
 QUEUE_LIMIT = 4  # units a track may hold for its sender; beyond that it re-joins at the next key frame
 REPEAT_AFTER = 1.5  # periods without a new frame before the last one is sent again (keeps decoders warm)
-SHAREABLE = (protocol.MIME_H264, protocol.MIME_VP8)
 
 
 @dataclass(frozen=True)
@@ -54,9 +53,7 @@ class SharedEncoder:
     def __init__(self, name: str, mime: str, settings: EncoderSettings, fps: float) -> None:
         self.name = name
         self.mime = mime
-        self.encoder: TunedH264Encoder | TunedVp8Encoder = (
-            TunedH264Encoder(settings) if mime == protocol.MIME_H264 else TunedVp8Encoder(settings)
-        )
+        self.encoder: TunedEncoder = TUNED_ENCODERS[mime](settings)
         self.period = 1.0 / max(fps, 1.0)
         self.tracks: set[EncodedTrack] = set()
         self.frames_encoded = 0
@@ -263,7 +260,7 @@ class SenderPacker:
 
 def shareable(mime: str) -> bool:
     """Whether a negotiated video codec can be served from a shared encoder."""
-    return mime.lower() in SHAREABLE
+    return mime.lower() in TUNED_ENCODERS
 
 
 def install_packer(sender: RTCRtpSender, track: EncodedTrack) -> bool:
