@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable, Iterable
+from pathlib import Path
 
 TICK = os.sysconf("SC_CLK_TCK")
 
@@ -22,14 +23,30 @@ def machine_load() -> str:
     return f"load average {one:.2f} {five:.2f} {fifteen:.2f} on {os.cpu_count()} cores"
 
 
+def _stat_cpu_s(path: str | Path) -> tuple[float, float]:
+    """(user, system) CPU seconds from a /proc ``stat`` file (a process or one task); OSError if gone."""
+    with open(path) as fh:
+        fields = fh.read().rsplit(")", 1)[1].split()
+    return int(fields[11]) / TICK, int(fields[12]) / TICK  # utime, stime (fields 14 and 15 of stat)
+
+
 def process_cpu_s(pid: int) -> float:
     """User+system CPU seconds of one live process (all its threads); 0.0 if it is gone."""
     try:
-        with open(f"/proc/{pid}/stat") as fh:
-            fields = fh.read().rsplit(")", 1)[1].split()
+        return sum(_stat_cpu_s(f"/proc/{pid}/stat"))
     except OSError:
         return 0.0
-    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime (fields 14 and 15 of stat)
+
+
+def thread_cpu_s(pid: int) -> dict[str, tuple[float, float]]:
+    """(user, system) CPU seconds per live thread id of process ``pid`` (native threads too)."""
+    out: dict[str, tuple[float, float]] = {}
+    for task in Path(f"/proc/{pid}/task").iterdir():
+        try:
+            out[task.name] = _stat_cpu_s(task / "stat")
+        except OSError:  # the thread ended meanwhile
+            continue
+    return out
 
 
 def _parents() -> dict[int, int]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import subprocess
 import sys
 import time
@@ -27,25 +26,12 @@ sys.path.insert(0, str(REPO / "tests" / "interop"))
 sys.path.insert(0, str(REPO / "bench"))
 
 from harness import ClientProcess  # noqa: E402
+from proc_cpu import thread_cpu_s  # noqa: E402
 from sdk_receive import client_argv, parse_config  # noqa: E402
 
 from reactor_notebook.runtime import LocalRuntime  # noqa: E402
 
 WARMUP_S = 8.0
-TICK = os.sysconf("SC_CLK_TCK")
-
-
-def thread_cpu(pid: int) -> dict[str, tuple[float, float]]:
-    """CPU seconds (user, sys) per thread id of process ``pid``, from /proc (native threads too)."""
-    out: dict[str, tuple[float, float]] = {}
-    for task in Path(f"/proc/{pid}/task").iterdir():
-        try:
-            stat = (task / "stat").read_text()
-        except OSError:
-            continue
-        fields = stat[stat.rindex(")") + 2 :].split()
-        out[task.name] = (int(fields[11]) / TICK, int(fields[12]) / TICK)
-    return out
 
 
 def udp_in() -> int:
@@ -80,7 +66,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
             client.wait_for(lambda e: e.get("ev") == "status" and e["status"] == "ready", 30, what="READY")
             client.wait_frames(1, 15, start=client.mark())
             time.sleep(WARMUP_S)  # benchmark warm-up (keyframe, ring fill), not synchronisation
-            before = {"usage": client.call("usage", 10), "threads": thread_cpu(pid), "udp": udp_in()}
+            before = {"usage": client.call("usage", 10), "threads": thread_cpu_s(pid), "udp": udp_in()}
             spy = [
                 "py-spy", "record", "-r", str(args.rate), "--format", "speedscope",
                 "-o", args.out, "-d", str(int(args.seconds)), "-p", str(pid),
@@ -91,7 +77,7 @@ def measure(args: argparse.Namespace) -> dict[str, Any]:
                 subprocess.run(spy, check=True, stdout=subprocess.DEVNULL)
             else:
                 time.sleep(args.seconds)  # per-thread CPU only, nothing attached
-            after = {"usage": client.call("usage", 10), "threads": thread_cpu(pid), "udp": udp_in()}
+            after = {"usage": client.call("usage", 10), "threads": thread_cpu_s(pid), "udp": udp_in()}
             client.call("disconnect", 15)
     return {"before": before, "after": after}
 

@@ -15,7 +15,6 @@ Prints numbers; asserts nothing. Run it on a quiet machine for figures worth quo
 from __future__ import annotations
 
 import argparse
-import os
 import re
 import statistics
 import subprocess
@@ -24,12 +23,12 @@ import tempfile
 import time
 from pathlib import Path
 
+from proc_cpu import process_cpu_s
+
 from reactor_notebook.runtime.media import to_yuv420
 from reactor_notebook.runtime.models import create_model
 from reactor_notebook.runtime.recording import SegmentPolicy, TrackRecording
 from reactor_notebook.sdk import Reactor
-
-TICK = os.sysconf("SC_CLK_TCK")
 
 
 def helios_frames(count: int) -> list:
@@ -59,12 +58,6 @@ def encoder_alone(frames: list, repeat: int) -> tuple[float, float]:
     return cpu * 1000 / n, size / max(kept, 1e-9)
 
 
-def cpu_seconds(pid: int) -> float:
-    """User+system CPU of a process (all threads) from /proc."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / TICK
-
-
 def runtime_round(recording: bool, warmup: float, seconds: float) -> tuple[float, int]:
     """(runtime CPU ms per rendered frame, frames received) with recording on or off."""
     cmd = [sys.executable, "-m", "reactor_notebook.runtime", "--model", "helios", "--port", "0"]
@@ -86,9 +79,9 @@ def runtime_round(recording: bool, warmup: float, seconds: float) -> tuple[float
                 count[0] += 1
 
             time.sleep(warmup)
-            n0, cpu0 = count[0], cpu_seconds(proc.pid)
+            n0, cpu0 = count[0], process_cpu_s(proc.pid)
             time.sleep(seconds)  # the measurement window
-            cpu, got = cpu_seconds(proc.pid) - cpu0, count[0] - n0
+            cpu, got = process_cpu_s(proc.pid) - cpu0, count[0] - n0
         finally:
             reactor.disconnect_sync()
         return cpu * 1000 / max(got, 1), got
