@@ -49,26 +49,29 @@ def scheduled_prompt(state: dict[str, Any] | None, chunk: int) -> str | None:
     return value if isinstance(value, str) else None
 
 
-_CODE_LEVEL = np.zeros(256, bool)  # a code block's pixels are near black or near white
-_CODE_LEVEL[:60] = True
-_CODE_LEVEL[196:] = True
+_CODE_LEVELS = bytes(v for v in range(256) if v < 60 or v >= 196)  # a code block's pixels are near black or white
 _SAMPLE_ROWS, _SAMPLE_COLUMNS = slice(BLOCK // 2 - 2, BLOCK // 2 + 3), slice(BLOCK // 2, BITS * BLOCK, BLOCK)
-_BRIGHT = 5 * 3 * 127  # sum over one block's 5x1x3 sample: its mean is above 127 (framecode.read_index)
+_BLOCK_SAMPLE = 5 * 3  # bytes per block: 5 rows x 1 column x 3 channels
+_BRIGHT = _BLOCK_SAMPLE * 127  # a block's sample sums above this: its mean is above 127 (framecode.read_index)
 
 
 def read_code(frame: np.ndarray) -> int | None:
     """The frame's index code, or None when its corner is no code (a picture, or too small).
 
-    One 5-row sample of the 16 block centres (a view, no copy) serves both the check that the
-    blocks are near black or white and the reading, which equals ``framecode.read_index``'s;
-    this runs for every received frame, so it avoids float means and fancy indexing.
+    One 5-row sample of the 16 block centres serves both the check that the blocks are near
+    black or white and the reading, which equals ``framecode.read_index``'s. This runs on the
+    SDK loop for every received frame, whose pixels are cold in cache there: one numpy copy of
+    the 240 sampled bytes, then bytes operations, costs a fraction of a chain of numpy calls.
     """
     if frame.ndim != 3 or frame.shape[0] < BLOCK or frame.shape[1] < BITS * BLOCK:
         return None
-    samples = frame[_SAMPLE_ROWS, _SAMPLE_COLUMNS]
-    if not _CODE_LEVEL.take(samples).all():
+    sample = frame[_SAMPLE_ROWS, _SAMPLE_COLUMNS].transpose(1, 0, 2).tobytes()  # block by block
+    if sample.translate(None, _CODE_LEVELS):  # some byte is neither near black nor near white
         return None
-    return int.from_bytes(np.packbits(samples.sum(axis=(0, 2)) > _BRIGHT).tobytes(), "big")
+    code = 0
+    for start in range(0, BITS * _BLOCK_SAMPLE, _BLOCK_SAMPLE):
+        code = code << 1 | (sum(sample[start : start + _BLOCK_SAMPLE]) > _BRIGHT)
+    return code
 
 
 class FrameIndexer:

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 import numpy as np
 import pytest
 
-from reactor_notebook.framecode import draw_index, read_index
+from reactor_notebook.framecode import BLOCK, draw_index, read_index
 from reactor_notebook.runtime import LocalRuntime
 from reactor_notebook.sdk import Reactor
 from reactor_notebook.sdk.frameindex import FrameIndexer, read_code
@@ -114,6 +114,13 @@ def test_read_code_reads_what_read_index_reads_and_refuses_pictures() -> None:
         frame = rng.integers(0, 256, (48, 320, 3), dtype=np.uint8)
         draw_index(frame, index)
         assert read_code(frame) == read_index(frame) == index
+        noisy = frame.copy()  # codec noise within the near-black and near-white bands
+        band = noisy[:BLOCK]
+        jitter = rng.integers(0, 60, band.shape, dtype=np.uint8)
+        noisy[:BLOCK] = np.where(band >= 128, 255 - jitter, jitter)
+        assert read_code(noisy) == read_index(noisy) == index
+        noisy[BLOCK // 2, BLOCK // 2 + BLOCK * int(rng.integers(0, 16)), int(rng.integers(0, 3))] = 128
+        assert read_code(noisy) is None  # one sampled byte off the code levels: not a code
     grey = np.full((48, 320, 3), 128, np.uint8)
     assert read_code(grey) is None
     gradient = np.tile(np.arange(320, dtype=np.uint8)[None, :, None], (48, 1, 3))
