@@ -2,10 +2,10 @@
 
 :class:`FrameReader` drains aiortc's decoded-frame queue continuously (it never grows: when
 the consumer is slow it skips to the newest decoded frame and counts the drops) and hands on
-each kept frame ONCE as an (H, W, 3) RGB uint8 array. The RGB conversion runs on aiortc's own
-decoder thread, right after decoding (:class:`StampedQueue`), so it costs no extra thread
-wake-up per frame and never blocks the SDK loop; when aiortc's internals cannot be hooked the
-reader converts on a worker thread instead. :class:`CallbackDispatcher` runs user frame
+each kept frame ONCE as an (H, W, 3) RGB uint8 array. The RGB conversion runs on the decoder
+thread, right after decoding, and the newest frame reaches the reader with one loop callback
+(:mod:`.decoding`), so it never blocks the SDK loop; when aiortc's internals cannot be hooked
+the reader converts on a worker thread instead. :class:`CallbackDispatcher` runs user frame
 callbacks on their own thread, latest frame wins, so a slow callback never stalls the reader;
 a callback that raises is reported and never stops the stream.
 """
@@ -16,19 +16,18 @@ import asyncio
 import logging
 import threading
 import time
-from collections import deque
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any
 
-import numpy as np
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from ..media import Frame
+from .decoding import Decoded, StampedQueue
 from .rgb import RgbConverter, to_rgb
 
-__all__ = ["CallbackDispatcher", "FrameReader", "FrameTiming", "StampedQueue", "install_stamps", "to_rgb"]
+__all__ = ["CallbackDispatcher", "FrameReader", "FrameTiming", "to_rgb"]
 
 logger = logging.getLogger(__name__)
 
@@ -57,104 +56,6 @@ class FrameTiming:
     last_arrival: float | None = None  # time.monotonic()
 
 
-class Decoded(NamedTuple):
-    """What :class:`StampedQueue` knows about one queued frame."""
-
-    stamp: float  # time.monotonic() when the frame left the decoder
-    rgb: Frame | None = None  # converted on the decoder thread (None: not converted there)
-    convert_ms: float = 0.0
-    error: Exception | None = None  # the conversion failed
-
-
-class StampedQueue(asyncio.Queue):
-    """aiortc's decoded-frame queue: stamps when each frame left the decoder and converts it there.
-
-    aiortc's decoder thread hands each decoded frame over with
-    ``asyncio.run_coroutine_threadsafe(queue.put(frame), loop)``, so :meth:`put` itself runs
-    on that thread: with ``convert`` set, the RGB conversion happens there (the thread is
-    awake anyway) instead of costing a worker-thread round trip per frame. At most
-    ``MAX_AHEAD`` converted frames wait for the reader: behind a stalled SDK loop the decoder
-    stops converting (the reader converts the one newest frame it keeps), so a backlog costs
-    neither RGB memory nor conversions of frames that will be skipped. ``last`` is the
-    :class:`Decoded` record of the frame most recently taken from the queue.
-    """
-
-    MAX_AHEAD = 2
-
-    def __init__(self, convert: Callable[[Any], tuple[Frame, float]] | None = None) -> None:
-        super().__init__()
-        self.convert = convert
-        self._records: deque[Decoded] = deque()
-        self._handoff: Decoded | None = None
-        self.last: Decoded | None = None
-        self._primed = 0  # frame size the allocator was primed for
-        self._converted = 0  # written by the decoder thread only
-        self._taken = 0  # converted frames taken by the reader; written by the loop thread only
-
-    @property
-    def last_stamp(self) -> float | None:
-        """When the frame last taken from the queue left the decoder (monotonic s); None before any."""
-        return None if self.last is None else self.last.stamp
-
-    def put(self, item: Any) -> Coroutine[Any, Any, None]:
-        """Called on aiortc's decoder thread: stamp (and convert) now, queue on the loop."""
-        record = Decoded(time.monotonic())
-        if item is not None and self.convert is not None and self._converted - self._taken < self.MAX_AHEAD:
-            self._converted += 1
-            try:
-                rgb, ms = self.convert(item)
-                record = Decoded(record.stamp, rgb, ms)
-                if rgb.nbytes > self._primed:
-                    self._primed = prime_allocator(rgb.nbytes)
-            except Exception as exc:  # counted by the reader, which skips the frame
-                record = Decoded(record.stamp, error=exc)
-        return self._put_record(item, record)
-
-    async def _put_record(self, item: Any, record: Decoded) -> None:
-        self._handoff = record
-        self.put_nowait(item)  # unbounded: never waits; _put takes the handoff synchronously
-
-    def _put(self, item: Any) -> None:
-        super()._put(item)
-        record, self._handoff = self._handoff, None
-        self._records.append(record if record is not None else Decoded(time.monotonic()))
-
-    def _get(self) -> Any:
-        item = super()._get()
-        self.last = self._records.popleft() if self._records else None
-        if self.last is not None and (self.last.rgb is not None or self.last.error is not None):
-            self._taken += 1
-        return item
-
-
-def prime_allocator(nbytes: int) -> int:
-    """Free one frame-sized block so glibc's malloc serves frame-sized blocks from its heap from now on.
-
-    glibc maps each block above its mmap threshold (128 KiB at start) separately and unmaps it
-    on free, so every new frame would be fresh, page-faulting memory; freeing one mmapped block
-    raises the threshold to that size (what a client that frees each frame at once gets after
-    one frame). Frames kept by ``reactor.frames`` then reuse freed heap blocks once the ring is
-    full instead of faulting in ~1 page per 4 KiB of every frame (about 1.3 ms per 720p frame
-    on the benchmark machine). Harmless elsewhere.
-    """
-    block = np.empty(nbytes + 65536, np.uint8)  # a little larger: AVFrame buffers carry padding
-    del block
-    return nbytes
-
-
-def install_stamps(track: MediaStreamTrack, receiver: Any) -> bool:
-    """Give a fresh aiortc remote track a converting :class:`StampedQueue` (before its decoder thread starts)."""
-    queue = getattr(track, "_queue", None)
-    if (
-        type(queue) is asyncio.Queue
-        and queue.empty()
-        and getattr(receiver, "_RTCRtpReceiver__decoder_thread", "missing") is None
-    ):
-        track._queue = StampedQueue(convert=RgbConverter())  # type: ignore[attr-defined]
-        return True
-    return False
-
-
 class FrameReader:
     """Drains one remote video track and delivers each kept frame as an RGB array."""
 
@@ -175,9 +76,13 @@ class FrameReader:
         self._executor: ThreadPoolExecutor | None = None  # only for frames the decoder thread did not convert
         self._converter = RgbConverter()  # used on that executor's single thread only
         self._task: asyncio.Task[None] | None = None
+        self._converting: set[asyncio.Task[None]] = set()  # hand-overs that came without RGB
 
     def start(self) -> None:
         """Start reading the track on the running loop (call from the SDK's event-loop thread)."""
+        queue = getattr(self.track, "_queue", None)
+        if isinstance(queue, StampedQueue):
+            queue.sink = self._on_decoded  # frames from our decoder worker come straight here
         self._task = asyncio.get_running_loop().create_task(self._run(), name=f"reactor-reader-{self.name}")
 
     @property
@@ -211,7 +116,51 @@ class FrameReader:
             self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"reactor-rgb-{self.name}")
         return await asyncio.get_running_loop().run_in_executor(self._executor, self._converter, frame)
 
+    def _on_decoded(self, frame: Any, record: Decoded, replaced: int) -> None:
+        """The decoder worker's hand-over (on the loop): the newest frame, converted, and how many it replaced."""
+        if not self.running:
+            return
+        self.stats.frames_dropped += replaced
+        if record.rgb is None and record.error is None:  # a queue without a converter: convert off the loop
+            task = asyncio.ensure_future(self._convert_and_handle(frame, record.stamp))
+            self._converting.add(task)
+            task.add_done_callback(self._converting.discard)
+            return
+        self._handle(frame, record)
+
+    async def _convert_and_handle(self, frame: Any, stamp: float | None) -> None:
+        try:
+            arr, ms = await self._to_rgb(frame)
+        except Exception as exc:
+            self._convert_failed(exc)
+            return
+        self._deliver_rgb(frame, arr, ms, stamp)
+
+    def _handle(self, frame: Any, record: Decoded) -> None:
+        """Deliver a frame converted on the decoder thread, or count its failed conversion."""
+        if record.error is not None or record.rgb is None:  # one bad frame must not end the stream
+            self._convert_failed(record.error or ValueError("frame was not converted"))
+            return
+        self._deliver_rgb(frame, record.rgb, record.convert_ms, record.stamp)
+
+    def _deliver_rgb(self, frame: Any, arr: Frame, ms: float, stamp: float | None) -> None:
+        """Count and hand on one RGB frame with its timing (``stamp``: when it left the decoder, if known)."""
+        released = self._released_at(frame.pts) if self._released_at is not None else None
+        arr.flags.writeable = False  # shared by reactor.frames and every callback: copy to modify
+        st = self.stats
+        st.frames_received += 1
+        st.last_convert_ms = ms
+        st.avg_convert_ms = ms if st.avg_convert_ms is None else 0.9 * st.avg_convert_ms + 0.1 * ms
+        st.last_arrival = now = time.monotonic()
+        st.last_age_ms = None if stamp is None else (now - stamp) * 1000.0
+        st.last_decode_ms = None if stamp is None or released is None else (stamp - released) * 1000.0
+        try:
+            self._deliver(arr, self.name, FrameTiming(ms, st.last_decode_ms, st.last_age_ms))
+        except Exception:  # a consumer bug must not end the stream
+            logger.exception("frame consumer failed for track %r", self.name)
+
     async def _run(self) -> None:
+        """Frames that come through ``recv()`` (aiortc's own decoder worker) and the end of the track."""
         ended = False
         try:
             while not ended:
@@ -221,36 +170,18 @@ class FrameReader:
                     break
                 record = getattr(getattr(self.track, "_queue", None), "last", None)
                 frame, record, ended = self._newest(frame, record)
-                if record is not None and record.error is not None:  # one bad frame must not end the stream
-                    self._convert_failed(record.error)
-                    continue
-                if record is not None and record.rgb is not None:
-                    arr, ms = record.rgb, record.convert_ms
+                if record is not None and (record.rgb is not None or record.error is not None):
+                    self._handle(frame, record)
                 else:
-                    try:
-                        arr, ms = await self._to_rgb(frame)
-                    except Exception as exc:
-                        self._convert_failed(exc)
-                        continue
-                stamp = None if record is None else record.stamp
-                released = self._released_at(frame.pts) if self._released_at is not None else None
-                arr.flags.writeable = False  # shared by reactor.frames and every callback: copy to modify
-                st = self.stats
-                st.frames_received += 1
-                st.last_convert_ms = ms
-                st.avg_convert_ms = ms if st.avg_convert_ms is None else 0.9 * st.avg_convert_ms + 0.1 * ms
-                st.last_arrival = now = time.monotonic()
-                st.last_age_ms = None if stamp is None else (now - stamp) * 1000.0
-                st.last_decode_ms = None if stamp is None or released is None else (stamp - released) * 1000.0
-                try:
-                    self._deliver(arr, self.name, FrameTiming(ms, st.last_decode_ms, st.last_age_ms))
-                except Exception:  # a consumer bug must not end the stream
-                    logger.exception("frame consumer failed for track %r", self.name)
+                    await self._convert_and_handle(frame, None if record is None else record.stamp)
         except asyncio.CancelledError:
             raise
         except Exception:
             logger.exception("frame reader for track %r stopped", self.name)
         finally:
+            queue = getattr(self.track, "_queue", None)
+            if isinstance(queue, StampedQueue) and queue.sink == self._on_decoded:
+                queue.sink = None
             if self._executor is not None:
                 self._executor.shutdown(wait=False, cancel_futures=True)
             if self._on_end is not None:

@@ -42,6 +42,7 @@ from ..chunked_channel import activate, offering
 from ..protocol.chunking import add_to_sdp
 from . import transport_probes as probes
 from .channels_v1 import V1Channels
+from .decoding import install_stamps
 from .errors import ControlRequestError, TransportError
 from .http import HttpApi
 from .ice import (
@@ -56,7 +57,7 @@ from .ice import (
 from .idle_input import park
 from .jitter import decoder_queue, install_decode_timing, install_early_release
 from .linkwatch import LINK_TIMEOUT_S, LinkWatchdog, ice_connection
-from .reader import FrameReader, install_stamps
+from .reader import FrameReader
 from .sdp import patch_answer
 from .transport_channels import ChannelMessaging, Entry
 from .transport_types import DataChannel, Timings, TransportCallbacks

@@ -1,25 +1,35 @@
-"""RGB conversion on aiortc's decoder thread (issue 9: no extra thread hop per frame).
+"""RGB conversion on the decoder thread and the hand-over to the loop (issues 9 and 14).
 
-Unit level: :class:`StampedQueue` converts in ``put`` on the thread that calls it (aiortc's
+Unit level: :class:`StampedQueue` converts in ``put`` on the thread that calls it (aiortc's own
 decoder thread does ``run_coroutine_threadsafe(queue.put(frame), loop)``), the reader uses that
-array without a worker thread, and a frame that fails conversion is counted and skipped.
-Real path: frames from the runtime are converted on the ``video-decoder`` thread.
+array without a worker thread, and a frame that fails conversion is counted and skipped. Our
+:func:`decoder_worker` decodes real VP8, converts, and hands the newest frame to the reader's
+sink with one loop callback (older ones replaced and counted), then ends the track.
+Real path: frames from the runtime are converted on the ``video-decoder`` thread and reach the
+reader through the sink.
 """
 
 from __future__ import annotations
 
 import asyncio
+import fractions
+import queue as thread_queue
 import threading
 from typing import Any
 
 import numpy as np
+from aiortc import rtcrtpreceiver
+from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
+from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
+from aiortc.rtcrtpparameters import RTCRtpCodecParameters
 from av import VideoFrame
 from sdk_support import next_frames
 
 from reactor_notebook import framecode
-from reactor_notebook.sdk import Reactor
-from reactor_notebook.sdk.reader import FrameReader, FrameTiming, StampedQueue, to_rgb
+from reactor_notebook.sdk import Reactor, decoding
+from reactor_notebook.sdk.decoding import Decoded, StampedQueue, decoder_worker, install_decoder_worker
+from reactor_notebook.sdk.reader import FrameReader, FrameTiming, to_rgb
 
 
 class DecoderFedTrack(MediaStreamTrack):
@@ -130,6 +140,21 @@ async def test_real_stream_frames_are_converted_on_the_decoder_thread(runtime: A
         reader = transport.readers["main_video"]
         assert reader._executor is None  # no worker thread: every frame came converted
         assert reader.stats.convert_errors == 0
+        # our decoder worker runs the track and hands frames to the reader's sink, not through the queue
+        assert rtcrtpreceiver.decoder_worker is decoder_worker and queue.sink == reader._on_decoded
+        threads: list[str] = []
+        convert = queue.convert
+        assert convert is not None
+
+        def spy(frame: Any) -> tuple[np.ndarray, float]:
+            threads.append(threading.current_thread().name)
+            return convert(frame)
+
+        queue.convert = spy
+        before = reader.stats.frames_received
+        await next_frames(r, 3)
+        assert threads and set(threads) == {"video-decoder"}
+        assert reader.stats.frames_received >= before + 3 and queue.qsize() == 0
     finally:
         await r.disconnect()
 
@@ -160,3 +185,86 @@ async def test_stalled_reader_bounds_conversions_ahead_and_keeps_latest_wins() -
     await asyncio.to_thread(reader.processed.wait, 5)
     assert reader.got == [5, 6] and converted == [0, 1, 6]
     await reader.stop()
+
+
+def vp8_frames(indices: range) -> list[JitterFrame]:
+    """Real VP8 frames (whole, as the jitter buffer hands them to the decoder) carrying their index code."""
+    encoder = Vp8Encoder()
+    out = []
+    for i in indices:
+        image = np.full((64, 320, 3), 90, dtype=np.uint8)
+        framecode.draw_index(image, i)
+        frame = VideoFrame.from_ndarray(image, format="rgb24")
+        frame.pts, frame.time_base = i * 3000, fractions.Fraction(1, 90000)
+        payloads, timestamp = encoder.encode(frame, force_keyframe=i == indices[0])
+        out.append(JitterFrame(b"".join(vp8_depayload(p) for p in payloads), timestamp))
+    return out
+
+
+async def test_decoder_worker_decodes_converts_and_hands_each_frame_to_the_sink_then_ends() -> None:
+    vp8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    handed: asyncio.Queue[tuple[int, int, str]] = asyncio.Queue()
+    queue = StampedQueue(convert=decoding.RgbConverter())
+
+    def sink(frame: Any, record: Decoded, replaced: int) -> None:
+        assert record.rgb is not None and record.rgb.shape == (64, 320, 3) and record.convert_ms > 0
+        handed.put_nowait((framecode.read_index(record.rgb), replaced, threading.current_thread().name))
+
+    queue.sink = sink
+    inputs: thread_queue.Queue[Any] = thread_queue.Queue()
+    error = threading.Event()
+    worker = threading.Thread(target=decoder_worker, args=(asyncio.get_running_loop(), inputs, queue, error))
+    worker.start()
+    got = []
+    for f in vp8_frames(range(3)):  # one at a time: each is handed over before the next is decoded
+        inputs.put((vp8, f))
+        got.append(await asyncio.wait_for(handed.get(), 5))
+    inputs.put((vp8, JitterFrame(b"\x00not vp8", 0)))  # corrupt: reported to the receiver, stream goes on
+    inputs.put(None)
+    await asyncio.to_thread(worker.join, 5)
+    assert not worker.is_alive() and error.is_set() and handed.empty()
+    me = threading.current_thread().name
+    assert got == [(0, 0, me), (1, 0, me), (2, 0, me)]  # in order, on the loop, none replaced
+    assert await asyncio.wait_for(queue.get(), 5) is None  # the end of the track, after every frame
+
+
+async def test_slot_keeps_the_newest_frame_and_counts_the_ones_it_replaced() -> None:
+    calls: list[tuple[int, int]] = []
+    delivered = asyncio.Event()
+    queue = StampedQueue(convert=to_rgb)
+
+    def sink(frame: Any, record: Decoded, replaced: int) -> None:
+        calls.append((frame.pts, replaced))
+        delivered.set()
+
+    queue.sink = sink
+    loop = asyncio.get_running_loop()
+    for i in range(3):  # the loop is busy here (this coroutine): three frames decoded before it takes one
+        queue.from_decoder(yuv(i), loop)
+    await asyncio.wait_for(delivered.wait(), 5)
+    assert calls == [(2, 2)] and queue.last is not None and queue.last.rgb is not None
+
+
+async def test_frames_before_a_reader_wait_in_the_queue_then_the_reader_takes_over() -> None:
+    queue = StampedQueue(convert=to_rgb)
+    loop = asyncio.get_running_loop()
+    queue.from_decoder(yuv(7), loop)  # no sink yet: queued with its record for recv()
+    await asyncio.sleep(0)
+    assert queue.qsize() == 1
+    reader = SignallingReader(DecoderFedTrack(queue), [])
+    reader.start()
+    await asyncio.to_thread(reader.processed.wait, 5)
+    reader.processed.clear()
+    queue.from_decoder(yuv(8), loop)  # now straight to the reader's sink
+    await asyncio.to_thread(reader.processed.wait, 5)
+    assert reader.got == [7, 8] and queue.qsize() == 0 and queue.sink == reader._on_decoded
+    await reader.stop()
+    assert queue.sink is None  # a stopped reader no longer receives frames
+
+
+def test_install_decoder_worker_leaves_a_worker_of_another_shape(monkeypatch: Any) -> None:
+    def other(loop: Any, input_q: Any, output_q: Any) -> None:  # an aiortc with another worker signature
+        raise AssertionError("not called")
+
+    monkeypatch.setattr(rtcrtpreceiver, "decoder_worker", other)
+    assert install_decoder_worker() is False and rtcrtpreceiver.decoder_worker is other

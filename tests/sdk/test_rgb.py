@@ -13,7 +13,8 @@ import numpy as np
 from av import VideoFrame
 
 from reactor_notebook import framecode
-from reactor_notebook.sdk.reader import install_stamps, to_rgb
+from reactor_notebook.sdk.decoding import install_stamps
+from reactor_notebook.sdk.reader import to_rgb
 from reactor_notebook.sdk.rgb import RgbConverter
 
 

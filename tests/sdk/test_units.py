@@ -13,7 +13,8 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from reactor_notebook.sdk import Reactor, ReactorError, ReactorStatus
-from reactor_notebook.sdk.reader import CallbackDispatcher, FrameReader, FrameTiming, StampedQueue
+from reactor_notebook.sdk.decoding import StampedQueue
+from reactor_notebook.sdk.reader import CallbackDispatcher, FrameReader, FrameTiming
 from reactor_notebook.sdk.sdp import patch_answer
 from reactor_notebook.sdk.session import local_base_url
 from reactor_notebook.sdk.stats import summarize_report
