@@ -19,6 +19,8 @@ from typing import Any
 
 import numpy as np
 from aiortc import rtcrtpreceiver
+from aiortc.codecs.h264 import H264Decoder
+from aiortc.codecs.vpx import Vp8Decoder as LibvpxDecoder
 from aiortc.codecs.vpx import Vp8Encoder, vp8_depayload
 from aiortc.jitterbuffer import JitterFrame
 from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
@@ -28,7 +30,14 @@ from sdk_support import next_frames
 
 from reactor_notebook import framecode
 from reactor_notebook.sdk import Reactor, decoding
-from reactor_notebook.sdk.decoding import Decoded, StampedQueue, decoder_worker, install_decoder_worker
+from reactor_notebook.sdk.decoding import (
+    Decoded,
+    StampedQueue,
+    Vp8Decoder,
+    decoder_worker,
+    install_decoder_worker,
+    make_decoder,
+)
 from reactor_notebook.sdk.reader import FrameReader, FrameTiming, to_rgb
 
 
@@ -190,9 +199,11 @@ async def test_stalled_reader_bounds_conversions_ahead_and_keeps_latest_wins() -
 def vp8_frames(indices: range) -> list[JitterFrame]:
     """Real VP8 frames (whole, as the jitter buffer hands them to the decoder) carrying their index code."""
     encoder = Vp8Encoder()
+    rng = np.random.default_rng(3)
+    texture = rng.integers(0, 256, (64, 320, 3), dtype=np.uint8)  # detail, so decoders have real work
     out = []
     for i in indices:
-        image = np.full((64, 320, 3), 90, dtype=np.uint8)
+        image = np.roll(texture, 4 * i, axis=1)
         framecode.draw_index(image, i)
         frame = VideoFrame.from_ndarray(image, format="rgb24")
         frame.pts, frame.time_base = i * 3000, fractions.Fraction(1, 90000)
@@ -268,3 +279,19 @@ def test_install_decoder_worker_leaves_a_worker_of_another_shape(monkeypatch: An
 
     monkeypatch.setattr(rtcrtpreceiver, "decoder_worker", other)
     assert install_decoder_worker() is False and rtcrtpreceiver.decoder_worker is other
+
+
+def test_vp8_decoder_gives_the_pixels_of_aiortcs_libvpx_decoder() -> None:
+    """FFmpeg's VP8 decoder (ours) and libvpx (aiortc's) decode the same stream to identical YUV planes."""
+    vp8 = RTCRtpCodecParameters(mimeType="video/VP8", clockRate=90000, payloadType=96)
+    h264 = RTCRtpCodecParameters(mimeType="video/H264", clockRate=90000, payloadType=97)
+    ours = make_decoder(vp8)
+    assert isinstance(ours, Vp8Decoder) and ours.codec.name == "vp8" and isinstance(make_decoder(h264), H264Decoder)
+    theirs = LibvpxDecoder()
+    compared = 0
+    for encoded in vp8_frames(range(8)):
+        mine, ref = ours.decode(encoded), theirs.decode(encoded)
+        assert len(mine) == len(ref) == 1 and mine[0].pts == ref[0].pts == encoded.timestamp
+        assert np.array_equal(mine[0].to_ndarray(format="yuv420p"), ref[0].to_ndarray(format="yuv420p"))
+        compared += 1
+    assert compared == 8
