@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import inspect
 import os
+import random
 import signal
 import socket
 import subprocess
@@ -27,15 +28,27 @@ Predicate = Callable[[Event], bool]
 # ---------------------------------------------------------------------------------------------
 # Servers
 # ---------------------------------------------------------------------------------------------
+EPHEMERAL_FLOOR = 32768  # Linux's default ip_local_port_range starts here; bind(("", 0)) picks from that range
+
+
 def free_local_url() -> str:
     """A loopback URL on a port that was free a moment ago (a runtime started by the test binds it).
 
     Tests never let an embedded runtime take its default port 8080: reactor-sdk 0.8.0's local mode
-    is hard-wired to that port, and its interop tests need it while other workers run.
+    is hard-wired to that port, and its interop tests need it while other workers run. The port is
+    drawn below the ephemeral range, so nothing that binds port 0 meanwhile (a kernel's ZMQ sockets,
+    aiortc's UDP) can take it before the runtime binds it.
     """
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return f"http://127.0.0.1:{s.getsockname()[1]}"
+    draw = random.SystemRandom()
+    for _ in range(500):
+        port = draw.randrange(20000, EPHEMERAL_FLOOR)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return f"http://127.0.0.1:{port}"
+    raise RuntimeError("no free loopback port found in 20000-32767")
 
 
 @contextlib.asynccontextmanager

@@ -106,5 +106,5 @@ def test_frames_track_relays_a_sessions_frames(session: Session) -> None:
         seen = list(session.seen)
     newest_output = read_index(session.reactor.frames.latest())
     assert len(seen) >= 20
-    assert all(0 < i <= newest_output for i in seen), (seen, newest_output, produced)
+    assert all(0 <= i <= newest_output for i in seen), (seen, newest_output, produced)  # 0: the model's first frame
     assert seen == sorted(seen)
