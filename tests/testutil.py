@@ -31,13 +31,11 @@ Predicate = Callable[[Event], bool]
 EPHEMERAL_FLOOR = 32768  # Linux's default ip_local_port_range starts here; bind(("", 0)) picks from that range
 
 
-def free_local_url() -> str:
-    """A loopback URL on a port that was free a moment ago (a runtime started by the test binds it).
+def free_port() -> int:
+    """A loopback TCP port that was free a moment ago, for a server the test starts later.
 
-    Tests never let an embedded runtime take its default port 8080: reactor-sdk 0.8.0's local mode
-    is hard-wired to that port, and its interop tests need it while other workers run. The port is
-    drawn below the ephemeral range, so nothing that binds port 0 meanwhile (a kernel's ZMQ sockets,
-    aiortc's UDP) can take it before the runtime binds it.
+    Drawn below the ephemeral range, so nothing that binds port 0 meanwhile (a kernel's ZMQ
+    sockets, aiortc's UDP) can take it before the test's server binds it.
     """
     draw = random.SystemRandom()
     for _ in range(500):
@@ -47,8 +45,17 @@ def free_local_url() -> str:
                 s.bind(("127.0.0.1", port))
             except OSError:
                 continue
-        return f"http://127.0.0.1:{port}"
+        return port
     raise RuntimeError("no free loopback port found in 20000-32767")
+
+
+def free_local_url() -> str:
+    """A loopback URL on a :func:`free_port` (a runtime started by the test binds it).
+
+    Tests never let an embedded runtime take its default port 8080: reactor-sdk 0.8.0's local mode
+    is hard-wired to that port, and its interop tests need it while other workers run.
+    """
+    return f"http://127.0.0.1:{free_port()}"
 
 
 @contextlib.asynccontextmanager

@@ -89,11 +89,6 @@ class StampedQueue(asyncio.Queue):
         self._replaced = 0  # slot frames replaced before the loop took them; guarded by _slot_lock
         self._drain_pending = False  # guarded by _slot_lock
 
-    @property
-    def last_stamp(self) -> float | None:
-        """When the frame last taken from the queue left the decoder (monotonic s); None before any."""
-        return None if self.last is None else self.last.stamp
-
     def _record(self, item: Any, bounded: bool) -> Decoded:
         """Stamp (and convert) one decoded frame, on the decoder thread."""
         record = Decoded(time.monotonic())
@@ -133,8 +128,7 @@ class StampedQueue(asyncio.Queue):
             return
         item, record = taken
         if self.sink is None:
-            self._handoff = record
-            self.put_nowait(item)
+            self._queue_with(item, record)
             return
         self.last = record
         self.sink(item, record, replaced)
@@ -144,6 +138,10 @@ class StampedQueue(asyncio.Queue):
         return self._put_record(item, self._record(item, bounded=True))
 
     async def _put_record(self, item: Any, record: Decoded) -> None:
+        self._queue_with(item, record)
+
+    def _queue_with(self, item: Any, record: Decoded) -> None:
+        """Queue a frame for ``recv()`` with its record (on the loop)."""
         self._handoff = record
         self.put_nowait(item)  # unbounded: never waits; _put takes the handoff synchronously
 

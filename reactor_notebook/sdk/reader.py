@@ -25,9 +25,9 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 
 from ..media import Frame
 from .decoding import Decoded, StampedQueue
-from .rgb import RgbConverter, to_rgb
+from .rgb import RgbConverter
 
-__all__ = ["CallbackDispatcher", "FrameReader", "FrameTiming", "to_rgb"]
+__all__ = ["CallbackDispatcher", "FrameReader", "FrameTiming"]
 
 logger = logging.getLogger(__name__)
 

@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 from IPython.core.interactiveshell import InteractiveShell
 from magic_support import FakeReactor
+from testutil import free_local_url
 
 from reactor_notebook import magic
 
@@ -58,9 +59,4 @@ def connected(ip: InteractiveShell, unused_url: str) -> FakeReactor:
 @pytest.fixture
 def unused_url() -> str:
     """A loopback URL where nothing listens (the port was free a moment ago)."""
-    import socket
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    return f"http://127.0.0.1:{port}"
+    return free_local_url()

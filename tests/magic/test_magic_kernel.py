@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from jupyter_client.manager import start_new_kernel
 from kernel_support import run, stderr
+from testutil import free_local_url
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -35,9 +35,7 @@ def complete(kc: Any, code: str) -> list[str]:
 
 
 def test_completion_and_errors_in_a_kernel(kernel: Any) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        url = f"http://127.0.0.1:{s.getsockname()[1]}"
+    url = free_local_url()
     run(kernel, "%load_ext reactor_notebook")
     assert "%reactor connect" in complete(kernel, "%reactor conn")
     msgs = run(kernel, f"%reactor connect --local --model testpattern --url {url}")

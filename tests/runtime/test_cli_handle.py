@@ -15,6 +15,7 @@ import urllib.request
 from collections.abc import Iterator
 
 import pytest
+from testutil import free_port
 
 from reactor_notebook.runtime import LocalRuntime
 
@@ -107,9 +108,7 @@ def test_busy_port_raises_and_ensure_reuses_listener() -> None:
         with pytest.raises(OSError):
             LocalRuntime(model="testpattern", port=rt.port).start()
         assert LocalRuntime.ensure(model="testpattern", port=rt.port) is None
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free = s.getsockname()[1]
+    free = free_port()
     handle = LocalRuntime.ensure(model="testpattern", port=free)
     try:
         assert handle is not None and handle.port == free
@@ -161,9 +160,7 @@ def test_cli_api_key_env_must_be_set(procs: list) -> None:
 
 
 def test_ensure_without_a_port_follows_reactor_local_url(monkeypatch: pytest.MonkeyPatch) -> None:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        free = s.getsockname()[1]
+    free = free_port()
     monkeypatch.setenv("REACTOR_LOCAL_URL", f"http://localhost:{free}/")
     handle = LocalRuntime.ensure(model="testpattern")
     try:

@@ -38,7 +38,8 @@ from reactor_notebook.sdk.decoding import (
     install_decoder_worker,
     make_decoder,
 )
-from reactor_notebook.sdk.reader import FrameReader, FrameTiming, to_rgb
+from reactor_notebook.sdk.reader import FrameReader, FrameTiming
+from reactor_notebook.sdk.rgb import to_rgb
 
 
 class DecoderFedTrack(MediaStreamTrack):

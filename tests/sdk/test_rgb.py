@@ -14,8 +14,7 @@ from av import VideoFrame
 
 from reactor_notebook import framecode
 from reactor_notebook.sdk.decoding import install_stamps
-from reactor_notebook.sdk.reader import to_rgb
-from reactor_notebook.sdk.rgb import RgbConverter
+from reactor_notebook.sdk.rgb import RgbConverter, to_rgb
 
 
 def yuv(index: int, width: int = 640, height: int = 384) -> VideoFrame:

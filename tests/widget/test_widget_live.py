@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 import json
-import socket
 from collections.abc import Iterator
 from typing import Any
 
 import numpy as np
 import pytest
-from testutil import FakeFrontEnd, poll_until
+from testutil import FakeFrontEnd, free_port, poll_until
 
 from reactor_notebook.framecode import read_index
 from reactor_notebook.runtime import LocalRuntime
@@ -199,14 +198,8 @@ def test_live_api_key_never_reaches_the_front_end(sent: list[Any]) -> None:
             w.close()
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_local_starts_runtime_once_and_connects(sent: list[Any]) -> None:
-    port = _free_port()
+    port = free_port()
     w = ReactorWidget.local("testpattern", port=port)
     try:
         assert w.status == "ready" and w.runtime is not None and w.runtime.port == port
@@ -223,7 +216,7 @@ def test_local_starts_runtime_once_and_connects(sent: list[Any]) -> None:
 def test_local_follows_reactor_local_url_like_the_magic(
     sent: list[Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    port = _free_port()
+    port = free_port()
     monkeypatch.setenv("REACTOR_LOCAL_URL", f"http://localhost:{port}")
     w = ReactorWidget.local("testpattern")
     try:
