@@ -26,6 +26,7 @@ from aiortc.mediastreams import MediaStreamError, MediaStreamTrack
 from av import VideoFrame
 
 from ..chunked_channel import ChunkedChannel, wrap
+from ..media.ice_checks import start_checks_together
 from ..protocol.chunking import add_to_sdp, declared_limit
 from .encoding import EncoderSettings, install_encoder, prefer_codec
 from .fanout import EncodedTrack, install_packer, shareable
@@ -136,6 +137,7 @@ class Peer:
         for tr in self.pc.getTransceivers():
             self._configure(tr)
         answer = await self.pc.createAnswer()
+        start_checks_together(self.pc)  # before setLocalDescription starts ICE
         await asyncio.wait_for(self.pc.setLocalDescription(answer), timeout)
         sdp = complete_candidates(self.pc.localDescription.sdp)
         return sdp if self.chunk_limit is None else add_to_sdp(sdp)

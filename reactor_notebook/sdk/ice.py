@@ -21,6 +21,8 @@ from urllib.parse import urlsplit
 
 from aiortc import RTCIceServer, RTCPeerConnection
 
+from ..media.ice_checks import ice_connections
+
 logger = logging.getLogger(__name__)
 
 _STUN_HOSTPORT = re.compile(r"^(?:\[(?P<v6>[^\]]+)\]|(?P<host>[^:\[\]]+))(?::(?P<port>\d+))?$")
@@ -101,18 +103,9 @@ def add_candidates(sdp: str, candidates: list[str]) -> str:
 
 
 def _host_protocols(pc: RTCPeerConnection) -> list[Any]:
-    """The aioice host-candidate sockets of the peer's ICE connection(s) (aiortc internals)."""
-    gatherers: dict[int, Any] = {}
-    transports = [t.receiver.transport for t in pc.getTransceivers()]
-    if pc.sctp is not None:
-        transports.append(pc.sctp.transport)
-    for dtls in transports:
-        gatherer = getattr(getattr(dtls, "transport", None), "iceGatherer", None)
-        if gatherer is not None:
-            gatherers[id(gatherer)] = gatherer
+    """The aioice host-candidate sockets of the peer's ICE connection(s)."""
     protocols: list[Any] = []
-    for gatherer in gatherers.values():
-        connection = getattr(gatherer, "_connection", None)
+    for connection in ice_connections(pc):
         for protocol in getattr(connection, "_protocols", []):
             candidate = getattr(protocol, "local_candidate", None)
             if candidate is not None and candidate.type == "host":

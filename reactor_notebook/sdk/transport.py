@@ -39,6 +39,7 @@ from aiortc.rtcconfiguration import RTCBundlePolicy
 
 from .. import protocol as P
 from ..chunked_channel import activate, offering
+from ..media.ice_checks import start_checks_together
 from ..protocol.chunking import add_to_sdp
 from . import transport_probes as probes
 from .channels_v1 import V1Channels
@@ -145,6 +146,7 @@ class WebRTCTransport(ChannelMessaging):
             stun = []  # same machine: host candidates connect, a reflexive address adds nothing
         pc = self._build_peer(turn)
         sdp, mapping = await self._local_offer(pc)
+        start_checks_together(pc)
         if not self.api.flat_routes:
             self.connection_id = await self.api.register_connection(self.session_id)
         if stun and self.flat:  # no trickle route: wait (bounded) and put them in the offer
