@@ -34,6 +34,7 @@ from collections.abc import Callable
 from typing import Any, Literal
 
 from .. import protocol as P
+from ..protocol import v1 as wire  # loaded with the SDK: a lazy import cost ~19 ms inside the first connect
 from .errors import ReactorException, V1RequestError, V1TimeoutError  # noqa: F401  (defined in errors, still importable here)
 
 logger = logging.getLogger(__name__)
@@ -41,8 +42,6 @@ logger = logging.getLogger(__name__)
 Wire = Literal["v0", "v1"]
 REQUEST_TIMEOUT_S = 10.0
 Channel = Literal["data", "control"]
-
-
 
 
 def choose_wire(descriptor: dict[str, Any] | None, preference: str = "auto") -> Wire:
@@ -53,8 +52,6 @@ def choose_wire(descriptor: dict[str, Any] | None, preference: str = "auto") -> 
     """
     if preference in ("v0", "v1"):
         return preference  # type: ignore[return-value]
-    if not v1_available():
-        return "v0"
     desc = descriptor or {}
     versions = desc.get("wire_versions")
     if isinstance(versions, list):
@@ -68,18 +65,7 @@ def choose_wire(descriptor: dict[str, Any] | None, preference: str = "auto") -> 
 
 def codec() -> Any:
     """The v1 codec of the protocol package (dicts keyed by ``reactor_wire.v1`` field names)."""
-    from ..protocol import v1 as wire
-
     return wire
-
-
-def v1_available() -> bool:
-    """True when the v1 codec can be loaded (it needs the ``protobuf`` package)."""
-    try:
-        codec()
-    except ImportError:
-        return False
-    return True
 
 
 def is_v1_frame(frame: str | bytes) -> bool:
