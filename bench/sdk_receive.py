@@ -17,7 +17,8 @@ after a warm-up (first keyframe, and long enough for our SDK's ``reactor.frames`
 * command→pixel p50/p95: ``set_color`` sent → first frame whose centre shows the colour
   (includes waiting for the next render tick, ~half a frame interval on average);
 * client CPU time per delivered frame (user+sys of the whole client process) in steady state;
-* connect→READY;
+* connect→READY: the ``connect`` operation → the READY status event, in a client that has
+  imported its SDK and built its ``Reactor`` (every client says ``hello`` only then);
 * runtime CPU %: CPU of this process minus the bench's own threads (the in-process runtime:
   render, encode, send) while that one client streams, in % of one core;
 * RSS: what our ring holds (``reactor.frames``, bounded: 120 frames / 256 MB by default) and the

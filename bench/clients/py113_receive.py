@@ -69,8 +69,8 @@ async def main() -> None:
     parser.add_argument("--track", default="main_video", help="the model's output track")
     parser.add_argument("--probe", action="append", default=[], help="x,y pixel to report per frame")
     args = parser.parse_args()
+    driver = Driver(args)  # the Reactor is built before "hello", as in the other clients
     emit("hello", sdk="py113", version=reactor_sdk.__version__, pid=os.getpid())
-    driver = Driver(args)
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)

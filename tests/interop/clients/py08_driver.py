@@ -257,13 +257,13 @@ async def main() -> None:
     if not args.no_trace:
         install_http_trace()
 
+    driver = Driver(args)  # imports the SDK and builds the Reactor: "hello" means ready for ops
     if args.sdk == "py08":
         import reactor_sdk
 
         emit("hello", sdk="py08", version=reactor_sdk.__version__, pid=os.getpid())
     else:
         emit("hello", sdk="ours", pid=os.getpid())
-    driver = Driver(args)
 
     async def close() -> None:
         if driver.reactor.get_status().value != "disconnected" or driver.reactor.get_session_id():

@@ -118,8 +118,8 @@ async def main() -> None:
     args = parser.parse_args()
     import reactor_sdk
 
+    driver = Driver(args)  # the Reactor is built before "hello", as in the other clients
     emit("hello", sdk="py113", version=getattr(reactor_sdk, "__version__", "?"), pid=os.getpid())
-    driver = Driver(args)
     await serve_ops(driver.run_op, driver.reactor.disconnect)
     emit("bye", frames=driver.frames)
 
