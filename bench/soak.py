@@ -60,11 +60,12 @@ class Runtime:
     """The runtime in its own process group; ``stop()`` signals that group by the recorded PID."""
 
     def __init__(
-        self, model: str, fps: float, extra: Sequence[str] = (), launcher: Sequence[str] = ("-m", "reactor_notebook.runtime")
+        self, model: str, fps: float, extra: Sequence[str] = (), launcher: Sequence[str] = ("-m", "reactor_notebook.runtime"),
+        env: dict[str, str] | None = None,
     ) -> None:
         argv = [sys.executable, *launcher, "--port", "0", "--model", model, "--fps", str(fps), *extra]
         self.proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
-                                     start_new_session=True)
+                                     start_new_session=True, env=env)
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         m = LISTEN_RE.search(line)

@@ -42,9 +42,9 @@ if TYPE_CHECKING:
 logger = logging.getLogger(__name__)
 
 STATS_INTERVAL_S = 2.0
-# The answer poll starts at 6 ms and doubles: a loopback runtime answers 7-9 ms after the offer
-# (a 25 ms first sleep cost ~20 ms of every connect), and 11 attempts keep the official client's
-# ~6.2 s budget (0.2 s doubling, 6 attempts) after the offer.
+# The answer poll starts at 6 ms and doubles: our runtime on this machine has the answer ~13 ms
+# after the offer (bench/connect_phases.py), so a 25 ms first sleep cost ~20 ms of every connect;
+# 11 attempts keep the official client's ~6.2 s budget (0.2 s doubling, 6 attempts) after the offer.
 SDP_POLL = (0.006, 15.0, 11)
 SCHEMA_REQUEST_TIMEOUT_S = 3.0
 
